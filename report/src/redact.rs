@@ -1,0 +1,125 @@
+//! Redaction of secrets: a token, cookie or `Authorization` value never
+//! leaves Muster whole — not in a body, a page, a log line or a share link.
+//! What remains is a fingerprint that lets a person tell values apart.
+
+/// Length of a Gafaelfawr token: `gt-`, 22 characters, `.`, 22 characters.
+pub const TOKEN_LENGTH: usize = 48;
+
+/// True when `value` has the shape of a Gafaelfawr token
+/// (`gt-<22 url-safe base64>.<22 url-safe base64>`).
+pub fn is_token_shaped(value: &str) -> bool {
+    let Some(rest) = value.strip_prefix("gt-") else {
+        return false;
+    };
+    let Some((key, secret)) = rest.split_once('.') else {
+        return false;
+    };
+    key.len() == 22 && secret.len() == 22 && key.chars().chain(secret.chars()).all(is_base64url)
+}
+
+fn is_base64url(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '-' || c == '_'
+}
+
+/// A fingerprint of a secret value: `gt-AbCd…(48 chars)` for anything that
+/// starts like a Gafaelfawr token, `…(N chars)` otherwise.
+pub fn fingerprint(secret: &str) -> String {
+    let length = secret.chars().count();
+    match secret.strip_prefix("gt-") {
+        Some(rest) => {
+            let shown: String = rest.chars().take(4).filter(|c| is_base64url(*c)).collect();
+            format!("gt-{shown}…({length} chars)")
+        }
+        None => format!("…({length} chars)"),
+    }
+}
+
+/// The value of an `Authorization` header with its credential replaced by a
+/// fingerprint; the scheme stays readable (`Bearer gt-AbCd…(48 chars)`).
+pub fn authorization(value: &str) -> String {
+    match value.split_once(' ') {
+        Some((scheme, credential)) => format!("{scheme} {}", fingerprint(credential.trim())),
+        None => fingerprint(value),
+    }
+}
+
+/// A `Cookie` header with every cookie value replaced by a fingerprint, so
+/// the names that reached a backend can still be seen.
+pub fn cookie_header(value: &str) -> String {
+    value
+        .split(';')
+        .map(str::trim)
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| match pair.split_once('=') {
+            Some((name, value)) => format!("{name}={}", fingerprint(value)),
+            None => fingerprint(pair),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// `text` with every substring that starts like a Gafaelfawr token
+/// (`gt-` followed by token characters) replaced by its fingerprint. Used on
+/// free text such as paths and messages that might echo a token.
+pub fn tokens_in_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("gt-") {
+        out.push_str(&rest[..start]);
+        let candidate = &rest[start..];
+        let end = 3 + candidate[3..]
+            .find(|c: char| !(is_base64url(c) || c == '.'))
+            .unwrap_or(candidate.len() - 3);
+        let token = &candidate[..end];
+        if end > 3 + 8 {
+            out.push_str(&fingerprint(token));
+        } else {
+            out.push_str(token);
+        }
+        rest = &candidate[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOKEN: &str = "gt-AbCdEfGhIjKlMnOpQrStUv.0123456789abcdefghijkl";
+
+    #[test]
+    fn recognises_gafaelfawr_tokens() {
+        assert!(is_token_shaped(TOKEN));
+        assert!(!is_token_shaped("gt-short.short"));
+        assert!(!is_token_shaped("bogus"));
+        assert!(!is_token_shaped("gt-AbCdEfGhIjKlMnOpQrStUv+0123456789abcdefghijkl"));
+    }
+
+    #[test]
+    fn fingerprint_keeps_no_more_than_the_key_start() {
+        assert_eq!(fingerprint(TOKEN), "gt-AbCd…(48 chars)");
+        assert_eq!(fingerprint("sessionvalue"), "…(12 chars)");
+    }
+
+    #[test]
+    fn authorization_keeps_the_scheme() {
+        assert_eq!(authorization(&format!("Bearer {TOKEN}")), "Bearer gt-AbCd…(48 chars)");
+        assert_eq!(authorization("Token bogus"), "Token …(5 chars)");
+        assert_eq!(authorization("opaque"), "…(6 chars)");
+    }
+
+    #[test]
+    fn cookie_header_keeps_names_only() {
+        let redacted = cookie_header(&format!("gafaelfawr={TOKEN}; theme=dark"));
+        assert_eq!(redacted, "gafaelfawr=gt-AbCd…(48 chars); theme=…(4 chars)");
+    }
+
+    #[test]
+    fn tokens_in_free_text_are_fingerprinted() {
+        let text = format!("GET /muster/{TOKEN}/x and gt-no");
+        let redacted = tokens_in_text(&text);
+        assert_eq!(redacted, "GET /muster/gt-AbCd…(48 chars)/x and gt-no");
+        assert!(!redacted.contains(&TOKEN[10..]));
+    }
+}

@@ -1,0 +1,26 @@
+//! Errors a handler can return; each renders the body its client expects.
+
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use http::{header, StatusCode};
+use serde_json::json;
+
+/// A request that cannot be answered normally.
+#[derive(Debug)]
+pub enum AppError {
+    /// No route or asset at this path (FastAPI's `{"detail":"Not Found"}`).
+    NotFound,
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        match self {
+            Self::NotFound => (
+                StatusCode::NOT_FOUND,
+                [(header::CACHE_CONTROL, "no-store")],
+                Json(json!({"detail": "Not Found"})),
+            )
+                .into_response(),
+        }
+    }
+}

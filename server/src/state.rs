@@ -1,0 +1,22 @@
+//! The state every handler shares.
+
+use std::sync::Arc;
+
+use muster_report::upstream::Metadata;
+use tower_http::services::ServeDir;
+
+use crate::config::Config;
+use crate::shell::Shell;
+
+/// Shared, cheaply clonable handler state.
+#[derive(Clone)]
+pub struct AppState {
+    /// The validated configuration.
+    pub config: Arc<Config>,
+    /// The SPA shell adapted to the prefix.
+    pub shell: Arc<Shell>,
+    /// Static file service over trunk's output (precompressed variants).
+    pub assets: ServeDir,
+    /// This server's metadata.
+    pub metadata: Arc<Metadata>,
+}

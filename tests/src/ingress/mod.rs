@@ -1,0 +1,1 @@
+//! Placeholder: nginx rendering of GafaelfawrIngresses (being written).

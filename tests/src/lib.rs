@@ -1,0 +1,8 @@
+//! Muster's local stack: everything the tests and the README's run command
+//! start on loopback — nginx configured the way ingress-nginx would be, a
+//! Gafaelfawr stand-in, the Muster server, and headless Chromium — always
+//! stopped afterwards.
+
+pub mod process;
+pub mod standin;
+pub mod ingress;

@@ -1,0 +1,1 @@
+//! Placeholder: the Gafaelfawr stand-in (being written).
