@@ -1,1 +1,192 @@
-//! Placeholder: the Gafaelfawr stand-in (being written).
+//! The Gafaelfawr stand-in: an in-process axum server that follows
+//! `gafaelfawr-contract.md` to the status code and header — tokens, the
+//! bootstrap token, scopes, quotas, delegation, user-info and token-info,
+//! the failure table of the auth subrequest, and a `/login` that sets the
+//! `gafaelfawr` cookie for a configured user — and that can be told to
+//! misbehave by naming a [`StandinFault`].
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use muster_stack::standin::{Standin, StandinConfig};
+//! let standin = Standin::start(StandinConfig::demo()).await?;
+//! let token = standin.issue_token("someuser", "user", &["read:image"]);
+//! // … point nginx's auth_request at format!("{}/ingress/auth", standin.url())
+//! standin.stop().await;
+//! # Ok(()) }
+//! ```
+
+mod admin;
+mod api;
+mod clock;
+mod config;
+mod credentials;
+mod error;
+mod fault;
+mod ingress;
+mod login;
+mod params;
+mod quota;
+mod state;
+mod token;
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::routing::{get, post};
+use axum::Router;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use config::{GroupConfig, NotebookQuota, QuotaConfig, StandinConfig, UserConfig};
+pub use fault::{StandinFault, UnknownFault};
+pub use token::Token;
+
+use state::{AppState, NewToken};
+use token::{Identity, TokenType};
+
+/// How long [`Standin::stop`] lets requests in flight finish.
+const STOP_GRACE: Duration = Duration::from_secs(2);
+
+/// The stand-in's routes.
+fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/ingress/auth", get(ingress::auth))
+        .route("/ingress/anonymous", get(ingress::anonymous))
+        .route("/auth/api/v1/user-info", get(api::user_info))
+        .route("/auth/api/v1/token-info", get(api::token_info))
+        .route("/auth/api/v1/tokens", post(admin::create_token))
+        .route("/login", get(login::login))
+        .route("/logout", get(login::logout))
+        .with_state(state)
+}
+
+/// A running stand-in, serving on a loopback port until stopped or
+/// dropped.
+#[derive(Debug)]
+pub struct Standin {
+    addr: SocketAddr,
+    state: AppState,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Standin {
+    /// Validates `config`, binds `127.0.0.1:0` and serves on a tokio task.
+    pub async fn start(config: StandinConfig) -> std::io::Result<Standin> {
+        config
+            .validate()
+            .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidInput, error))?;
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
+        let state = AppState::new(config);
+        let app = router(state.clone());
+        let (shutdown, signal) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let served = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    // A dropped sender stops the server too.
+                    let _ = signal.await;
+                })
+                .await;
+            if let Err(error) = served {
+                eprintln!("gafaelfawr stand-in stopped: {error}");
+            }
+        });
+        Ok(Standin {
+            addr,
+            state,
+            shutdown: Some(shutdown),
+            task: Some(task),
+        })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Its base URL, `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// A valid token of `token_type` (`session`, `user`, `notebook`,
+    /// `internal`, `service`, `oidc`; anything else counts as `user`) for
+    /// `username`, expiring after the configured token lifetime.
+    pub fn issue_token(&self, username: &str, token_type: &str, scopes: &[&str]) -> String {
+        let lifetime = self.state.config().token_lifetime;
+        self.issue_token_expiring(username, token_type, scopes, Some(lifetime))
+    }
+
+    /// Like [`Standin::issue_token`] with an explicit lifetime (`None`:
+    /// never expires).
+    pub fn issue_token_expiring(
+        &self,
+        username: &str,
+        token_type: &str,
+        scopes: &[&str],
+        lifetime: Option<Duration>,
+    ) -> String {
+        let data = self.state.issue(NewToken {
+            username: username.to_owned(),
+            token_type: token_type.parse().unwrap_or(TokenType::User),
+            token_name: None,
+            scopes: scopes
+                .iter()
+                .map(|scope| (*scope).to_owned())
+                .collect::<BTreeSet<_>>(),
+            expires: lifetime.map(|lifetime| clock::now() + lifetime.as_secs()),
+            identity: Identity::default(),
+        });
+        data.token.to_string()
+    }
+
+    /// The configuration it started with (the fault and public origin may
+    /// have changed since: see [`Standin::fault`]).
+    pub fn config(&self) -> &StandinConfig {
+        self.state.config()
+    }
+
+    /// The bootstrap token, for `POST /auth/api/v1/tokens`.
+    pub fn bootstrap_token(&self) -> &str {
+        &self.state.config().bootstrap_token
+    }
+
+    /// The fault in force.
+    pub fn fault(&self) -> Option<StandinFault> {
+        self.state.fault()
+    }
+
+    /// Changes the fault in force, without restarting.
+    pub fn set_fault(&self, fault: Option<StandinFault>) {
+        self.state.set_fault(fault);
+    }
+
+    /// Changes the public origin `/login` and `/logout` may redirect to
+    /// (for a stack that learns nginx's port after starting the stand-in).
+    pub fn set_public_origin(&self, origin: Option<String>) {
+        self.state.set_public_origin(origin);
+    }
+
+    /// Stops serving: new connections are refused at once, requests in
+    /// flight get a short grace period.
+    pub async fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(mut task) = self.task.take() {
+            if tokio::time::timeout(STOP_GRACE, &mut task).await.is_err() {
+                task.abort();
+            }
+        }
+    }
+}
+
+impl Drop for Standin {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
