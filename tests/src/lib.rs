@@ -4,5 +4,7 @@
 //! stopped afterwards.
 
 pub mod process;
+pub mod stack;
+pub mod webdriver;
 pub mod standin;
 pub mod ingress;

@@ -1,0 +1,187 @@
+//! Headless Chromium driven through chromedriver's WebDriver protocol —
+//! just the handful of commands the page tests need. Synchronous, so the
+//! browser is closed in `Drop` even when a test panics.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde_json::{json, Value};
+
+use crate::process::{free_port, poll_until, ChildGuard};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// Bound on every WebDriver command.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A browser session with its own fresh profile.
+pub struct Browser {
+    session: String,
+    endpoint: String,
+    agent: ureq::Agent,
+    // Declared last: dropped after the session is deleted.
+    _profile: tempfile::TempDir,
+    _driver: ChildGuard,
+}
+
+impl Browser {
+    /// Starts chromedriver and a headless Chromium with a fresh profile,
+    /// logging to `log_dir`.
+    pub fn start(log_dir: &Path) -> Result<Self, String> {
+        for tool in [CHROMIUM, CHROMEDRIVER] {
+            if !Path::new(tool).exists() {
+                return Err(format!("{tool} is missing: run scripts/setup"));
+            }
+        }
+        let port = free_port().map_err(|e| format!("no free port: {e}"))?;
+        let mut command = Command::new(CHROMEDRIVER);
+        command.arg(format!("--port={port}"));
+        let mut driver = ChildGuard::spawn("chromedriver", command, log_dir)
+            .map_err(|e| e.to_string())?;
+        let addr = format!("127.0.0.1:{port}").parse().map_err(|e| format!("{e}"))?;
+        driver.wait_for_port(addr, Duration::from_secs(20))?;
+        let profile = tempfile::tempdir().map_err(|e| format!("no profile dir: {e}"))?;
+        let agent = ureq::AgentBuilder::new().timeout(COMMAND_TIMEOUT).build();
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:loggingPrefs": {"browser": "ALL"},
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync", "--no-first-run", "--window-size=1280,1000",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ]
+            }
+        }}});
+        let created = call(&agent, "POST", &format!("{endpoint}/session"), Some(capabilities))
+            .map_err(|e| format!("{e}; chromedriver log:\n{}", driver.log_text()))?;
+        let session = created["sessionId"]
+            .as_str()
+            .ok_or_else(|| format!("no session id in {created}"))?
+            .to_owned();
+        Ok(Self {
+            session,
+            endpoint,
+            agent,
+            _profile: profile,
+            _driver: driver,
+        })
+    }
+
+    fn command(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
+        let url = format!("{}/session/{}{path}", self.endpoint, self.session);
+        call(&self.agent, method, &url, body)
+    }
+
+    /// Navigates to `url` and waits for the page load.
+    pub fn goto(&self, url: &str) -> Result<(), String> {
+        self.command("POST", "/url", Some(json!({ "url": url }))).map(drop)
+    }
+
+    /// The URL the browser is showing.
+    pub fn current_url(&self) -> Result<String, String> {
+        let value = self.command("GET", "/url", None)?;
+        Ok(value.as_str().unwrap_or_default().to_owned())
+    }
+
+    /// Runs `script` (a function body; `arguments` holds `args`) and returns
+    /// its result.
+    pub fn execute(&self, script: &str, args: Value) -> Result<Value, String> {
+        self.command("POST", "/execute/sync", Some(json!({ "script": script, "args": args })))
+    }
+
+    /// The text of the first element matching `css`, or `None`.
+    pub fn text_of(&self, css: &str) -> Result<Option<String>, String> {
+        let value = self.execute(
+            "const e = document.querySelector(arguments[0]); return e ? e.textContent : null;",
+            json!([css]),
+        )?;
+        Ok(value.as_str().map(str::to_owned))
+    }
+
+    /// Waits until an element matching `css` has non-empty text; returns it.
+    pub fn wait_for_text(&self, css: &str, timeout: Duration) -> Result<String, String> {
+        let mut found = String::new();
+        poll_until(timeout, &format!("text in {css}"), || {
+            found = self.text_of(css)?.unwrap_or_default();
+            Ok(!found.trim().is_empty())
+        })
+        .map_err(|e| format!("{e}; page text: {}", self.page_text()))?;
+        Ok(found)
+    }
+
+    /// The visible text of the whole page, for failure messages.
+    pub fn page_text(&self) -> String {
+        self.execute("return document.body ? document.body.innerText : '';", json!([]))
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    }
+
+    /// The page's HTML as the DOM now holds it.
+    pub fn page_html(&self) -> Result<String, String> {
+        let value = self.execute("return document.documentElement.outerHTML;", json!([]))?;
+        Ok(value.as_str().unwrap_or_default().to_owned())
+    }
+
+    /// Console messages since the last call (CSP violations land here).
+    pub fn console_messages(&self) -> Result<Vec<String>, String> {
+        let value = self.command("POST", "/se/log", Some(json!({ "type": "browser" })))?;
+        Ok(value
+            .as_array()
+            .map(|entries| {
+                entries
+                    .iter()
+                    .filter_map(|e| e["message"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// Resizes the window (to test narrow screens).
+    pub fn set_window_size(&self, width: u32, height: u32) -> Result<(), String> {
+        let rect = json!({ "width": width, "height": height });
+        self.command("POST", "/window/rect", Some(rect)).map(drop)
+    }
+
+    /// Saves a PNG screenshot of the viewport to `path`.
+    pub fn screenshot(&self, path: &Path) -> Result<PathBuf, String> {
+        let value = self.command("GET", "/screenshot", None)?;
+        let encoded = value.as_str().ok_or("screenshot is not a string")?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .map_err(|e| format!("screenshot is not base64: {e}"))?;
+        std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        Ok(path.to_path_buf())
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.command("DELETE", "", None);
+    }
+}
+
+/// One WebDriver call; WebDriver errors become their message.
+fn call(agent: &ureq::Agent, method: &str, url: &str, body: Option<Value>) -> Result<Value, String> {
+    let request = agent.request(method, url);
+    let response = match body {
+        Some(body) => request.send_json(body),
+        None => request.call(),
+    };
+    let parsed: Value = match response {
+        Ok(response) => response.into_json().map_err(|e| format!("{method} {url}: {e}"))?,
+        Err(ureq::Error::Status(status, response)) => {
+            let body: Value = response.into_json().unwrap_or(Value::Null);
+            let message = body["value"]["message"].as_str().unwrap_or("no message");
+            return Err(format!("WebDriver {method} {url} → {status}: {message}"));
+        }
+        Err(error) => return Err(format!("WebDriver {method} {url}: {error}")),
+    };
+    Ok(parsed["value"].clone())
+}
