@@ -1,35 +1,98 @@
-//! The local stack: the Muster server (in-process) behind real nginx on
-//! loopback, started together and stopped together. Used by the end-to-end
-//! tests and by `muster-stack`, the README's run command.
+//! The local stack: the Gafaelfawr stand-in, nginx configured from the
+//! chart's GafaelfawrIngresses, and the Muster server with the chart's own
+//! ConfigMap settings — all on loopback, started together, stopped together,
+//! healthy or with one named fault. Used by the end-to-end tests and by
+//! `muster-stack`, the README's run command.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::str::FromStr;
 use std::time::Duration;
 
 use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
 
-use crate::process::{free_port, running_as_root, ChildGuard};
+use crate::ingress::{self, IngressFault, Nginx, NginxSite};
+use crate::process::free_port;
+use crate::standin::{Standin, StandinConfig, StandinFault};
+
+/// One deliberate misconfiguration of the stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// nginx rendered wrongly (see [`IngressFault`]).
+    Ingress(IngressFault),
+    /// The Gafaelfawr stand-in misbehaving (see [`StandinFault`]).
+    Gafaelfawr(StandinFault),
+    /// Muster cannot reach Gafaelfawr's API (wrong URL or a network policy
+    /// in the way), while the ingress still authenticates.
+    GafaelfawrUnreachable,
+}
+
+/// The name of [`Fault::GafaelfawrUnreachable`].
+const UNREACHABLE: &str = "gafaelfawr-unreachable";
+
+impl Fault {
+    /// Every fault the stack can be started with.
+    pub fn all() -> Vec<Fault> {
+        let ingress = IngressFault::all().iter().copied().map(Fault::Ingress);
+        let gafaelfawr = StandinFault::all().iter().copied().map(Fault::Gafaelfawr);
+        ingress.chain(gafaelfawr).chain([Fault::GafaelfawrUnreachable]).collect()
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Fault::Ingress(fault) => write!(f, "{fault}"),
+            Fault::Gafaelfawr(fault) => write!(f, "{fault}"),
+            Fault::GafaelfawrUnreachable => f.write_str(UNREACHABLE),
+        }
+    }
+}
+
+impl FromStr for Fault {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        if name == UNREACHABLE {
+            return Ok(Fault::GafaelfawrUnreachable);
+        }
+        if let Ok(fault) = name.parse::<IngressFault>() {
+            return Ok(Fault::Ingress(fault));
+        }
+        if let Ok(fault) = name.parse::<StandinFault>() {
+            return Ok(Fault::Gafaelfawr(fault));
+        }
+        let known: Vec<String> = Fault::all().iter().map(Fault::to_string).collect();
+        Err(format!("unknown fault {name:?}; known faults: {}", known.join(", ")))
+    }
+}
 
 /// What to start.
 #[derive(Debug, Clone)]
 pub struct StackOptions {
-    /// Muster's path prefix.
-    pub path_prefix: String,
     /// trunk's output directory.
     pub assets_dir: PathBuf,
     /// Port for nginx; `None` picks a free one.
     pub port: Option<u16>,
+    /// A deliberate misconfiguration, or `None` for a healthy stack.
+    pub fault: Option<Fault>,
+    /// The stand-in's users, tokens and scopes.
+    pub gafaelfawr: StandinConfig,
 }
 
 impl Default for StackOptions {
     fn default() -> Self {
+        let mut gafaelfawr = StandinConfig::demo();
+        // The stack speaks plain HTTP on loopback.
+        gafaelfawr.secure_cookie = false;
         Self {
-            path_prefix: "/muster".to_owned(),
             assets_dir: default_assets_dir(),
             port: None,
+            fault: None,
+            gafaelfawr,
         }
     }
 }
@@ -43,17 +106,17 @@ pub fn default_assets_dir() -> PathBuf {
 
 /// A running stack; everything stops when it is dropped.
 pub struct Stack {
-    nginx_port: u16,
+    nginx: Option<Nginx>,
     server_addr: SocketAddr,
-    // Field order is drop order: nginx first, then the server, then files.
-    _nginx: ChildGuard,
+    path_prefix: String,
+    standin: Option<Standin>,
     server_shutdown: Option<oneshot::Sender<()>>,
     runtime: Option<Runtime>,
     work_dir: tempfile::TempDir,
 }
 
 impl Stack {
-    /// Starts the server and nginx in front of it.
+    /// Starts the stand-in, the server and nginx, in that order.
     pub fn start(options: StackOptions) -> Result<Self, String> {
         if !options.assets_dir.join("index.html").exists() {
             return Err(format!(
@@ -67,17 +130,50 @@ impl Stack {
             .enable_all()
             .build()
             .map_err(|e| format!("no tokio runtime: {e}"))?;
-        let (server_addr, server_shutdown) = runtime.block_on(start_server(&options))?;
-        let nginx_port = match options.port {
+        let mut gafaelfawr = options.gafaelfawr.clone();
+        if let Some(Fault::Gafaelfawr(fault)) = options.fault {
+            gafaelfawr.fault = Some(fault);
+        }
+        let standin = runtime
+            .block_on(Standin::start(gafaelfawr))
+            .map_err(|e| format!("cannot start the Gafaelfawr stand-in: {e}"))?;
+        let port = match options.port {
             Some(port) => port,
             None => free_port().map_err(|e| format!("no free port: {e}"))?,
         };
-        let conf = plain_proxy_conf(work_dir.path(), nginx_port, server_addr);
-        let nginx = start_nginx(work_dir.path(), &conf, nginx_port)?;
+        let origin = format!("http://127.0.0.1:{port}");
+        standin.set_public_origin(Some(origin.clone()));
+
+        let api_url = match options.fault {
+            Some(Fault::GafaelfawrUnreachable) => {
+                let closed = free_port().map_err(|e| format!("no free port: {e}"))?;
+                format!("http://127.0.0.1:{closed}/auth/api/v1")
+            }
+            _ => format!("{}/auth/api/v1", standin.url()),
+        };
+        let values = ingress::local_stack_values(&format!("127.0.0.1:{port}"), &api_url);
+        let manifest = ingress::render_chart(&values)?;
+        let ingresses = ingress::parse_manifest(&manifest)?;
+        let mut server_env = configmap_data(&manifest, "muster")?;
+        server_env.insert("MUSTER_ASSETS_DIR".into(), options.assets_dir.display().to_string());
+        server_env.insert("MUSTER_LOG_PROFILE".into(), "development".into());
+        let path_prefix = server_env
+            .get("MUSTER_PATH_PREFIX")
+            .cloned()
+            .unwrap_or_else(|| "/muster".to_owned());
+        let (server_addr, server_shutdown) = runtime.block_on(start_server(&server_env))?;
+
+        let fault = match options.fault {
+            Some(Fault::Ingress(fault)) => Some(fault),
+            _ => None,
+        };
+        let site = NginxSite::new(port, server_addr, standin.addr());
+        let nginx = Nginx::start(&ingresses, &site, fault, &work_dir.path().join("nginx"))?;
         Ok(Self {
-            nginx_port,
+            nginx: Some(nginx),
             server_addr,
-            _nginx: nginx,
+            path_prefix,
+            standin: Some(standin),
             server_shutdown: Some(server_shutdown),
             runtime: Some(runtime),
             work_dir,
@@ -86,12 +182,37 @@ impl Stack {
 
     /// `http://127.0.0.1:<port>`: the stack's front door (nginx).
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.nginx_port)
+        self.nginx.as_ref().map(Nginx::url).unwrap_or_default()
+    }
+
+    /// The URL of Muster's overview page, through nginx.
+    pub fn page_url(&self) -> String {
+        format!("{}{}/", self.url(), self.path_prefix)
+    }
+
+    /// The link that logs the demo user in and comes back to the page.
+    pub fn login_url(&self) -> String {
+        format!("{}/login?rd={}", self.url(), self.page_url())
+    }
+
+    /// Muster's path prefix, from the chart's ConfigMap.
+    pub fn path_prefix(&self) -> &str {
+        &self.path_prefix
     }
 
     /// The Muster server's own address, behind nginx.
     pub fn server_addr(&self) -> SocketAddr {
         self.server_addr
+    }
+
+    /// The Gafaelfawr stand-in, to mint tokens in tests.
+    pub fn gafaelfawr(&self) -> &Standin {
+        self.standin.as_ref().expect("the stand-in runs while the stack does")
+    }
+
+    /// The nginx configuration in use.
+    pub fn nginx_config(&self) -> &str {
+        self.nginx.as_ref().map(Nginx::config).unwrap_or_default()
     }
 
     /// Directory holding the stack's configuration and logs.
@@ -102,8 +223,12 @@ impl Stack {
 
 impl Drop for Stack {
     fn drop(&mut self) {
+        drop(self.nginx.take());
         if let Some(shutdown) = self.server_shutdown.take() {
             let _ = shutdown.send(());
+        }
+        if let (Some(runtime), Some(standin)) = (self.runtime.as_ref(), self.standin.take()) {
+            runtime.block_on(standin.stop());
         }
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_timeout(Duration::from_secs(2));
@@ -111,16 +236,23 @@ impl Drop for Stack {
     }
 }
 
-async fn start_server(options: &StackOptions) -> Result<(SocketAddr, oneshot::Sender<()>), String> {
-    let vars: HashMap<String, String> = [
-        ("MUSTER_PATH_PREFIX", options.path_prefix.clone()),
-        ("MUSTER_ASSETS_DIR", options.assets_dir.display().to_string()),
-        ("MUSTER_LOG_PROFILE", "development".to_owned()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
-    let config = muster_server::config::Config::from_vars(&vars).map_err(|e| e.to_string())?;
+/// The `data` of the ConfigMap called `name` in a rendered manifest.
+fn configmap_data(manifest: &str, name: &str) -> Result<HashMap<String, String>, String> {
+    for document in serde_yaml::Deserializer::from_str(manifest) {
+        let value: serde_yaml::Value = serde::Deserialize::deserialize(document)
+            .map_err(|e| format!("the rendered chart is not YAML: {e}"))?;
+        if value["kind"].as_str() == Some("ConfigMap") && value["metadata"]["name"].as_str() == Some(name) {
+            return serde_yaml::from_value(value["data"].clone())
+                .map_err(|e| format!("ConfigMap {name} has non-string data: {e}"));
+        }
+    }
+    Err(format!("the rendered chart has no ConfigMap {name}"))
+}
+
+async fn start_server(
+    env: &HashMap<String, String>,
+) -> Result<(SocketAddr, oneshot::Sender<()>), String> {
+    let config = muster_server::config::Config::from_vars(env).map_err(|e| e.to_string())?;
     let state = muster_server::build_state(config).map_err(|e| e.to_string())?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -136,51 +268,4 @@ async fn start_server(options: &StackOptions) -> Result<(SocketAddr, oneshot::Se
         }
     });
     Ok((addr, send))
-}
-
-fn start_nginx(dir: &Path, conf: &str, port: u16) -> Result<ChildGuard, String> {
-    let conf_path = dir.join("nginx.conf");
-    std::fs::write(&conf_path, conf).map_err(|e| format!("cannot write nginx.conf: {e}"))?;
-    let mut command = Command::new("nginx");
-    command
-        .arg("-p")
-        .arg(dir)
-        .arg("-c")
-        .arg(&conf_path)
-        .args(["-g", "daemon off;"]);
-    let mut nginx = ChildGuard::spawn("nginx", command, dir).map_err(|e| e.to_string())?;
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    nginx.wait_for_port(addr, Duration::from_secs(10))?;
-    Ok(nginx)
-}
-
-/// A plain reverse proxy, until the chart-rendered configuration lands.
-fn plain_proxy_conf(dir: &Path, port: u16, upstream: SocketAddr) -> String {
-    let dir = dir.display();
-    let user = if running_as_root() { "user root;" } else { "" };
-    format!(
-        "{user}
-worker_processes 1;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-  access_log {dir}/access.log;
-  client_body_temp_path {dir}/client_body;
-  proxy_temp_path {dir}/proxy;
-  fastcgi_temp_path {dir}/fastcgi;
-  uwsgi_temp_path {dir}/uwsgi;
-  scgi_temp_path {dir}/scgi;
-  server {{
-    listen 127.0.0.1:{port};
-    location / {{
-      proxy_pass http://{upstream};
-      proxy_set_header Host $http_host;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_set_header X-Forwarded-Host $http_host;
-    }}
-  }}
-}}
-"
-    )
 }

@@ -1,38 +1,67 @@
 //! `muster-stack`: the README's run command. Starts the local stack on
-//! loopback, prints where to open it, and stops everything on Ctrl-C.
+//! loopback — the Gafaelfawr stand-in with a demo user, nginx rendered from
+//! the chart, and the Muster server — prints where to open it, and stops
+//! everything on Ctrl-C or SIGTERM.
 //!
-//! Usage: `muster-stack [--port N]` (default 8000).
+//! Usage: `muster-stack [--port N] [--fault NAME]`; `MUSTER_FAULT=NAME`
+//! works too. `--list-faults` prints the fault names.
 
 use std::process::ExitCode;
 
-use muster_stack::stack::{Stack, StackOptions};
+use muster_stack::stack::{Fault, Stack, StackOptions};
+
+const USAGE: &str = "usage: muster-stack [--port N] [--fault NAME] [--list-faults]";
 
 fn main() -> ExitCode {
     let mut options = StackOptions {
         port: Some(8000),
         ..StackOptions::default()
     };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match (arg.as_str(), args.next()) {
-            ("--port", Some(value)) => match value.parse() {
-                Ok(port) => options.port = Some(port),
-                Err(_) => return usage(&format!("--port takes a port number, not {value:?}")),
-            },
-            _ => return usage(&format!("unknown argument {arg:?}")),
+    if let Some(name) = std::env::var("MUSTER_FAULT").ok().filter(|v| !v.is_empty()) {
+        match name.parse::<Fault>() {
+            Ok(fault) => options.fault = Some(fault),
+            Err(error) => return usage(&format!("MUSTER_FAULT: {error}")),
         }
     }
-    let stack = match Stack::start(options.clone()) {
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--list-faults" => {
+                Fault::all().iter().for_each(|fault| println!("{fault}"));
+                return ExitCode::SUCCESS;
+            }
+            "--port" => match args.next().map(|v| v.parse::<u16>()) {
+                Some(Ok(port)) => options.port = Some(port),
+                _ => return usage("--port takes a port number"),
+            },
+            "--fault" => match args.next().map(|v| v.parse::<Fault>()) {
+                Some(Ok(fault)) => options.fault = Some(fault),
+                Some(Err(error)) => return usage(&error),
+                None => return usage("--fault takes a fault name (see --list-faults)"),
+            },
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            other => return usage(&format!("unknown argument {other:?}")),
+        }
+    }
+    let fault = options.fault;
+    let stack = match Stack::start(options) {
         Ok(stack) => stack,
         Err(error) => {
             eprintln!("muster-stack: cannot start: {error}");
             return ExitCode::from(2);
         }
     };
-    let page = format!("{}{}/", stack.url(), options.path_prefix);
     println!("Muster's local stack is running.");
-    println!("  page:  {page}");
-    println!("  logs:  {}", stack.work_dir().display());
+    println!("  page:   {}", stack.page_url());
+    println!("  log in: {}", stack.login_url());
+    match fault {
+        Some(fault) => println!("  fault:  {fault}"),
+        None => println!("  fault:  none (healthy)"),
+    }
+    println!("  files:  {}", stack.work_dir().display());
     println!("Press Ctrl-C to stop.");
     if let Err(error) = wait_for_stop() {
         eprintln!("muster-stack: {error}");
@@ -61,6 +90,6 @@ fn wait_for_stop() -> Result<(), String> {
 }
 
 fn usage(problem: &str) -> ExitCode {
-    eprintln!("muster-stack: {problem}\nusage: muster-stack [--port N]");
+    eprintln!("muster-stack: {problem}\n{USAGE}");
     ExitCode::from(2)
 }
