@@ -4,6 +4,19 @@
 //!
 //! This crate does no I/O so that the server, the browser app (wasm) and the
 //! command-line checker reach the same verdicts from the same code.
+//!
+//! Data flows one way: [`observed`] facts → [`checks`] (pure functions,
+//! described by the [`catalogue`]) → [`outcome::Outcome`]s →
+//! [`evaluate`] → the [`model`]'s route report and the [`upstream`] body.
 
+pub mod catalogue;
+pub mod checks;
+pub mod evaluate;
+pub mod model;
+pub mod observed;
+pub mod outcome;
 pub mod redact;
 pub mod upstream;
+
+pub use evaluate::{evaluate, Evaluation};
+pub use model::{Check, Component, Evidence, Fix, Route, RouteReport, Status};

@@ -93,7 +93,9 @@ mod tests {
         assert!(is_token_shaped(TOKEN));
         assert!(!is_token_shaped("gt-short.short"));
         assert!(!is_token_shaped("bogus"));
-        assert!(!is_token_shaped("gt-AbCdEfGhIjKlMnOpQrStUv+0123456789abcdefghijkl"));
+        assert!(!is_token_shaped(
+            "gt-AbCdEfGhIjKlMnOpQrStUv+0123456789abcdefghijkl"
+        ));
     }
 
     #[test]
@@ -104,7 +106,10 @@ mod tests {
 
     #[test]
     fn authorization_keeps_the_scheme() {
-        assert_eq!(authorization(&format!("Bearer {TOKEN}")), "Bearer gt-AbCd…(48 chars)");
+        assert_eq!(
+            authorization(&format!("Bearer {TOKEN}")),
+            "Bearer gt-AbCd…(48 chars)"
+        );
         assert_eq!(authorization("Token bogus"), "Token …(5 chars)");
         assert_eq!(authorization("opaque"), "…(6 chars)");
     }

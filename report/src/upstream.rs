@@ -1,8 +1,17 @@
 //! Bodies of the upstream-compatible representation: byte for byte what the
-//! Python Muster service returns, so its existing automated client keeps
-//! working. Field order matters for byte compatibility and follows upstream.
+//! Python Muster service (FastAPI) returns, so its existing automated client
+//! keeps working. Field order matters for byte compatibility and follows
+//! upstream; bodies are rendered compactly (`{"ok":true}`) as FastAPI's
+//! `JSONResponse` does.
+//!
+//! The answer to a check route is derived from the check outcomes (see
+//! `evaluate`): each failing check may carry an [`UpstreamFailure`], and the
+//! first one decides the upstream status and body.
 
 use serde::{Deserialize, Serialize};
+
+use crate::observed::{display_name, Group, UserInfo};
+use crate::redact;
 
 /// Service metadata, answered by the internal health route `GET /` and
 /// embedded in the index. Absent optional fields are omitted.
@@ -61,6 +70,262 @@ impl Index {
     }
 }
 
+/// Body of `GET {prefix}/anonymous` on success: `{"ok":true}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MusterResult {
+    /// Always `true`; failures are HTTP 500 instead.
+    pub ok: bool,
+}
+
+/// Body of `GET {prefix}/auth/{mode}` on success.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthInfo {
+    /// `X-Auth-Request-User`.
+    pub username: String,
+    /// `X-Auth-Request-Email`, left out when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// Body of `GET {prefix}/delegated/{mode}` on success: Gafaelfawr's
+/// user-info with null fields and an empty group list left out, and never
+/// the quota.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DelegatedUserInfo {
+    /// Username.
+    pub username: String,
+    /// Email address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Full name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Numeric UID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<i64>,
+    /// Numeric primary GID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gid: Option<i64>,
+    /// Group memberships.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<Group>,
+}
+
+impl From<&UserInfo> for DelegatedUserInfo {
+    fn from(info: &UserInfo) -> Self {
+        Self {
+            username: info.username.clone(),
+            email: info.email.clone(),
+            name: info.name.clone(),
+            uid: info.uid,
+            gid: info.gid,
+            groups: info.groups.clone(),
+        }
+    }
+}
+
+/// `{"detail":[…]}`: the envelope of every upstream error body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody<T> {
+    /// The errors.
+    pub detail: Vec<T>,
+}
+
+/// One failed check in upstream's HTTP 500 body:
+/// `{"loc":["header","<Name>"],"msg":"…","type":"…"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// Where in the request the problem is; absent for Gafaelfawr data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loc: Option<Vec<String>>,
+    /// Human-readable message (never a whole token).
+    pub msg: String,
+    /// Machine-readable error code.
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+impl ErrorDetail {
+    fn new(loc: Option<&str>, msg: String, kind: &str) -> Self {
+        Self {
+            loc: loc.map(|name| vec!["header".to_owned(), name.to_owned()]),
+            msg: redact::tokens_in_text(&msg),
+            kind: kind.to_owned(),
+        }
+    }
+
+    /// `unexpected_header`: header `name` reached Muster but must not.
+    pub fn unexpected_header(name: &str) -> Self {
+        let name = display_name(name);
+        Self::new(
+            Some(&name),
+            format!("Header {name} set but should not be present"),
+            "unexpected_header",
+        )
+    }
+
+    /// `unexpected_cookie`: the `gafaelfawr` cookie reached Muster.
+    pub fn unexpected_cookie(cookie: &str) -> Self {
+        Self::new(
+            Some("Cookie"),
+            format!("Cookie {cookie} set but should not be present"),
+            "unexpected_cookie",
+        )
+    }
+
+    /// `missing_header`: header `name` should have reached Muster.
+    pub fn missing_header(name: &str) -> Self {
+        let name = display_name(name);
+        Self::new(
+            Some(&name),
+            format!("Header {name} not present but should be set"),
+            "missing_header",
+        )
+    }
+
+    /// `incorrect_header`: header `name` has a wrong value, given here
+    /// already redacted.
+    pub fn incorrect_header(name: &str, redacted_value: &str) -> Self {
+        let name = display_name(name);
+        let msg = format!("Header {name} has an incorrect value: {redacted_value}");
+        Self::new(Some(&name), msg, "incorrect_header")
+    }
+
+    /// `gafaelfawr_data`: Gafaelfawr's answers disagree with the headers.
+    pub fn gafaelfawr_data(msg: String) -> Self {
+        Self::new(None, msg, "gafaelfawr_data")
+    }
+
+    /// `gafaelfawr_error`: Muster could not get an answer from Gafaelfawr
+    /// (upstream answers a bare 500 here; this keeps the error format).
+    pub fn gafaelfawr_error(msg: String) -> Self {
+        Self::new(None, msg, "gafaelfawr_error")
+    }
+
+    /// `configuration_error`: Muster is not configured to do this check.
+    pub fn configuration_error(msg: String) -> Self {
+        Self::new(None, msg, "configuration_error")
+    }
+}
+
+/// `ctx` of a FastAPI (pydantic) literal error.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidationContext {
+    /// The accepted values, as pydantic words them.
+    pub expected: String,
+}
+
+/// One FastAPI request-validation error, as in its HTTP 422 body:
+/// `{"type":"missing","loc":["header","x-auth-request-user"],"msg":"Field required","input":null}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidationError {
+    /// pydantic's error type.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `["header", "<lower-case name>"]` or `["path", "mode"]`.
+    pub loc: Vec<String>,
+    /// pydantic's message.
+    pub msg: String,
+    /// The rejected input; `null` when missing (or not safe to echo).
+    pub input: Option<String>,
+    /// Extra context (literal errors only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ctx: Option<ValidationContext>,
+}
+
+impl ValidationError {
+    /// A required header that did not arrive (FastAPI's `missing`).
+    pub fn missing_header(name: &str) -> Self {
+        Self {
+            kind: "missing".to_owned(),
+            loc: vec!["header".to_owned(), name.to_ascii_lowercase()],
+            msg: "Field required".to_owned(),
+            input: None,
+            ctx: None,
+        }
+    }
+
+    /// A header whose bytes are not UTF-8 (pydantic's `string_unicode`);
+    /// the bytes are not echoed.
+    pub fn not_unicode_header(name: &str) -> Self {
+        Self {
+            kind: "string_unicode".to_owned(),
+            loc: vec!["header".to_owned(), name.to_ascii_lowercase()],
+            msg: "Input should be a valid string, unable to parse raw data as a unicode string"
+                .to_owned(),
+            input: None,
+            ctx: None,
+        }
+    }
+
+    /// A path parameter outside its `Literal[…]` (pydantic's
+    /// `literal_error`): `Input should be 'a', 'b' or 'c'`.
+    pub fn literal(parameter: &str, allowed: &[&str], input: &str) -> Self {
+        let quoted: Vec<String> = allowed.iter().map(|value| format!("'{value}'")).collect();
+        let expected = match quoted.split_last() {
+            Some((last, [])) => last.clone(),
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+            None => String::new(),
+        };
+        Self {
+            kind: "literal_error".to_owned(),
+            loc: vec!["path".to_owned(), parameter.to_owned()],
+            msg: format!("Input should be {expected}"),
+            input: Some(redact::tokens_in_text(input)),
+            ctx: Some(ValidationContext { expected }),
+        }
+    }
+}
+
+/// How a failing check shows in the upstream representation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpstreamFailure {
+    /// FastAPI would have refused the request before running the handler:
+    /// HTTP 422, every such error listed.
+    Validation(ValidationError),
+    /// The handler raised a Muster error: HTTP 500 with this detail.
+    Check(ErrorDetail),
+}
+
+/// A status code and the exact JSON text of an upstream-compatible answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Compact JSON body.
+    pub body: String,
+}
+
+impl UpstreamResponse {
+    /// HTTP 200 with `body`.
+    pub fn ok(body: &impl Serialize) -> Self {
+        Self::json(200, body)
+    }
+
+    /// HTTP 422 listing `errors`.
+    pub fn validation(errors: Vec<ValidationError>) -> Self {
+        Self::json(422, &ErrorBody { detail: errors })
+    }
+
+    /// HTTP 500 with one check failure.
+    pub fn failure(detail: ErrorDetail) -> Self {
+        Self::json(
+            500,
+            &ErrorBody {
+                detail: vec![detail],
+            },
+        )
+    }
+
+    fn json(status: u16, body: &impl Serialize) -> Self {
+        // These types serialise infallibly (strings, numbers, no maps with
+        // non-string keys); the fallback keeps the function total.
+        let body = serde_json::to_string(body)
+            .unwrap_or_else(|_| r#"{"detail":"Internal Server Error"}"#.to_owned());
+        Self { status, body }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,10 +350,67 @@ mod tests {
     }
 
     #[test]
+    fn validation_errors_match_fastapi() {
+        let body = UpstreamResponse::validation(vec![ValidationError::missing_header(
+            "X-Auth-Request-User",
+        )]);
+        assert_eq!(body.status, 422);
+        assert_eq!(
+            body.body,
+            r#"{"detail":[{"type":"missing","loc":["header","x-auth-request-user"],"msg":"Field required","input":null}]}"#
+        );
+        let literal = ValidationError::literal("mode", &["header", "authorization"], "bogus");
+        assert_eq!(
+            serde_json::to_string(&literal).unwrap(),
+            r#"{"type":"literal_error","loc":["path","mode"],"msg":"Input should be 'header' or 'authorization'","input":"bogus","ctx":{"expected":"'header' or 'authorization'"}}"#
+        );
+        let three = ValidationError::literal("mode", &["a", "b", "c"], "d");
+        assert_eq!(three.msg, "Input should be 'a', 'b' or 'c'");
+    }
+
+    #[test]
+    fn check_failures_match_upstream_messages() {
+        let body = UpstreamResponse::failure(ErrorDetail::unexpected_header("authorization"));
+        assert_eq!(body.status, 500);
+        assert_eq!(
+            body.body,
+            r#"{"detail":[{"loc":["header","Authorization"],"msg":"Header Authorization set but should not be present","type":"unexpected_header"}]}"#
+        );
+        let data = serde_json::to_string(&ErrorDetail::gafaelfawr_data("m".into())).unwrap();
+        assert_eq!(data, r#"{"msg":"m","type":"gafaelfawr_data"}"#);
+        let cookie = serde_json::to_string(&ErrorDetail::unexpected_cookie("gafaelfawr")).unwrap();
+        assert_eq!(
+            cookie,
+            r#"{"loc":["header","Cookie"],"msg":"Cookie gafaelfawr set but should not be present","type":"unexpected_cookie"}"#
+        );
+    }
+
+    #[test]
+    fn messages_never_carry_a_whole_token() {
+        let token = "gt-AbCdEfGhIjKlMnOpQrStUv.0123456789abcdefghijkl";
+        let detail = ErrorDetail::incorrect_header("authorization", &format!("Bearer {token}"));
+        assert!(!detail.msg.contains(token), "{}", detail.msg);
+    }
+
+    #[test]
+    fn delegated_user_info_leaves_out_nulls_and_empty_groups() {
+        let info: UserInfo =
+            serde_json::from_str(r#"{"username":"u","groups":[],"uid":7}"#).unwrap();
+        let body = serde_json::to_string(&DelegatedUserInfo::from(&info)).unwrap();
+        assert_eq!(body, r#"{"username":"u","uid":7}"#);
+    }
+
+    #[test]
     fn index_builds_absolute_route_urls() {
         let index = Index::new(metadata(), "https://example.com/muster");
-        assert_eq!(index.auth_required_url, "https://example.com/muster/auth/fail");
-        assert_eq!(index.delegated_url, "https://example.com/muster/delegated/header");
+        assert_eq!(
+            index.auth_required_url,
+            "https://example.com/muster/auth/fail"
+        );
+        assert_eq!(
+            index.delegated_url,
+            "https://example.com/muster/delegated/header"
+        );
         assert_eq!(
             index.authorization_url,
             "https://example.com/muster/delegated/authorization"

@@ -71,7 +71,11 @@ async fn serve_file(state: &AppState, request: Request, sub_path: &str) -> Optio
     }
     let mut response = response.map(Body::new);
     if status.is_success() || status == StatusCode::NOT_MODIFIED {
-        let cache = if is_content_hashed(sub_path) { IMMUTABLE } else { REVALIDATE };
+        let cache = if is_content_hashed(sub_path) {
+            IMMUTABLE
+        } else {
+            REVALIDATE
+        };
         response
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
@@ -94,7 +98,10 @@ fn is_content_hashed(path: &str) -> bool {
     let Some((_, after_dash)) = name.rsplit_once('-') else {
         return false;
     };
-    let hash: String = after_dash.chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+    let hash: String = after_dash
+        .chars()
+        .take_while(|c| c.is_ascii_hexdigit())
+        .collect();
     hash.len() == 16 && !path.starts_with("/public/")
 }
 

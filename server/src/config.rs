@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +29,30 @@ pub struct Config {
     pub log_level: String,
     /// Log line format.
     pub log_profile: LogProfile,
+    /// Where Gafaelfawr's API is, for the delegated routes.
+    pub gafaelfawr: GafaelfawrSource,
+    /// Longest wait for a connection to Gafaelfawr (or Repertoire).
+    pub gafaelfawr_connect_timeout: Duration,
+    /// Longest wait for a whole answer from Gafaelfawr (or Repertoire).
+    pub gafaelfawr_timeout: Duration,
+}
+
+/// How Muster finds Gafaelfawr's API base URL (the URL that
+/// `/user-info` and `/token-info` are appended to).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GafaelfawrSource {
+    /// `MUSTER_GAFAELFAWR_URL`, e.g.
+    /// `http://gafaelfawr.gafaelfawr:8080/auth/api/v1`; wins over discovery.
+    Url(String),
+    /// `REPERTOIRE_BASE_URL`: Muster fetches `<base>/discovery` and uses
+    /// `services.internal.gafaelfawr.versions.v1.url`, else
+    /// `services.internal.gafaelfawr.url` + `/api/v1` (Repertoire's rule
+    /// for Gafaelfawr registers `https://<host>/auth` with version `v1` at
+    /// `https://<host>/auth/api/v1`, as the `rubin-repertoire` client reads it).
+    Repertoire(String),
+    /// Neither is set: the server starts, and the delegated routes report a
+    /// failed check pointing at Muster's configuration.
+    NotConfigured,
 }
 
 /// A configuration problem, naming the variable at fault.
@@ -65,8 +90,70 @@ impl Config {
             assets_dir: PathBuf::from(get("MUSTER_ASSETS_DIR").unwrap_or(DEFAULT_ASSETS_DIR)),
             log_level: parse_log_level(get("MUSTER_LOG_LEVEL").unwrap_or("info"))?,
             log_profile: parse_log_profile(get("MUSTER_LOG_PROFILE").unwrap_or("production"))?,
+            gafaelfawr: match (get("MUSTER_GAFAELFAWR_URL"), get("REPERTOIRE_BASE_URL")) {
+                (Some(url), _) => GafaelfawrSource::Url(parse_url("MUSTER_GAFAELFAWR_URL", url)?),
+                (None, Some(url)) => {
+                    GafaelfawrSource::Repertoire(parse_url("REPERTOIRE_BASE_URL", url)?)
+                }
+                (None, None) => GafaelfawrSource::NotConfigured,
+            },
+            gafaelfawr_connect_timeout: parse_seconds(
+                "MUSTER_GAFAELFAWR_CONNECT_TIMEOUT",
+                get("MUSTER_GAFAELFAWR_CONNECT_TIMEOUT"),
+                DEFAULT_CONNECT_TIMEOUT,
+            )?,
+            gafaelfawr_timeout: parse_seconds(
+                "MUSTER_GAFAELFAWR_TIMEOUT",
+                get("MUSTER_GAFAELFAWR_TIMEOUT"),
+                DEFAULT_TIMEOUT,
+            )?,
         })
     }
+}
+
+/// Default of `MUSTER_GAFAELFAWR_CONNECT_TIMEOUT`.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Default of `MUSTER_GAFAELFAWR_TIMEOUT`.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Upper bound of both timeouts: a longer wait would outlast the ingress's
+/// own proxy timeout and hold the request open for nothing.
+const MAX_TIMEOUT: Duration = Duration::from_secs(60);
+
+fn parse_url(variable: &'static str, raw: &str) -> Result<String, ConfigError> {
+    let error = |problem: &str| ConfigError {
+        variable,
+        problem: format!("{problem} (got {raw:?}; expected an http:// or https:// URL)"),
+    };
+    let parsed = reqwest::Url::parse(raw).map_err(|e| error(&format!("not a URL: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(error("must be an http or https URL with a host"));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(error("must not carry credentials"));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(error("must not have a query or fragment"));
+    }
+    Ok(raw.trim_end_matches('/').to_owned())
+}
+
+fn parse_seconds(
+    variable: &'static str,
+    raw: Option<&str>,
+    default: Duration,
+) -> Result<Duration, ConfigError> {
+    let Some(raw) = raw else { return Ok(default) };
+    let error = || ConfigError {
+        variable,
+        problem: format!(
+            "{raw:?} is not a number of seconds between 0.01 and 60, such as 2 or 0.5"
+        ),
+    };
+    let seconds: f64 = raw.parse().map_err(|_| error())?;
+    if !seconds.is_finite() || seconds < 0.01 || seconds > MAX_TIMEOUT.as_secs_f64() {
+        return Err(error());
+    }
+    Ok(Duration::from_secs_f64(seconds))
 }
 
 fn parse_prefix(raw: &str) -> Result<String, ConfigError> {
@@ -83,7 +170,9 @@ fn parse_prefix(raw: &str) -> Result<String, ConfigError> {
     }
     let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '_' | '.');
     if !trimmed.chars().all(allowed) || trimmed.contains("//") || trimmed.contains("/.") {
-        return Err(error("may hold only letters, digits, '-', '_', '.' and single slashes"));
+        return Err(error(
+            "may hold only letters, digits, '-', '_', '.' and single slashes",
+        ));
     }
     Ok(trimmed.to_owned())
 }
@@ -128,7 +217,10 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -137,6 +229,47 @@ mod tests {
         assert_eq!(config.path_prefix, "/muster");
         assert_eq!(config.bind.to_string(), "0.0.0.0:8080");
         assert_eq!(config.log_profile, LogProfile::Production);
+        assert_eq!(config.gafaelfawr, GafaelfawrSource::NotConfigured);
+        assert_eq!(config.gafaelfawr_connect_timeout, Duration::from_secs(2));
+        assert_eq!(config.gafaelfawr_timeout, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn explicit_gafaelfawr_url_wins_over_discovery() {
+        let config = Config::from_vars(&vars(&[
+            (
+                "MUSTER_GAFAELFAWR_URL",
+                "http://gafaelfawr.gafaelfawr:8080/auth/api/v1/",
+            ),
+            ("REPERTOIRE_BASE_URL", "https://example.com/repertoire"),
+        ]))
+        .unwrap();
+        let expected = "http://gafaelfawr.gafaelfawr:8080/auth/api/v1".to_owned();
+        assert_eq!(config.gafaelfawr, GafaelfawrSource::Url(expected));
+        let discovered = Config::from_vars(&vars(&[(
+            "REPERTOIRE_BASE_URL",
+            "https://example.com/repertoire",
+        )]))
+        .unwrap();
+        let expected = "https://example.com/repertoire".to_owned();
+        assert_eq!(
+            discovered.gafaelfawr,
+            GafaelfawrSource::Repertoire(expected)
+        );
+    }
+
+    #[test]
+    fn timeouts_accept_fractions_of_seconds() {
+        let config = Config::from_vars(&vars(&[
+            ("MUSTER_GAFAELFAWR_CONNECT_TIMEOUT", "0.25"),
+            ("MUSTER_GAFAELFAWR_TIMEOUT", "1.5"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            config.gafaelfawr_connect_timeout,
+            Duration::from_millis(250)
+        );
+        assert_eq!(config.gafaelfawr_timeout, Duration::from_millis(1500));
     }
 
     #[test]
@@ -154,6 +287,17 @@ mod tests {
             ("MUSTER_BIND", "localhost"),
             ("MUSTER_LOG_LEVEL", "loud"),
             ("MUSTER_LOG_PROFILE", "json"),
+            ("MUSTER_GAFAELFAWR_URL", "gafaelfawr:8080"),
+            ("MUSTER_GAFAELFAWR_URL", "ftp://gafaelfawr/auth/api/v1"),
+            (
+                "MUSTER_GAFAELFAWR_URL",
+                "http://user:pw@gafaelfawr/auth/api/v1",
+            ),
+            ("REPERTOIRE_BASE_URL", "not a url"),
+            ("MUSTER_GAFAELFAWR_CONNECT_TIMEOUT", "soon"),
+            ("MUSTER_GAFAELFAWR_TIMEOUT", "0"),
+            ("MUSTER_GAFAELFAWR_TIMEOUT", "3600"),
+            ("MUSTER_GAFAELFAWR_TIMEOUT", "NaN"),
         ] {
             let error = Config::from_vars(&vars(&[(name, value)])).unwrap_err();
             assert_eq!(error.variable, name, "{value}");

@@ -3,11 +3,14 @@
 //! `muster-report`; this crate does HTTP in and out.
 
 pub mod assets;
+pub mod check_routes;
 pub mod config;
 pub mod error;
+pub mod gafaelfawr;
 pub mod logging;
 pub mod metadata;
 pub mod negotiate;
+pub mod openapi;
 pub mod router;
 pub mod shell;
 pub mod state;
@@ -18,13 +21,44 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tower_http::services::ServeDir;
 
-use crate::config::Config;
+use crate::config::{Config, GafaelfawrSource};
+use crate::gafaelfawr::{ClientError, GafaelfawrClient};
 use crate::shell::{Shell, ShellError};
 use crate::state::AppState;
 
+/// Why the server cannot start with a configuration.
+#[derive(Debug)]
+pub enum StartError {
+    /// The SPA shell could not be loaded (`MUSTER_ASSETS_DIR`).
+    Shell(ShellError),
+    /// The HTTP client for Gafaelfawr could not be built.
+    Client(ClientError),
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Shell(error) => error.fmt(f),
+            Self::Client(error) => error.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
 /// Builds the shared state for `config`, loading the shell from disk.
-pub fn build_state(config: Config) -> Result<AppState, ShellError> {
-    let shell = Shell::load(&config.assets_dir, &config.path_prefix)?;
+///
+/// A missing Gafaelfawr URL does not stop the server: the anonymous and
+/// auth routes need none, and the delegated routes report a failed check
+/// pointing at Muster's configuration. It is logged at start-up.
+pub fn build_state(config: Config) -> Result<AppState, StartError> {
+    let shell = Shell::load(&config.assets_dir, &config.path_prefix).map_err(StartError::Shell)?;
+    let gafaelfawr = GafaelfawrClient::new(&config).map_err(StartError::Client)?;
+    if config.gafaelfawr == GafaelfawrSource::NotConfigured {
+        tracing::warn!(
+            "neither MUSTER_GAFAELFAWR_URL nor REPERTOIRE_BASE_URL is set: the delegated routes will fail"
+        );
+    }
     let assets = ServeDir::new(&config.assets_dir)
         .precompressed_br()
         .precompressed_gzip()
@@ -34,6 +68,7 @@ pub fn build_state(config: Config) -> Result<AppState, ShellError> {
         shell: Arc::new(shell),
         assets,
         metadata: Arc::new(metadata::metadata()),
+        gafaelfawr: Arc::new(gafaelfawr),
     })
 }
 

@@ -8,21 +8,36 @@ use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::Response;
 use muster_report::redact;
+use tracing::Subscriber;
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{Config, LogProfile};
 
-/// Installs the global subscriber for `config`; JSON lines in production.
+/// Installs the global subscriber for `config`, writing to standard output.
 pub fn init(config: &Config) {
+    if let Err(error) = subscriber(config, std::io::stdout).try_init() {
+        eprintln!("muster: logging already initialised: {error}");
+    }
+}
+
+/// The subscriber for `config` writing to `writer`: JSON lines in
+/// production, human lines in development. Tests pass their own writer to
+/// read exactly what production would log.
+pub fn subscriber<W>(config: &Config, writer: W) -> Box<dyn Subscriber + Send + Sync>
+where
+    W: for<'writer> MakeWriter<'writer> + Send + Sync + 'static,
+{
     let filter = EnvFilter::try_new(format!("{},tower_http=warn", config.log_level))
         .unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
-    let result = match config.log_profile {
-        LogProfile::Production => builder.json().flatten_event(true).try_init(),
-        LogProfile::Development => builder.try_init(),
-    };
-    if let Err(error) = result {
-        eprintln!("muster: logging already initialised: {error}");
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_writer(writer);
+    match config.log_profile {
+        LogProfile::Production => Box::new(builder.json().flatten_event(true).finish()),
+        LogProfile::Development => Box::new(builder.finish()),
     }
 }
 

@@ -25,7 +25,11 @@ impl Representation {
             .split('&')
             .any(|pair| matches!(pair, "report=true" | "report=1" | "report"));
         let accepted = accepted_media(headers);
-        if report_flag || accepted.iter().any(|(media, q)| media == REPORT_MEDIA_TYPE && *q > 0.0) {
+        if report_flag
+            || accepted
+                .iter()
+                .any(|(media, q)| media == REPORT_MEDIA_TYPE && *q > 0.0)
+        {
             Self::Report
         } else if prefers_html(&accepted) {
             Self::Html
@@ -88,15 +92,27 @@ mod tests {
 
     #[test]
     fn browsers_get_html() {
-        assert_eq!(Representation::choose(&accept(BROWSER), None), Representation::Html);
+        assert_eq!(
+            Representation::choose(&accept(BROWSER), None),
+            Representation::Html
+        );
     }
 
     #[test]
     fn scripts_get_upstream_json() {
-        assert_eq!(Representation::choose(&accept("*/*"), None), Representation::Upstream);
-        assert_eq!(Representation::choose(&HeaderMap::new(), None), Representation::Upstream);
+        assert_eq!(
+            Representation::choose(&accept("*/*"), None),
+            Representation::Upstream
+        );
+        assert_eq!(
+            Representation::choose(&HeaderMap::new(), None),
+            Representation::Upstream
+        );
         let json_first = accept("application/json, text/html;q=0.5");
-        assert_eq!(Representation::choose(&json_first, None), Representation::Upstream);
+        assert_eq!(
+            Representation::choose(&json_first, None),
+            Representation::Upstream
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::{assets, logging, metadata};
+use crate::{assets, check_routes, logging, metadata, openapi};
 
 /// Builds the router for `state`.
 pub fn router(state: AppState) -> Router {
@@ -23,10 +23,20 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(metadata::health))
         .route(&prefix, get(redirect_to_slash))
         .route(&format!("{prefix}/"), get(metadata::index))
+        .route(&format!("{prefix}/anonymous"), get(check_routes::anonymous))
+        .route(&format!("{prefix}/auth/{{mode}}"), get(check_routes::auth))
+        .route(
+            &format!("{prefix}/delegated/{{mode}}"),
+            get(check_routes::delegated),
+        )
+        .route(&format!("{prefix}/openapi.json"), get(openapi::openapi))
         .route(&format!("{prefix}/{{*path}}"), get(assets::asset_or_shell))
         .fallback(not_found)
         .layer(CompressionLayer::new())
-        .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, policy))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            policy,
+        ))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -40,7 +50,10 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// `{prefix}` without its slash: the app lives at `{prefix}/`.
-async fn redirect_to_slash(State(state): State<AppState>, OriginalUri(uri): OriginalUri) -> Response {
+async fn redirect_to_slash(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+) -> Response {
     let target = match uri.query() {
         Some(query) => format!("{}/?{query}", state.config.path_prefix),
         None => format!("{}/", state.config.path_prefix),

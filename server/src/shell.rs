@@ -64,7 +64,10 @@ fn rewrite_prefix(html: &str, prefix: &str) -> String {
         return html.to_owned();
     }
     ['"', '\''].iter().fold(html.to_owned(), |text, quote| {
-        text.replace(&format!("{quote}{BUILD_PREFIX}"), &format!("{quote}{wanted}"))
+        text.replace(
+            &format!("{quote}{BUILD_PREFIX}"),
+            &format!("{quote}{wanted}"),
+        )
     })
 }
 
@@ -77,7 +80,9 @@ fn inline_script_hashes(html: &str) -> Vec<String> {
         let Some(tag_end) = rest.find('>') else { break };
         let tag = &rest[..tag_end];
         let body_and_rest = &rest[tag_end + 1..];
-        let Some(close) = body_and_rest.find("</script>") else { break };
+        let Some(close) = body_and_rest.find("</script>") else {
+            break;
+        };
         let body = &body_and_rest[..close];
         if !tag.contains(" src=") && !body.trim().is_empty() {
             let digest = Sha256::digest(body.as_bytes());
@@ -140,6 +145,9 @@ mod tests {
     #[test]
     fn missing_index_names_the_variable() {
         let error = Shell::load(Path::new("/nonexistent/dist"), "/muster").unwrap_err();
-        assert!(error.to_string().starts_with("MUSTER_ASSETS_DIR"), "{error}");
+        assert!(
+            error.to_string().starts_with("MUSTER_ASSETS_DIR"),
+            "{error}"
+        );
     }
 }

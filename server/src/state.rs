@@ -6,6 +6,7 @@ use muster_report::upstream::Metadata;
 use tower_http::services::ServeDir;
 
 use crate::config::Config;
+use crate::gafaelfawr::GafaelfawrClient;
 use crate::shell::Shell;
 
 /// Shared, cheaply clonable handler state.
@@ -19,4 +20,6 @@ pub struct AppState {
     pub assets: ServeDir,
     /// This server's metadata.
     pub metadata: Arc<Metadata>,
+    /// The pooled client of Gafaelfawr's API (delegated routes).
+    pub gafaelfawr: Arc<GafaelfawrClient>,
 }

@@ -1,0 +1,201 @@
+//! How the server serves the app: content types, cache headers,
+//! precompression, the SPA shell for navigations and 404s for missing assets.
+
+use std::collections::HashMap;
+
+use axum::body::Body;
+use http::{header, Request, StatusCode};
+use http_body_util::BodyExt as _;
+use muster_server::config::Config;
+use tower::ServiceExt as _;
+
+const WASM: &str = "app-0123456789abcdef_bg.wasm";
+const INDEX: &str = r#"<!DOCTYPE html><html><head><base href="/muster/" />
+<script type="module">import init from '/muster/app-0123456789abcdef.js';init();</script>
+</head><body></body></html>"#;
+const BROWSER: (&str, &str) = ("accept", "text/html,application/xhtml+xml,*/*;q=0.8");
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    router: axum::Router,
+}
+
+fn fixture(prefix: &str) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("index.html"), INDEX).unwrap();
+    std::fs::write(dir.path().join(WASM), b"\0asm\x01\0\0\0 plain").unwrap();
+    std::fs::write(dir.path().join(format!("{WASM}.br")), b"brotli bytes").unwrap();
+    std::fs::write(dir.path().join("main-0123456789abcdef.css"), "body{}").unwrap();
+    std::fs::create_dir(dir.path().join("public")).unwrap();
+    std::fs::write(dir.path().join("public/robots.txt"), "User-agent: *").unwrap();
+    let vars: HashMap<String, String> = [
+        ("MUSTER_PATH_PREFIX", prefix),
+        ("MUSTER_ASSETS_DIR", dir.path().to_str().unwrap()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let state = muster_server::build_state(Config::from_vars(&vars).unwrap()).unwrap();
+    Fixture {
+        _dir: dir,
+        router: muster_server::router::router(state),
+    }
+}
+
+async fn get(router: &axum::Router, uri: &str, headers: &[(&str, &str)]) -> http::Response<Body> {
+    let mut request = Request::get(uri);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    router
+        .clone()
+        .oneshot(request.body(Body::empty()).unwrap())
+        .await
+        .unwrap()
+}
+
+async fn text(response: http::Response<Body>) -> String {
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+fn header_of<'a>(response: &'a http::Response<Body>, name: &str) -> &'a str {
+    response
+        .headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap())
+        .unwrap_or("")
+}
+
+#[tokio::test]
+async fn hashed_wasm_is_served_as_wasm_and_cached_forever() {
+    let f = fixture("/muster");
+    let response = get(&f.router, &format!("/muster/{WASM}"), &[]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(header_of(&response, "content-type"), "application/wasm");
+    assert_eq!(
+        header_of(&response, "cache-control"),
+        "public, max-age=31536000, immutable"
+    );
+}
+
+#[tokio::test]
+async fn precompressed_brotli_is_sent_when_accepted() {
+    let f = fixture("/muster");
+    let response = get(
+        &f.router,
+        &format!("/muster/{WASM}"),
+        &[("accept-encoding", "br")],
+    )
+    .await;
+    assert_eq!(header_of(&response, "content-encoding"), "br");
+    assert_eq!(text(response).await, "brotli bytes");
+}
+
+#[tokio::test]
+async fn missing_asset_is_404_not_the_shell() {
+    let f = fixture("/muster");
+    for path in [
+        "/muster/app-ffffffffffffffff_bg.wasm",
+        "/muster/old.js",
+        "/muster/gone.css",
+    ] {
+        let response = get(&f.router, path, &[BROWSER]).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+        assert!(!text(response).await.contains("<html"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn browser_navigation_under_the_prefix_gets_the_shell_uncached() {
+    let f = fixture("/muster");
+    for path in ["/muster/", "/muster/report", "/muster/some/page"] {
+        let response = get(&f.router, path, &[BROWSER]).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert_eq!(header_of(&response, "cache-control"), "no-cache", "{path}");
+        assert!(
+            header_of(&response, "content-type").starts_with("text/html"),
+            "{path}"
+        );
+        assert!(
+            text(response).await.contains("<base href=\"/muster/\""),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn unknown_path_asked_as_json_is_404_json() {
+    let f = fixture("/muster");
+    let response = get(
+        &f.router,
+        "/muster/nothing/here",
+        &[("accept", "application/json")],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(text(response).await, r#"{"detail":"Not Found"}"#);
+}
+
+#[tokio::test]
+async fn public_files_are_revalidated() {
+    let f = fixture("/muster");
+    let response = get(&f.router, "/muster/public/robots.txt", &[]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(header_of(&response, "cache-control"), "no-cache");
+}
+
+#[tokio::test]
+async fn prefix_without_slash_redirects_to_the_app() {
+    let f = fixture("/muster");
+    let response = get(&f.router, "/muster", &[BROWSER]).await;
+    assert_eq!(response.status(), StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(header_of(&response, "location"), "/muster/");
+}
+
+#[tokio::test]
+async fn run_time_prefix_is_applied_without_rebuilding() {
+    let f = fixture("/checks/muster");
+    let response = get(&f.router, "/checks/muster/", &[BROWSER]).await;
+    let html = text(response).await;
+    assert!(html.contains(r#"<base href="/checks/muster/""#), "{html}");
+    assert!(
+        html.contains("import init from '/checks/muster/app-"),
+        "{html}"
+    );
+    let wasm = get(&f.router, &format!("/checks/muster/{WASM}"), &[]).await;
+    assert_eq!(wasm.status(), StatusCode::OK);
+    let old = get(&f.router, "/muster/", &[BROWSER]).await;
+    assert_eq!(old.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let f = fixture("/muster");
+    let response = get(&f.router, "/muster/", &[BROWSER]).await;
+    let policy = header_of(&response, "content-security-policy");
+    assert!(
+        policy.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"),
+        "{policy}"
+    );
+    assert!(!policy.contains("unsafe-inline"), "{policy}");
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+    assert_eq!(header_of(&response, "x-content-type-options"), "nosniff");
+    assert_eq!(header_of(&response, "referrer-policy"), "no-referrer");
+}
+
+#[tokio::test]
+async fn health_answers_metadata_uncached() {
+    let f = fixture("/muster");
+    let response = get(&f.router, "/", &[]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        header_of(&response, header::CACHE_CONTROL.as_str()),
+        "no-store"
+    );
+    let body: serde_json::Value = serde_json::from_str(&text(response).await).unwrap();
+    assert_eq!(body["name"], "muster");
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+    assert!(body["repository_url"].is_string());
+    assert!(body["documentation_url"].is_string());
+}
