@@ -3,8 +3,8 @@
 //! Gafaelfawr stand-in, the Muster server, and headless Chromium — always
 //! stopped afterwards.
 
+pub mod ingress;
 pub mod process;
 pub mod stack;
-pub mod webdriver;
 pub mod standin;
-pub mod ingress;
+pub mod webdriver;

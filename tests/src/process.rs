@@ -135,5 +135,7 @@ pub fn poll_until(
 /// True when this process runs as root (nginx then needs `user root;`).
 pub fn running_as_root() -> bool {
     use std::os::unix::fs::MetadataExt as _;
-    std::fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false)
+    std::fs::metadata("/proc/self")
+        .map(|m| m.uid() == 0)
+        .unwrap_or(false)
 }

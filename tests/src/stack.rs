@@ -38,7 +38,10 @@ impl Fault {
     pub fn all() -> Vec<Fault> {
         let ingress = IngressFault::all().iter().copied().map(Fault::Ingress);
         let gafaelfawr = StandinFault::all().iter().copied().map(Fault::Gafaelfawr);
-        ingress.chain(gafaelfawr).chain([Fault::GafaelfawrUnreachable]).collect()
+        ingress
+            .chain(gafaelfawr)
+            .chain([Fault::GafaelfawrUnreachable])
+            .collect()
     }
 }
 
@@ -66,7 +69,10 @@ impl FromStr for Fault {
             return Ok(Fault::Gafaelfawr(fault));
         }
         let known: Vec<String> = Fault::all().iter().map(Fault::to_string).collect();
-        Err(format!("unknown fault {name:?}; known faults: {}", known.join(", ")))
+        Err(format!(
+            "unknown fault {name:?}; known faults: {}",
+            known.join(", ")
+        ))
     }
 }
 
@@ -155,7 +161,10 @@ impl Stack {
         let manifest = ingress::render_chart(&values)?;
         let ingresses = ingress::parse_manifest(&manifest)?;
         let mut server_env = configmap_data(&manifest, "muster")?;
-        server_env.insert("MUSTER_ASSETS_DIR".into(), options.assets_dir.display().to_string());
+        server_env.insert(
+            "MUSTER_ASSETS_DIR".into(),
+            options.assets_dir.display().to_string(),
+        );
         server_env.insert("MUSTER_LOG_PROFILE".into(), "development".into());
         let path_prefix = server_env
             .get("MUSTER_PATH_PREFIX")
@@ -207,7 +216,9 @@ impl Stack {
 
     /// The Gafaelfawr stand-in, to mint tokens in tests.
     pub fn gafaelfawr(&self) -> &Standin {
-        self.standin.as_ref().expect("the stand-in runs while the stack does")
+        self.standin
+            .as_ref()
+            .expect("the stand-in runs while the stack does")
     }
 
     /// The nginx configuration in use.
@@ -241,7 +252,9 @@ fn configmap_data(manifest: &str, name: &str) -> Result<HashMap<String, String>,
     for document in serde_yaml::Deserializer::from_str(manifest) {
         let value: serde_yaml::Value = serde::Deserialize::deserialize(document)
             .map_err(|e| format!("the rendered chart is not YAML: {e}"))?;
-        if value["kind"].as_str() == Some("ConfigMap") && value["metadata"]["name"].as_str() == Some(name) {
+        if value["kind"].as_str() == Some("ConfigMap")
+            && value["metadata"]["name"].as_str() == Some(name)
+        {
             return serde_yaml::from_value(value["data"].clone())
                 .map_err(|e| format!("ConfigMap {name} has non-string data: {e}"));
         }

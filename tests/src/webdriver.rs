@@ -38,9 +38,11 @@ impl Browser {
         let port = free_port().map_err(|e| format!("no free port: {e}"))?;
         let mut command = Command::new(CHROMEDRIVER);
         command.arg(format!("--port={port}"));
-        let mut driver = ChildGuard::spawn("chromedriver", command, log_dir)
-            .map_err(|e| e.to_string())?;
-        let addr = format!("127.0.0.1:{port}").parse().map_err(|e| format!("{e}"))?;
+        let mut driver =
+            ChildGuard::spawn("chromedriver", command, log_dir).map_err(|e| e.to_string())?;
+        let addr = format!("127.0.0.1:{port}")
+            .parse()
+            .map_err(|e| format!("{e}"))?;
         driver.wait_for_port(addr, Duration::from_secs(20))?;
         let profile = tempfile::tempdir().map_err(|e| format!("no profile dir: {e}"))?;
         let agent = ureq::AgentBuilder::new().timeout(COMMAND_TIMEOUT).build();
@@ -58,8 +60,13 @@ impl Browser {
                 ]
             }
         }}});
-        let created = call(&agent, "POST", &format!("{endpoint}/session"), Some(capabilities))
-            .map_err(|e| format!("{e}; chromedriver log:\n{}", driver.log_text()))?;
+        let created = call(
+            &agent,
+            "POST",
+            &format!("{endpoint}/session"),
+            Some(capabilities),
+        )
+        .map_err(|e| format!("{e}; chromedriver log:\n{}", driver.log_text()))?;
         let session = created["sessionId"]
             .as_str()
             .ok_or_else(|| format!("no session id in {created}"))?
@@ -80,7 +87,8 @@ impl Browser {
 
     /// Navigates to `url` and waits for the page load.
     pub fn goto(&self, url: &str) -> Result<(), String> {
-        self.command("POST", "/url", Some(json!({ "url": url }))).map(drop)
+        self.command("POST", "/url", Some(json!({ "url": url })))
+            .map(drop)
     }
 
     /// The URL the browser is showing.
@@ -92,7 +100,11 @@ impl Browser {
     /// Runs `script` (a function body; `arguments` holds `args`) and returns
     /// its result.
     pub fn execute(&self, script: &str, args: Value) -> Result<Value, String> {
-        self.command("POST", "/execute/sync", Some(json!({ "script": script, "args": args })))
+        self.command(
+            "POST",
+            "/execute/sync",
+            Some(json!({ "script": script, "args": args })),
+        )
     }
 
     /// The text of the first element matching `css`, or `None`.
@@ -117,10 +129,13 @@ impl Browser {
 
     /// The visible text of the whole page, for failure messages.
     pub fn page_text(&self) -> String {
-        self.execute("return document.body ? document.body.innerText : '';", json!([]))
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default()
+        self.execute(
+            "return document.body ? document.body.innerText : '';",
+            json!([]),
+        )
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
     }
 
     /// The page's HTML as the DOM now holds it.
@@ -168,14 +183,21 @@ impl Drop for Browser {
 }
 
 /// One WebDriver call; WebDriver errors become their message.
-fn call(agent: &ureq::Agent, method: &str, url: &str, body: Option<Value>) -> Result<Value, String> {
+fn call(
+    agent: &ureq::Agent,
+    method: &str,
+    url: &str,
+    body: Option<Value>,
+) -> Result<Value, String> {
     let request = agent.request(method, url);
     let response = match body {
         Some(body) => request.send_json(body),
         None => request.call(),
     };
     let parsed: Value = match response {
-        Ok(response) => response.into_json().map_err(|e| format!("{method} {url}: {e}"))?,
+        Ok(response) => response
+            .into_json()
+            .map_err(|e| format!("{method} {url}: {e}"))?,
         Err(ureq::Error::Status(status, response)) => {
             let body: Value = response.into_json().unwrap_or(Value::Null);
             let message = body["value"]["message"].as_str().unwrap_or("no message");

@@ -18,10 +18,15 @@ fn page_shows_the_version_the_server_reports() {
     let served_version = health["version"].as_str().expect("version").to_owned();
 
     let browser = Browser::start(stack.work_dir()).expect("browser starts");
-    browser.goto(&format!("{}/muster/", stack.url())).expect("page loads");
+    browser
+        .goto(&format!("{}/muster/", stack.url()))
+        .expect("page loads");
     let shown = browser
         .wait_for_text("#service-version", PAGE_TIMEOUT)
         .expect("version appears");
     assert_eq!(shown, served_version);
-    assert_eq!(browser.text_of("#service-name").unwrap().as_deref(), Some("muster"));
+    assert_eq!(
+        browser.text_of("#service-name").unwrap().as_deref(),
+        Some("muster")
+    );
 }

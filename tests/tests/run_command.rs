@@ -51,14 +51,23 @@ fn run_command_serves_the_page_and_stops_on_sigterm() {
 
     let shell = ureq::get(&page).set("Accept", "text/html").call().unwrap();
     assert_eq!(shell.status(), 200);
-    assert!(shell.into_string().unwrap().contains("<base href=\"/muster/\""));
+    assert!(shell
+        .into_string()
+        .unwrap()
+        .contains("<base href=\"/muster/\""));
     let agent = ureq::AgentBuilder::new().redirects(0).build();
     let login = agent.get(&login.unwrap()).call().unwrap();
     assert_eq!(login.status(), 302);
     assert_eq!(login.header("location"), Some(page.as_str()));
-    assert!(login.header("set-cookie").unwrap_or("").starts_with("gafaelfawr="));
+    assert!(login
+        .header("set-cookie")
+        .unwrap_or("")
+        .starts_with("gafaelfawr="));
 
-    let sent = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(sent.success());
     let mut status = None;
     poll_until(Duration::from_secs(15), "muster-stack to exit", || {
