@@ -87,6 +87,9 @@ pub struct StackOptions {
     pub fault: Option<Fault>,
     /// The stand-in's users, tokens and scopes.
     pub gafaelfawr: StandinConfig,
+    /// Server settings that override the chart's ConfigMap (e.g. shorter
+    /// Gafaelfawr timeouts in tests).
+    pub server_env: Vec<(String, String)>,
 }
 
 impl Default for StackOptions {
@@ -99,6 +102,7 @@ impl Default for StackOptions {
             port: None,
             fault: None,
             gafaelfawr,
+            server_env: Vec::new(),
         }
     }
 }
@@ -166,6 +170,7 @@ impl Stack {
             options.assets_dir.display().to_string(),
         );
         server_env.insert("MUSTER_LOG_PROFILE".into(), "development".into());
+        server_env.extend(options.server_env.iter().cloned());
         let path_prefix = server_env
             .get("MUSTER_PATH_PREFIX")
             .cloned()
