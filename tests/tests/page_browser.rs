@@ -29,4 +29,7 @@ fn page_shows_the_version_the_server_reports() {
         browser.text_of("#service-name").unwrap().as_deref(),
         Some("muster")
     );
+    let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    browser.screenshot(&shots.join("overview.png")).unwrap();
 }
