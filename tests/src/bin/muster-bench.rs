@@ -15,6 +15,40 @@ use std::time::Duration;
 use muster_stack::process::{free_port, running_as_root, ChildGuard};
 use muster_stack::standin::{Standin, StandinConfig};
 
+/// The core the server under test (Muster or nginx) runs on, alone.
+const SERVER_CORE: &str = "1";
+/// The core wrk runs on, so the load generator never competes with the
+/// server: the comparison is per core, one worker each.
+const LOAD_CORE: &str = "0";
+
+/// `program` pinned to the server core.
+fn pinned(program: &Path) -> Command {
+    let mut command = Command::new("taskset");
+    command.args(["-c", SERVER_CORE]).arg(program);
+    command
+}
+
+/// Keeps this process (and the Gafaelfawr stand-in it runs) off the server
+/// core.
+fn pin_self_to_load_core() -> Result<(), String> {
+    let core: usize = LOAD_CORE.parse().map_err(|_| "bad LOAD_CORE".to_owned())?;
+    // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET writes within
+    // it; sched_setaffinity reads it for this process (pid 0).
+    let result = unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(core, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set)
+    };
+    if result == 0 {
+        Ok(())
+    } else {
+        Err(format!(
+            "cannot pin the bench to core {core}: {}",
+            std::io::Error::last_os_error()
+        ))
+    }
+}
+
 /// One wrk measurement.
 struct Measured {
     requests_per_second: f64,
@@ -48,6 +82,7 @@ fn run() -> Result<(), String> {
             }
         }
     }
+    pin_self_to_load_core()?;
     let work = tempfile::tempdir().map_err(|e| format!("no work dir: {e}"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -70,7 +105,10 @@ fn run() -> Result<(), String> {
     let token = format!("X-Auth-Request-Token: {delegated}");
     let load = |url: &str, headers: &[String]| wrk(url, headers, seconds, connections);
 
-    println!("wrk: {connections} connections, {seconds} s per target, 2 threads, loopback\n");
+    println!(
+        "wrk on core {LOAD_CORE}: {connections} connections, {seconds} s per target; \
+         nginx (1 worker) and muster (1 tokio worker) each alone on core {SERVER_CORE}\n"
+    );
     let nginx = load(&format!("http://127.0.0.1:{nginx_port}/static"), &[])?;
     let anonymous = load(&format!("{muster_url}/anonymous"), &[])?;
     let delegated = load(
@@ -113,8 +151,9 @@ fn start_muster(dir: &Path, port: u16, gafaelfawr: &str) -> Result<ChildGuard, S
     let assets = dir.join("dist");
     std::fs::create_dir_all(&assets).map_err(|e| e.to_string())?;
     std::fs::write(assets.join("index.html"), "<html></html>").map_err(|e| e.to_string())?;
-    let mut command = Command::new(binary);
+    let mut command = pinned(&binary);
     command
+        .env("TOKIO_WORKER_THREADS", "1")
         .env("MUSTER_BIND", format!("127.0.0.1:{port}"))
         .env("MUSTER_ASSETS_DIR", &assets)
         .env("MUSTER_GAFAELFAWR_URL", format!("{gafaelfawr}/auth/api/v1"))
@@ -132,7 +171,7 @@ fn start_static_nginx(dir: &Path, port: u16) -> Result<ChildGuard, String> {
     let user = if running_as_root() { "user root;" } else { "" };
     let conf = format!(
         "{user}
-worker_processes auto;
+worker_processes 1;
 pid {d}/nginx.pid;
 error_log {d}/nginx-error.log warn;
 events {{ worker_connections 1024; }}
