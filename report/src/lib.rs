@@ -8,6 +8,11 @@
 //! Data flows one way: [`observed`] facts → [`checks`] (pure functions,
 //! described by the [`catalogue`]) → [`outcome::Outcome`]s →
 //! [`evaluate`] → the [`model`]'s route report and the [`upstream`] body.
+//!
+//! Clients (the browser app and `muster-check`) share the [`probe`]
+//! catalogue: the requests to make through the ingress and the pure judges
+//! of what came back, gathered into a [`run::Run`] that the page renders,
+//! the CLI prints, and a [`snapshot`] share link carries.
 
 pub mod catalogue;
 pub mod checks;
@@ -15,7 +20,10 @@ pub mod evaluate;
 pub mod model;
 pub mod observed;
 pub mod outcome;
+pub mod probe;
 pub mod redact;
+pub mod run;
+pub mod snapshot;
 pub mod upstream;
 
 pub use evaluate::{evaluate, Evaluation};

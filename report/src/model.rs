@@ -69,11 +69,14 @@ pub enum Component {
     Repertoire,
     /// Muster's own configuration (`MUSTER_*` variables, chart values).
     MusterConfiguration,
+    /// The account (or token) a client probed with, not the platform: e.g.
+    /// it lacks the route's scope.
+    UserAccount,
 }
 
 impl Component {
     /// Every component.
-    pub const ALL: [Component; 7] = [
+    pub const ALL: [Component; 8] = [
         Component::GafaelfawrIngress,
         Component::IngressNginx,
         Component::Gafaelfawr,
@@ -81,6 +84,7 @@ impl Component {
         Component::NetworkPolicy,
         Component::Repertoire,
         Component::MusterConfiguration,
+        Component::UserAccount,
     ];
 
     /// The name a deployer knows this component by.
@@ -93,6 +97,7 @@ impl Component {
             Component::NetworkPolicy => "the NetworkPolicy",
             Component::Repertoire => "Repertoire (service discovery)",
             Component::MusterConfiguration => "Muster's configuration",
+            Component::UserAccount => "your account (or the token used)",
         }
     }
 }

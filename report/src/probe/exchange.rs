@@ -1,0 +1,405 @@
+//! What a client saw for one request: the request as sent and the response
+//! (or the transport error), redacted when recorded, so that neither client
+//! can show, print or share a secret by forgetting to redact.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Credentials, Prepared};
+use crate::model::RouteReport;
+use crate::observed::{display_name, shorten};
+use crate::redact;
+
+/// Most bytes of a response body kept; the rest is cut (and marked). Large
+/// enough for any route report.
+pub const BODY_MAX_BYTES: usize = 64 * 1024;
+
+/// One header, name lower-case, value redacted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    /// Lower-case name.
+    pub name: String,
+    /// Redacted value.
+    pub value: String,
+}
+
+/// The request as sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentRequest {
+    /// HTTP method.
+    pub method: String,
+    /// Absolute URL (tokens in it fingerprinted).
+    pub url: String,
+    /// The credentials attached; see [`Credentials::describe`].
+    pub credentials: Credentials,
+    /// Headers the client set explicitly, redacted (a browser adds its own,
+    /// which scripts cannot see).
+    #[serde(default)]
+    pub headers: Vec<Header>,
+}
+
+/// The response as the client could read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResponseSeen {
+    /// HTTP status; 0 for an opaque redirect.
+    pub status: u16,
+    /// Browser `redirect: 'manual'`: a redirect whose status, `Location` and
+    /// body scripts cannot read.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub opaque_redirect: bool,
+    /// Every header, names lower-case, values redacted.
+    #[serde(default)]
+    pub headers: Vec<Header>,
+    /// The body as text (not UTF-8 bytes replaced), redacted, at most
+    /// [`BODY_MAX_BYTES`].
+    #[serde(default)]
+    pub body: String,
+    /// True when `body` was cut.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub body_truncated: bool,
+}
+
+/// What came back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Received {
+    /// An HTTP response.
+    Response(ResponseSeen),
+    /// No response: DNS, connection, TLS, timeout… (the message, redacted).
+    TransportError {
+        /// What the HTTP client said.
+        message: String,
+    },
+}
+
+/// One request and what came back, redacted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exchange {
+    /// The request as sent.
+    pub request: SentRequest,
+    /// The response, or why there was none.
+    pub received: Received,
+    /// Time from sending to the end of the body, in milliseconds.
+    pub elapsed_ms: u64,
+}
+
+impl Exchange {
+    /// Records an HTTP response to `sent`: every header and the body are
+    /// redacted (and the body capped) here.
+    pub fn response<N, V>(
+        sent: &Prepared,
+        status: u16,
+        headers: impl IntoIterator<Item = (N, V)>,
+        body: &[u8],
+        elapsed_ms: u64,
+    ) -> Self
+    where
+        N: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let secrets = secrets(sent);
+        let headers = headers
+            .into_iter()
+            .map(|(name, value)| {
+                let name = name.as_ref().to_ascii_lowercase();
+                let value = scrub(&redact_header(&name, value.as_ref()), &secrets);
+                Header { name, value }
+            })
+            .collect();
+        let kept = &body[..body.len().min(BODY_MAX_BYTES)];
+        let body_text = scrub(
+            &redact::tokens_in_text(&String::from_utf8_lossy(kept)),
+            &secrets,
+        );
+        Self::new(
+            sent,
+            Received::Response(ResponseSeen {
+                status,
+                opaque_redirect: false,
+                headers,
+                body: body_text,
+                body_truncated: body.len() > BODY_MAX_BYTES,
+            }),
+            elapsed_ms,
+        )
+    }
+
+    /// Records a browser `redirect: 'manual'` answer (`response.type ===
+    /// 'opaqueredirect'`): status 0, nothing readable.
+    pub fn opaque_redirect(sent: &Prepared, elapsed_ms: u64) -> Self {
+        Self::new(
+            sent,
+            Received::Response(ResponseSeen {
+                status: 0,
+                opaque_redirect: true,
+                headers: Vec::new(),
+                body: String::new(),
+                body_truncated: false,
+            }),
+            elapsed_ms,
+        )
+    }
+
+    /// Records a request that got no HTTP response; `message` is redacted.
+    pub fn transport_error(sent: &Prepared, message: &str, elapsed_ms: u64) -> Self {
+        let message = shorten(&scrub(&redact::tokens_in_text(message), &secrets(sent)));
+        Self::new(sent, Received::TransportError { message }, elapsed_ms)
+    }
+
+    fn new(sent: &Prepared, received: Received, elapsed_ms: u64) -> Self {
+        let secrets = secrets(sent);
+        let headers = sent
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let name = name.to_ascii_lowercase();
+                let value = scrub(&redact_header(&name, value), &secrets);
+                Header { name, value }
+            })
+            .collect();
+        Self {
+            request: SentRequest {
+                method: sent.method.to_owned(),
+                url: scrub(&redact::tokens_in_text(&sent.url), &secrets),
+                credentials: sent.credentials.clone(),
+                headers,
+            },
+            received,
+            elapsed_ms,
+        }
+    }
+
+    /// The response, if there was one.
+    pub fn response_seen(&self) -> Option<&ResponseSeen> {
+        match &self.received {
+            Received::Response(response) => Some(response),
+            Received::TransportError { .. } => None,
+        }
+    }
+
+    /// The server's full report, when the body is one (`?report=true`).
+    pub fn route_report(&self) -> Option<RouteReport> {
+        let response = self.response_seen()?;
+        serde_json::from_str(&response.body).ok()
+    }
+
+    /// A `curl` command repeating the request, with `$TOKEN` (or
+    /// `$NO_SCOPE_TOKEN`) where a secret went; redirects are not followed.
+    pub fn curl(&self) -> String {
+        let mut line = String::from("curl -sS -i");
+        if self.request.method != "GET" {
+            line.push_str(&format!(" -X {}", self.request.method));
+        }
+        let authorization = match &self.request.credentials {
+            Credentials::None => None,
+            Credentials::User => Some("Bearer $TOKEN".to_owned()),
+            Credentials::NoScope => Some("Bearer $NO_SCOPE_TOKEN".to_owned()),
+            Credentials::Authorization(value) => Some(value.to_string()),
+            Credentials::UnknownToken => Some(format!("Bearer {}", super::UNKNOWN_TOKEN)),
+        };
+        for header in &self.request.headers {
+            if header.name != "authorization" {
+                let value = format!("{}: {}", display_name(&header.name), header.value);
+                line.push_str(&format!(" -H {}", shell_quote(&value)));
+            }
+        }
+        if let Some(value) = authorization {
+            // Double quotes so the shell expands $TOKEN.
+            line.push_str(&format!(" -H \"Authorization: {value}\""));
+        }
+        line.push(' ');
+        line.push_str(&shell_quote(&self.request.url));
+        line
+    }
+}
+
+impl ResponseSeen {
+    /// The first value of header `name` (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|header| header.name.eq_ignore_ascii_case(name))
+            .map(|header| header.value.as_str())
+    }
+
+    /// True for a redirect: an opaque one, or a 3xx status.
+    pub fn is_redirect(&self) -> bool {
+        self.opaque_redirect || (300..400).contains(&self.status)
+    }
+
+    /// The body parsed as JSON, if it is JSON.
+    pub fn json(&self) -> Option<serde_json::Value> {
+        serde_json::from_str(&self.body).ok()
+    }
+
+    /// The `type` of a Gafaelfawr or FastAPI error body
+    /// (`{"detail":{"type"}}` or `{"detail":[{"type"}, …]}`).
+    pub fn error_type(&self) -> Option<String> {
+        let json = self.json()?;
+        let detail = json.get("detail")?;
+        let first = match detail {
+            serde_json::Value::Array(items) => items.first()?,
+            other => other,
+        };
+        first.get("type")?.as_str().map(str::to_owned)
+    }
+
+    /// Status in words: `HTTP 401`, `HTTP 302 to /login?…`, `an opaque redirect`.
+    pub fn describe(&self) -> String {
+        if self.opaque_redirect {
+            return "an opaque redirect (the browser hides its target)".to_owned();
+        }
+        match (self.is_redirect(), self.header("location")) {
+            (true, Some(location)) => format!("HTTP {} to {location}", self.status),
+            _ => format!("HTTP {}", self.status),
+        }
+    }
+}
+
+/// A header value made safe to keep: credentials fingerprinted, tokens in
+/// free text fingerprinted, long values cut.
+pub fn redact_header(name: &str, value: &str) -> String {
+    let safe = match name.to_ascii_lowercase().as_str() {
+        "authorization" | "proxy-authorization" => redact::authorization(value),
+        "cookie" => redact::cookie_header(value),
+        "set-cookie" => match value.split_once(';') {
+            Some((pair, attributes)) => {
+                format!("{};{attributes}", redact::cookie_header(pair))
+            }
+            None => redact::cookie_header(value),
+        },
+        "x-auth-request-token" => redact::fingerprint(value.trim()),
+        _ => redact::tokens_in_text(value),
+    };
+    shorten(&safe)
+}
+
+/// The secret values `sent` carries: the credential of a user or no-scope
+/// token. Whatever echoes them (a body, an error) gets a fingerprint.
+fn secrets(sent: &Prepared) -> Vec<String> {
+    if !matches!(sent.credentials, Credentials::User | Credentials::NoScope) {
+        return Vec::new();
+    }
+    sent.headers
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("authorization"))
+        .filter_map(|(_, value)| value.split_once(' ').map(|(_, token)| token.trim()))
+        .filter(|token| token.len() >= 8)
+        .flat_map(|token| {
+            // A Gafaelfawr token's secret half alone is a secret too.
+            let half = redact::is_token_shaped(token)
+                .then(|| token.split_once('.').map(|(_, half)| half.to_owned()))
+                .flatten();
+            std::iter::once(token.to_owned()).chain(half)
+        })
+        .collect()
+}
+
+fn scrub(text: &str, secrets: &[String]) -> String {
+    secrets.iter().fold(text.to_owned(), |text, secret| {
+        text.replace(secret.as_str(), &redact::fingerprint(secret))
+    })
+}
+
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::{probe, Client, Tokens};
+
+    const SECRET: &str = "gt-CanaryKey0000000000000.CanarySecret0000000000";
+
+    fn sent(id: &str) -> Prepared {
+        let tokens = Tokens {
+            user: Some(SECRET.into()),
+            no_scope: None,
+        };
+        probe(id)
+            .unwrap()
+            .prepare("https://h/muster", Client::Cli, &tokens)
+            .unwrap()
+            .remove(0)
+    }
+
+    #[test]
+    fn recording_redacts_request_headers_response_headers_and_body() {
+        let request = sent("auth.fail_route");
+        let echoed = format!("you sent {SECRET} and {}", &SECRET[3..]);
+        let exchange = Exchange::response(
+            &request,
+            200,
+            [
+                ("Set-Cookie", format!("gafaelfawr={SECRET}; Path=/; Secure")),
+                ("X-Echo", SECRET.to_owned()),
+            ],
+            echoed.as_bytes(),
+            12,
+        );
+        let shown = serde_json::to_string(&exchange).unwrap();
+        assert!(!shown.contains(&SECRET[3..]), "{shown}");
+        assert!(!shown.contains("CanarySecret"), "{shown}");
+        let response = exchange.response_seen().unwrap();
+        assert_eq!(
+            response.header("set-cookie"),
+            Some("gafaelfawr=gt-Cana…(48 chars); Path=/; Secure")
+        );
+        assert_eq!(
+            exchange.request.headers[0].value,
+            "Bearer gt-Cana…(48 chars)"
+        );
+    }
+
+    #[test]
+    fn transport_errors_are_redacted() {
+        let request = sent("auth.fail_route");
+        let exchange = Exchange::transport_error(&request, &format!("refused {SECRET}"), 1);
+        assert!(!format!("{exchange:?}").contains("CanarySecret"));
+    }
+
+    #[test]
+    fn bodies_are_capped() {
+        let request = sent("auth.fail_route");
+        let body = vec![b'a'; BODY_MAX_BYTES + 10];
+        let exchange = Exchange::response(&request, 200, Vec::<(&str, &str)>::new(), &body, 1);
+        let response = exchange.response_seen().unwrap();
+        assert!(response.body_truncated);
+        assert_eq!(response.body.len(), BODY_MAX_BYTES);
+    }
+
+    #[test]
+    fn curl_uses_placeholders_for_secrets_and_literals_for_probes() {
+        let user = Exchange::opaque_redirect(&sent("auth.fail_route"), 1);
+        assert_eq!(
+            user.curl(),
+            "curl -sS -i -H \"Authorization: Bearer $TOKEN\" 'https://h/muster/auth/fail?report=true'"
+        );
+        let forged = Exchange::opaque_redirect(&sent("anonymous.forged_identity_masked"), 1);
+        assert!(
+            forged
+                .curl()
+                .contains("-H 'X-Auth-Request-User: muster-forged-user'"),
+            "{}",
+            forged.curl()
+        );
+        let bogus = Exchange::opaque_redirect(&sent("auth.malformed_authorization"), 1);
+        assert!(bogus.curl().contains("Authorization: Token bogus"));
+    }
+
+    #[test]
+    fn error_types_are_read_from_both_detail_shapes() {
+        let mut response = ResponseSeen {
+            status: 400,
+            opaque_redirect: false,
+            headers: vec![],
+            body: r#"{"detail":[{"msg":"x","type":"invalid_request"}]}"#.into(),
+            body_truncated: false,
+        };
+        assert_eq!(response.error_type().as_deref(), Some("invalid_request"));
+        response.body = r#"{"detail":{"msg":"x","type":"no_authorization"}}"#.into();
+        assert_eq!(response.error_type().as_deref(), Some("no_authorization"));
+        response.body = "<html>401</html>".into();
+        assert_eq!(response.error_type(), None);
+    }
+}

@@ -1,0 +1,707 @@
+//! The probes' judgements: pure functions from what a client saw to an
+//! [`Outcome`]. Each receives one [`Exchange`] per request of its probe,
+//! in order (the probe makes sure of the count).
+//!
+//! Answers every probe treats alike come first: no response at all, a 404
+//! that is not Muster's (the route is not deployed: skip), and refusals of
+//! the user's own credentials (not logged in, an account without the
+//! scope), which say nothing about the platform.
+
+use super::exchange::{Exchange, Received, ResponseSeen};
+use super::{Client, ProbeContext, NOT_LOGGED_IN};
+use crate::model::{Component, Route, RouteReport, Status};
+use crate::observed::{display_name, shorten};
+use crate::outcome::Outcome;
+
+/// The five rate-limit headers ingress-nginx copies from Gafaelfawr.
+pub const RATE_LIMIT_HEADERS: [&str; 5] = [
+    "x-ratelimit-limit",
+    "x-ratelimit-remaining",
+    "x-ratelimit-reset",
+    "x-ratelimit-resource",
+    "x-ratelimit-used",
+];
+
+/// `anonymous.credentials_stripped`: the server's report passes and the
+/// upstream-compatible answer is exactly `{"ok": true}`.
+pub fn anonymous_credentials_stripped(exchanges: &[Exchange], _: &ProbeContext) -> Outcome {
+    let response = match answered(&exchanges[0]) {
+        Ok(response) => response,
+        Err(outcome) => return *outcome,
+    };
+    let outcome = match expect_report(&exchanges[0], response, Route::Anonymous) {
+        Ok(report) => fold_report(&report),
+        Err(outcome) => return *outcome,
+    };
+    if outcome.status != Status::Pass {
+        return outcome;
+    }
+    let plain = match answered(&exchanges[1]) {
+        Ok(response) => response,
+        Err(outcome) => return *outcome,
+    };
+    let body = shorten(&plain.body);
+    let ok = plain.status == 200 && plain.json() == Some(serde_json::json!({"ok": true}));
+    if !ok {
+        return Outcome::fail(format!(
+            "Muster's report passes, but its upstream-compatible answer was {} with {body}, \
+             not 200 with {{\"ok\": true}}.",
+            plain.describe()
+        ))
+        .evidence("upstream answer", format!("{} {body}", plain.describe()))
+        .fix(
+            Component::MusterConfiguration,
+            "Existing clients (mobu) expect exactly {\"ok\": true}: make sure this is a \
+             current Muster and that nothing between the ingress and Muster rewrites answers.",
+        );
+    }
+    let mut outcome = outcome;
+    outcome.observed = format!(
+        "{} The upstream-compatible answer is {{\"ok\": true}}.",
+        outcome.observed
+    );
+    outcome.evidence("upstream answer", format!("{} {body}", plain.describe()))
+}
+
+/// `anonymous.forged_identity_masked`: the report of a request carrying a
+/// forged `X-Auth-Request-User` passes.
+pub fn anonymous_forged_identity_masked(exchanges: &[Exchange], _: &ProbeContext) -> Outcome {
+    let exchange = &exchanges[0];
+    let response = match answered(exchange) {
+        Ok(response) => response,
+        Err(outcome) => return *outcome,
+    };
+    match expect_report(exchange, response, Route::Anonymous) {
+        Ok(report) => fold_report(&report),
+        Err(outcome) => *outcome,
+    }
+}
+
+/// `auth.challenge`: no credentials → 401 with `Bearer realm="…"`.
+pub fn auth_challenge(exchanges: &[Exchange], _: &ProbeContext) -> Outcome {
+    let response = match answered(&exchanges[0]) {
+        Ok(response) => response,
+        Err(outcome) => return *outcome,
+    };
+    let challenge = response.header("www-authenticate");
+    let outcome = match (response.status, challenge) {
+        (401, Some(value)) if value.starts_with("Bearer realm=\"") => {
+            Outcome::pass("401 with a Bearer challenge.")
+        }
+        (401, Some(value)) => Outcome::fail(format!(
+            "401, but the challenge is `{value}`, not `Bearer realm=\"…\"`."
+        ))
+        .fix(
+            Component::GafaelfawrIngress,
+            "Remove authType: basic from the muster-auth GafaelfawrIngress: API clients expect \
+             a Bearer challenge.",
+        ),
+        (401, None) => Outcome::fail("401 without a WWW-Authenticate challenge.").fix(
+            Component::IngressNginx,
+            "nginx passes Gafaelfawr's WWW-Authenticate on a 401 by itself; something between \
+             the client and ingress-nginx (a proxy, a custom error page) removes it.",
+        ),
+        _ => unexpected_without_credentials(response),
+    };
+    with_response_evidence(outcome, response, &["www-authenticate"])
+}
+
+/// `auth.malformed_authorization`: `Token bogus` → 400 with Gafaelfawr's
+/// `invalid_request` body.
+pub fn auth_malformed_authorization(exchanges: &[Exchange], _: &ProbeContext) -> Outcome {
+    let response = match answered(&exchanges[0]) {
+        Ok(response) => response,
+        Err(outcome) => return *outcome,
+    };
+    let kind = response.error_type();
+    let outcome = match (response.status, kind.as_deref()) {
+        (400, Some("invalid_request")) => {
+            Outcome::pass("400 with Gafaelfawr's invalid_request error body.")
+        }
+        (400, _) => Outcome::fail(format!(
+            "400, but the body is not Gafaelfawr's invalid_request error: {}.",
+            shorten(&response.body)
+        )),
+        (403, _) => Outcome::fail(
+            "A bare 403 instead of 400: Gafaelfawr's error status does not reach the client.",
+        ),
+        _ => unexpected_without_credentials(response),
+    };
+    with_response_evidence(outcome, response, &["www-authenticate"])
+        .evidence("body type", kind.unwrap_or_else(|| "(none)".to_owned()))
+}
+
+/// `auth.invalid_token`: an unknown `gt-` token → 401 with
+/// `error="invalid_token"`. Through ingress-nginx a 401's body is nginx's
+/// own page, so the body's `type` is checked only when it is JSON.
+pub fn auth_invalid_token(exchanges: &[Exchange], _: &ProbeContext) -> Outcome {
+    let response = match answered(&exchanges[0]) {
+        Ok(response) => response,
+        Err(outcome) => return *outcome,
+    };
+    let challenge = response.header("www-authenticate").unwrap_or("");
+    let error = challenge_param(challenge, "error");
+    let kind = response.error_type();
+    let outcome = match (response.status, error.as_deref(), kind.as_deref()) {
+        (401, Some("invalid_token"), None | Some("invalid_token")) => {
+            Outcome::pass("401 with error=\"invalid_token\".")
+        }
+        (401, Some("invalid_token"), Some(other)) => Outcome::fail(format!(
+            "401 with error=\"invalid_token\", but the body's type is {other}."
+        )),
+        (401, _, _) => Outcome::fail(
+            "401, but the challenge does not say error=\"invalid_token\": the token was not \
+             recognised as a token.",
+        ),
+        (400, _, _) => {
+            Outcome::fail("400: Gafaelfawr took a well-formed gt- token for a malformed header.")
+        }
+        (403, _, _) if challenge.is_empty() => Outcome::fail(
+            "A bare 403 instead of 401: Gafaelfawr's error status does not reach the client.",
+        )
+        .fix(
+            Component::IngressNginx,
+            "Add Phalanx's @autherror location and Gafaelfawr's error_page 403 = @autherror.",
+        ),
+        _ => unexpected_without_credentials(response),
+    };
+    with_response_evidence(outcome, response, &["www-authenticate"])
+}
+
+/// `auth.insufficient_scope`: a token without the scope → 403 with
+/// `error="insufficient_scope"` and `scope="…"`.
+pub fn auth_insufficient_scope(exchanges: &[Exchange], _: &ProbeContext) -> Outcome {
+    let response = match answered(&exchanges[0]) {
+        Ok(response) => response,
+        Err(outcome) => return *outcome,
+    };
+    let challenge = response.header("www-authenticate").unwrap_or("");
+    let error = challenge_param(challenge, "error");
+    let scope = challenge_param(challenge, "scope");
+    let outcome = match (response.status, error.as_deref(), scope) {
+        (403, Some("insufficient_scope"), Some(scope)) => Outcome::pass(format!(
+            "403 insufficient_scope: the route requires scope {scope}."
+        )),
+        (403, Some("insufficient_scope"), None) => Outcome::fail(
+            "403 insufficient_scope without scope=: a username, service or quota restriction \
+             refused the token, not the route's scope.",
+        )
+        .fix(
+            Component::GafaelfawrIngress,
+            "Remove username, onlyServices and userDomain from the muster-auth \
+             GafaelfawrIngress; it should only require scopes.all: [<scope>].",
+        ),
+        (403, _, _) => Outcome::fail("403 without an insufficient_scope challenge.").fix(
+            Component::IngressNginx,
+            "Phalanx's @autherror location must add WWW-Authenticate to the 403 it returns.",
+        ),
+        (200, _, _) => Outcome::fail(
+            "200: a token without the route's scope was accepted, so the route requires no \
+             scope.",
+        ),
+        (401, _, _) => Outcome::fail(
+            "401: the token without the scope was not accepted as a valid token.",
+        )
+        .fix(
+            Component::UserAccount,
+            "The no-scope token muster-check minted is not valid here: check that the bootstrap \
+             token belongs to this deployment's Gafaelfawr.",
+        ),
+        _ => unexpected_without_credentials(response),
+    };
+    with_response_evidence(outcome, response, &["www-authenticate"])
+}
+
+/// `auth.login_redirect`: no credentials → a redirect to `/login?rd=`
+/// (CLI), or an opaque redirect (browser, which cannot see where to).
+pub fn auth_login_redirect(exchanges: &[Exchange], _: &ProbeContext) -> Outcome {
+    let response = match answered(&exchanges[0]) {
+        Ok(response) => response,
+        Err(outcome) => return *outcome,
+    };
+    let location = response.header("location").unwrap_or("");
+    let outcome = if response.opaque_redirect {
+        Outcome::pass(
+            "A redirect (the browser does not show its target; muster-check verifies it goes \
+             to /login).",
+        )
+    } else if response.status == 302 && location.contains("/login?rd=") {
+        Outcome::pass("302 to Gafaelfawr's login page.")
+    } else if response.is_redirect() {
+        Outcome::fail(format!(
+            "{}, not 302 to /login?rd=<this URL>.",
+            response.describe()
+        ))
+        .fix(
+            Component::IngressNginx,
+            "The Ingress generated for muster-redirect needs the annotation auth-signin: <base \
+             URL>/login; check that nothing else rewrites the redirect.",
+        )
+    } else if response.status == 401 {
+        Outcome::fail("401 instead of a redirect: loginRedirect is not in effect.")
+    } else {
+        unexpected_without_credentials(response)
+    };
+    with_response_evidence(outcome, response, &["location"])
+}
+
+/// `auth.fail_route`.
+pub fn auth_fail_route(exchanges: &[Exchange], context: &ProbeContext) -> Outcome {
+    route_report(Route::AuthFail, exchanges, context)
+}
+
+/// `auth.redirect_route`.
+pub fn auth_redirect_route(exchanges: &[Exchange], context: &ProbeContext) -> Outcome {
+    route_report(Route::AuthRedirect, exchanges, context)
+}
+
+/// `auth.cached_route`.
+pub fn auth_cached_route(exchanges: &[Exchange], context: &ProbeContext) -> Outcome {
+    route_report(Route::AuthCached, exchanges, context)
+}
+
+/// `delegated.header_route`.
+pub fn delegated_header_route(exchanges: &[Exchange], context: &ProbeContext) -> Outcome {
+    route_report(Route::DelegatedHeader, exchanges, context)
+}
+
+/// `delegated.authorization_route`.
+pub fn delegated_authorization_route(exchanges: &[Exchange], context: &ProbeContext) -> Outcome {
+    route_report(Route::DelegatedAuthorization, exchanges, context)
+}
+
+/// `auth.quota`: 200 with rate-limit headers then 429 with `Retry-After`
+/// and the same headers, or a 429 at once (the minute was already used),
+/// which proves the limit just as well.
+pub fn auth_quota(exchanges: &[Exchange], context: &ProbeContext) -> Outcome {
+    let first = match answered(&exchanges[0]) {
+        Ok(response) => response,
+        Err(outcome) => return *outcome,
+    };
+    if let Some(outcome) = refused(first, context) {
+        return outcome;
+    }
+    match first.status {
+        429 => {
+            let problems = limited_problems(first);
+            let outcome = if problems.is_empty() {
+                Outcome::pass(
+                    "429 at once, with Retry-After and X-RateLimit-* headers: this minute's \
+                     quota was already used (by an earlier run or a page load), which proves \
+                     the limit as well as a 200 followed by a 429.",
+                )
+            } else {
+                headers_failure("The first request got 429, but", &problems)
+            };
+            quota_evidence(outcome, "first answer", first)
+        }
+        200 => {
+            let problems = rate_limit_problems(first);
+            if problems.len() == RATE_LIMIT_HEADERS.len() {
+                let outcome = Outcome::fail(
+                    "200 without any X-RateLimit-* header: no API quota applies to this route.",
+                );
+                return quota_evidence(outcome, "first answer", first);
+            }
+            if !problems.is_empty() {
+                let outcome = headers_failure("The first answer is 200, but", &problems);
+                return quota_evidence(outcome, "first answer", first);
+            }
+            let second = match answered(&exchanges[1]) {
+                Ok(response) => response,
+                Err(outcome) => return quota_evidence(*outcome, "first answer", first),
+            };
+            let outcome = match second.status {
+                429 => {
+                    let problems = limited_problems(second);
+                    if problems.is_empty() {
+                        Outcome::pass(
+                            "200 with X-RateLimit-* headers, then 429 with Retry-After and the \
+                             same headers.",
+                        )
+                    } else {
+                        headers_failure("The second request got 429, but", &problems)
+                    }
+                }
+                200 => Outcome::fail(
+                    "Two requests within the minute both got 200: the quota is announced but \
+                     not enforced.",
+                ),
+                403 => Outcome::fail(
+                    "The second request got a bare 403 instead of 429: the quota works, but \
+                     ingress-nginx does not turn Gafaelfawr's rate-limit answer into 429.",
+                )
+                .fix(
+                    Component::IngressNginx,
+                    "Add Phalanx's @autherror location, whose 429 branch returns Retry-After \
+                     and the X-RateLimit-* headers, and error_page 403 = @autherror.",
+                ),
+                _ => Outcome::fail(format!(
+                    "The second request got {}, not 429.",
+                    second.describe()
+                )),
+            };
+            let outcome = quota_evidence(outcome, "first answer", first);
+            quota_evidence(outcome, "second answer", second)
+        }
+        403 => quota_evidence(
+            Outcome::fail(
+                "A bare 403: the quota may work, but ingress-nginx does not turn Gafaelfawr's \
+                 rate-limit answer into 429.",
+            )
+            .fix(
+                Component::IngressNginx,
+                "Add Phalanx's @autherror location, whose 429 branch returns Retry-After and \
+                 the X-RateLimit-* headers, and error_page 403 = @autherror.",
+            ),
+            "first answer",
+            first,
+        ),
+        _ => quota_evidence(
+            Outcome::fail(format!("The first request got {}.", first.describe())),
+            "first answer",
+            first,
+        ),
+    }
+}
+
+/// The value of auth-param `name` in a `WWW-Authenticate` challenge
+/// (`Bearer realm="x", error="invalid_token", scope="a b"`), unquoted.
+pub fn challenge_param(challenge: &str, name: &str) -> Option<String> {
+    // Skip the scheme, then read `key=value` pairs separated by commas;
+    // values may be quoted strings containing commas and escaped quotes.
+    let params = challenge.trim().split_once(' ').map(|(_, rest)| rest)?;
+    let mut chars = params.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| *c == ',' || c.is_whitespace()) {
+            chars.next();
+        }
+        let key: String = chars.by_ref().take_while(|c| *c != '=').collect();
+        if key.is_empty() {
+            return None;
+        }
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        let mut value = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => value.extend(chars.next()),
+                    '"' => break,
+                    c => value.push(c),
+                }
+            }
+        } else {
+            while let Some(c) = chars.next_if(|c| *c != ',') {
+                value.push(c);
+            }
+            value = value.trim().to_owned();
+        }
+        if key.trim().eq_ignore_ascii_case(name) {
+            return Some(value);
+        }
+    }
+}
+
+/// The response, or the outcome for an exchange that yields nothing to
+/// judge: no response at all (fail), or a 404 not from Muster (skip).
+fn answered(exchange: &Exchange) -> Result<&ResponseSeen, Box<Outcome>> {
+    let url = &exchange.request.url;
+    let outcome = match &exchange.received {
+        Received::Response(response) if response.status != 404 || is_musters(response) => {
+            return Ok(response)
+        }
+        Received::Response(response) => Outcome::skip(format!(
+            "Not deployed here: the ingress answered 404 for {url}, so this environment has no \
+             ingress for this route."
+        ))
+        .evidence("status", "404")
+        .evidence("body", shorten(&response.body)),
+        Received::TransportError { message } => {
+            Outcome::fail(format!("No answer from {url}: {message}."))
+                .evidence("error", message.clone())
+                .fix(
+                    Component::IngressNginx,
+                    "Check that the host resolves and that ingress-nginx serves it with a \
+                     valid certificate (try the copy-as-curl line).",
+                )
+        }
+    };
+    Err(Box::new(outcome))
+}
+
+/// True when a 404 comes from Muster (its JSON `{"detail": …}`), i.e. the
+/// route is routed to Muster but unknown to this Muster version.
+fn is_musters(response: &ResponseSeen) -> bool {
+    response
+        .json()
+        .is_some_and(|json| json.get("detail").is_some())
+}
+
+/// The outcome for a refusal of the user's own credentials, which says
+/// something about the account, not the platform; `None` otherwise.
+fn refused(response: &ResponseSeen, context: &ProbeContext) -> Option<Outcome> {
+    let challenge = response.header("www-authenticate").unwrap_or("");
+    let browser = context.client == Client::Browser;
+    let outcome = if response.status == 401 || response.is_redirect() {
+        if browser {
+            Outcome::skip(NOT_LOGGED_IN)
+        } else {
+            Outcome::fail(format!(
+                "The token was refused ({}): it is not valid for this Gafaelfawr.",
+                response.describe()
+            ))
+            .fix(
+                Component::UserAccount,
+                "Use a token issued by this deployment's Gafaelfawr that has not expired \
+                 (--token), or let muster-check mint one (--bootstrap-token).",
+            )
+        }
+    } else if response.status == 403
+        && challenge_param(challenge, "error").as_deref() == Some("insufficient_scope")
+    {
+        match challenge_param(challenge, "scope") {
+            Some(scope) if browser => Outcome::skip(format!(
+                "Your account lacks scope {scope}, which this route requires, so it could not \
+                 be checked. This is about your account, not the platform."
+            ))
+            .fix(
+                Component::UserAccount,
+                format!(
+                    "Ask a Gafaelfawr administrator to grant {scope} to a group you belong to \
+                     (config.groupMapping), then log out and in again; or run muster-check."
+                ),
+            ),
+            Some(scope) => Outcome::fail(format!(
+                "The token lacks scope {scope}, which this route requires."
+            ))
+            .fix(
+                Component::UserAccount,
+                format!(
+                    "Give muster-check a token with scope {scope}, or make the chart's scope \
+                     value match the scope muster-check mints tokens with."
+                ),
+            ),
+            None => Outcome::fail(
+                "Gafaelfawr refused the request (403 insufficient_scope without a scope): a \
+                 username, service or quota restriction applies to this route.",
+            )
+            .fix(
+                Component::GafaelfawrIngress,
+                "Remove username, onlyServices and userDomain from this route's \
+                 GafaelfawrIngress, and make sure the quota for its service is not 0.",
+            ),
+        }
+    } else {
+        return None;
+    };
+    Some(with_response_evidence(
+        outcome,
+        response,
+        &["www-authenticate", "location"],
+    ))
+}
+
+/// The full report of `route` fetched with the user's credentials, folded
+/// into one outcome.
+fn route_report(route: Route, exchanges: &[Exchange], context: &ProbeContext) -> Outcome {
+    let exchange = &exchanges[0];
+    let response = match answered(exchange) {
+        Ok(response) => response,
+        Err(outcome) => return *outcome,
+    };
+    if let Some(outcome) = refused(response, context) {
+        return outcome;
+    }
+    match expect_report(exchange, response, route) {
+        Ok(report) => fold_report(&report),
+        Err(outcome) => *outcome,
+    }
+}
+
+/// The server's report in a 200 answer, or why there is none.
+fn expect_report(
+    exchange: &Exchange,
+    response: &ResponseSeen,
+    route: Route,
+) -> Result<RouteReport, Box<Outcome>> {
+    if response.status != 200 {
+        let outcome = Outcome::fail(format!(
+            "{} answered {} instead of Muster's report.",
+            route.path(),
+            response.describe()
+        ))
+        .fix(
+            Component::IngressNginx,
+            "A 5xx means ingress-nginx could not reach Muster or Gafaelfawr failed: check the \
+             Muster pod, its Service (port 8080) and the NetworkPolicy admitting ingress-nginx, \
+             and Gafaelfawr's logs.",
+        );
+        let outcome = with_response_evidence(outcome, response, &["www-authenticate"]);
+        return Err(Box::new(outcome.evidence("body", shorten(&response.body))));
+    }
+    let outcome = match exchange.route_report() {
+        Some(report) if report.route == route => return Ok(report),
+        Some(report) => Outcome::fail(format!(
+            "The answer is Muster's report for {}, not {}.",
+            report.route.path(),
+            route.path()
+        ))
+        .fix(
+            Component::GafaelfawrIngress,
+            "Check the paths of Muster's GafaelfawrIngresses.",
+        ),
+        None => Outcome::fail(format!(
+            "200, but the body is not a Muster report{}.",
+            if response.body_truncated {
+                " (it was cut)"
+            } else {
+                ""
+            }
+        ))
+        .evidence("body", shorten(&response.body))
+        .fix(
+            Component::MusterConfiguration,
+            "Check that this path reaches a current Muster (which answers ?report=true with \
+             its report) and not another service.",
+        ),
+    };
+    Err(Box::new(outcome))
+}
+
+/// One outcome for a server report: its status; for a problem, the first
+/// such server check's observation, evidence and fix.
+fn fold_report(report: &RouteReport) -> Outcome {
+    let total = report.checks.len();
+    let count = |status: Status| report.checks.iter().filter(|c| c.status == status).count();
+    let summary = format!(
+        "{total} run: {} pass, {} warn, {} fail, {} skipped (Muster {})",
+        count(Status::Pass),
+        count(Status::Warn),
+        count(Status::Fail),
+        count(Status::Skip),
+        report.muster_version
+    );
+    let worst = report.checks.iter().find(|c| c.status == report.status);
+    let (Some(check), Status::Warn | Status::Fail) = (worst, report.status) else {
+        return Outcome::pass(format!(
+            "All of Muster's server-side checks of {} passed.",
+            report.route.path()
+        ))
+        .evidence("server checks", summary);
+    };
+    let others: Vec<&str> = report
+        .checks
+        .iter()
+        .filter(|c| c.status == report.status && c.id != check.id)
+        .map(|c| c.id.as_str())
+        .collect();
+    let more = match others.len() {
+        0 => String::new(),
+        _ => format!(" (also: {})", others.join(", ")),
+    };
+    let observed = format!("{}: {}{more}", check.title, check.observed);
+    let mut outcome = if report.status == Status::Fail {
+        Outcome::fail(observed)
+    } else {
+        Outcome::warn(observed)
+    };
+    outcome.evidence = check.evidence.clone();
+    outcome.fix = check.fix.clone();
+    outcome
+        .evidence("server check", check.id.clone())
+        .evidence("server checks", summary)
+}
+
+/// A response to a request without (valid) credentials that none of the
+/// expected answers covers.
+fn unexpected_without_credentials(response: &ResponseSeen) -> Outcome {
+    match response.status {
+        200 => Outcome::fail(
+            "200: the route answered without authentication, so it is not protected (the \
+             anonymous Prefix ingress serves it).",
+        )
+        .fix(
+            Component::GafaelfawrIngress,
+            "Deploy this route's own GafaelfawrIngress (Exact path, scopes.all: [<scope>]); \
+             check that Gafaelfawr's operator created its Ingress.",
+        ),
+        _ if response.is_redirect() => Outcome::fail(format!(
+            "{} instead of an error: the route redirects to login.",
+            response.describe()
+        ))
+        .fix(
+            Component::GafaelfawrIngress,
+            "Remove loginRedirect from this route's GafaelfawrIngress: API routes must answer \
+             401, not redirect.",
+        ),
+        _ => Outcome::fail(format!("Unexpected answer: {}.", response.describe()))
+            .evidence("body", shorten(&response.body)),
+    }
+}
+
+/// Problems with the rate-limit headers of a response.
+fn rate_limit_problems(response: &ResponseSeen) -> Vec<String> {
+    let mut problems = Vec::new();
+    for name in RATE_LIMIT_HEADERS {
+        let shown = header_name(name);
+        match response.header(name).map(str::trim) {
+            None | Some("") => problems.push(format!("{shown} is missing")),
+            Some(value) if name != "x-ratelimit-resource" && value.parse::<u64>().is_err() => {
+                problems.push(format!("{shown} is not a number ({value})"))
+            }
+            Some(_) => {}
+        }
+    }
+    problems
+}
+
+/// Problems with a 429: its rate-limit headers and `Retry-After`.
+fn limited_problems(response: &ResponseSeen) -> Vec<String> {
+    let mut problems = rate_limit_problems(response);
+    if response.header("retry-after").is_none_or(str::is_empty) {
+        problems.push("Retry-After is missing".to_owned());
+    }
+    problems
+}
+
+fn headers_failure(start: &str, problems: &[String]) -> Outcome {
+    Outcome::fail(format!("{start} {}.", problems.join(", "))).fix(
+        Component::IngressNginx,
+        "Gafaelfawr's configuration-snippet must add the five X-RateLimit-* headers to every \
+         answer, and Phalanx's @autherror location must add them and Retry-After to the 429.",
+    )
+}
+
+fn quota_evidence(outcome: Outcome, label: &str, response: &ResponseSeen) -> Outcome {
+    let mut outcome = outcome.evidence(label, response.describe());
+    for name in RATE_LIMIT_HEADERS.iter().copied().chain(["retry-after"]) {
+        if let Some(value) = response.header(name) {
+            outcome = outcome.evidence(format!("{label}: {}", header_name(name)), value);
+        }
+    }
+    outcome
+}
+
+/// The usual spelling of a response header name (`X-RateLimit-Limit`).
+fn header_name(name: &str) -> String {
+    match name.strip_prefix("x-ratelimit-") {
+        Some(rest) => format!("X-RateLimit-{}", display_name(rest)),
+        None => display_name(name),
+    }
+}
+
+/// Adds the status and the listed headers (or `(absent)`) as evidence.
+fn with_response_evidence(outcome: Outcome, response: &ResponseSeen, headers: &[&str]) -> Outcome {
+    let mut outcome = outcome.evidence("status", response.describe());
+    for name in headers {
+        let value = response.header(name).unwrap_or("(absent)").to_owned();
+        outcome = outcome.evidence(header_name(name), value);
+    }
+    outcome
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,505 @@
+use super::*;
+use crate::model::Check;
+use crate::probe::testing::*;
+
+const CHALLENGE: &str = "Bearer realm=\"data.example.org\"";
+const NGINX_401: &str = "<html><body>401 Authorization Required</body></html>";
+const NGINX_404: &str = "<html><head><title>404 Not Found</title></head></html>";
+
+/// Probe `id` judged on one response to its first request.
+fn one(id: &str, client: Client, status: u16, headers: &[(&str, &str)], body: &str) -> Check {
+    let sent = prepared(id, client);
+    judge(id, vec![respond(&sent[0], status, headers, body)], client).check
+}
+
+fn status(id: &str, client: Client, status: u16, headers: &[(&str, &str)], body: &str) -> Status {
+    one(id, client, status, headers, body).status
+}
+
+#[test]
+fn every_probe_passes_a_healthy_deployment() {
+    for client in [Client::Cli, Client::Browser] {
+        for probe in crate::probe::probes() {
+            if probe.prepare("https://h", client, &cli_tokens()).is_err() {
+                continue;
+            }
+            let result = judge(probe.id, healthy_exchanges(probe.id, client), client);
+            assert_eq!(
+                result.check.status,
+                Status::Pass,
+                "{client:?} {:#?}",
+                result.check
+            );
+            assert_eq!(result.check.fix, None);
+        }
+    }
+}
+
+#[test]
+fn undeployed_routes_are_skipped_not_failed() {
+    for id in ["auth.challenge", "auth.fail_route", "auth.login_redirect"] {
+        let check = one(id, Client::Cli, 404, &[], NGINX_404);
+        assert_eq!(check.status, Status::Skip, "{id}");
+        assert!(
+            check.observed.contains("Not deployed"),
+            "{}",
+            check.observed
+        );
+    }
+}
+
+#[test]
+fn musters_own_404_is_a_failure() {
+    let body = r#"{"detail":"Not Found"}"#;
+    assert_eq!(
+        status("auth.fail_route", Client::Cli, 404, &[], body),
+        Status::Fail
+    );
+}
+
+#[test]
+fn transport_errors_fail_with_the_message() {
+    let sent = prepared("auth.challenge", Client::Cli);
+    let exchange = Exchange::transport_error(&sent[0], "dns error: no such host", 3);
+    let check = judge("auth.challenge", vec![exchange], Client::Cli).check;
+    assert_eq!(check.status, Status::Fail);
+    assert!(check.observed.contains("no such host"));
+    assert_eq!(check.fix.unwrap().component, Component::IngressNginx);
+}
+
+#[test]
+fn challenge_must_be_a_bearer_401() {
+    let id = "auth.challenge";
+    let basic = one(
+        id,
+        Client::Cli,
+        401,
+        &[("www-authenticate", "Basic realm=\"x\"")],
+        "",
+    );
+    assert_eq!(basic.status, Status::Fail);
+    assert_eq!(status(id, Client::Cli, 401, &[], NGINX_401), Status::Fail);
+    let open = one(id, Client::Cli, 200, &[], r#"{"username":"x"}"#);
+    assert_eq!(open.status, Status::Fail);
+    assert!(open.observed.contains("not protected"), "{}", open.observed);
+    assert_eq!(
+        status(
+            id,
+            Client::Browser,
+            401,
+            &[("www-authenticate", CHALLENGE)],
+            NGINX_401
+        ),
+        Status::Pass
+    );
+}
+
+#[test]
+fn malformed_authorization_needs_400_with_invalid_request() {
+    let id = "auth.malformed_authorization";
+    let body =
+        r#"{"detail":[{"msg":"Unknown Authorization type Token","type":"invalid_request"}]}"#;
+    assert_eq!(status(id, Client::Browser, 400, &[], body), Status::Pass);
+    assert_eq!(status(id, Client::Cli, 400, &[], "bad"), Status::Fail);
+    let bare = one(id, Client::Cli, 403, &[("www-authenticate", CHALLENGE)], "");
+    assert_eq!(bare.status, Status::Fail);
+    assert_eq!(bare.fix.unwrap().component, Component::IngressNginx);
+}
+
+#[test]
+fn unknown_token_needs_401_invalid_token() {
+    let id = "auth.invalid_token";
+    let invalid =
+        "Bearer realm=\"h\", error=\"invalid_token\", error_description=\"Token is not valid\"";
+    let header = [("www-authenticate", invalid)];
+    assert_eq!(
+        status(id, Client::Cli, 401, &header, NGINX_401),
+        Status::Pass
+    );
+    let json = r#"{"detail":[{"msg":"Token is not valid","type":"invalid_token"}]}"#;
+    assert_eq!(status(id, Client::Cli, 401, &header, json), Status::Pass);
+    let wrong = r#"{"detail":{"msg":"x","type":"no_authorization"}}"#;
+    assert_eq!(status(id, Client::Cli, 401, &header, wrong), Status::Fail);
+    let plain = [("www-authenticate", CHALLENGE)];
+    assert_eq!(
+        status(id, Client::Cli, 401, &plain, NGINX_401),
+        Status::Fail
+    );
+    assert_eq!(status(id, Client::Cli, 200, &[], "{}"), Status::Fail);
+}
+
+#[test]
+fn missing_scope_needs_403_naming_the_scope() {
+    let id = "auth.insufficient_scope";
+    let with = "Bearer realm=\"h\", error=\"insufficient_scope\", error_description=\"Token missing required scope\", scope=\"read:image\"";
+    let check = one(id, Client::Cli, 403, &[("www-authenticate", with)], "");
+    assert_eq!(check.status, Status::Pass);
+    assert!(check.observed.contains("read:image"), "{}", check.observed);
+    let without = "Bearer realm=\"h\", error=\"insufficient_scope\"";
+    assert_eq!(
+        status(id, Client::Cli, 403, &[("www-authenticate", without)], ""),
+        Status::Fail
+    );
+    assert_eq!(status(id, Client::Cli, 403, &[], ""), Status::Fail);
+    let accepted = one(id, Client::Cli, 200, &[], r#"{"username":"bot-x"}"#);
+    assert_eq!(accepted.status, Status::Fail);
+    assert_eq!(
+        accepted.fix.unwrap().component,
+        Component::GafaelfawrIngress
+    );
+}
+
+#[test]
+fn login_redirect_accepts_an_opaque_redirect_in_the_browser() {
+    let id = "auth.login_redirect";
+    let sent = prepared(id, Client::Browser);
+    let opaque = judge(
+        id,
+        vec![Exchange::opaque_redirect(&sent[0], 2)],
+        Client::Browser,
+    );
+    assert_eq!(opaque.check.status, Status::Pass);
+    assert_eq!(
+        status(
+            id,
+            Client::Browser,
+            401,
+            &[("www-authenticate", CHALLENGE)],
+            NGINX_401
+        ),
+        Status::Fail
+    );
+}
+
+#[test]
+fn login_redirect_in_the_cli_must_go_to_login() {
+    let id = "auth.login_redirect";
+    let login = [(
+        "location",
+        "https://h/login?rd=https%3A%2F%2Fh%2Fmuster%2Fauth%2Fredirect",
+    )];
+    assert_eq!(status(id, Client::Cli, 302, &login, ""), Status::Pass);
+    let elsewhere = one(
+        id,
+        Client::Cli,
+        302,
+        &[("location", "https://elsewhere/")],
+        "",
+    );
+    assert_eq!(elsewhere.status, Status::Fail);
+    assert!(elsewhere.observed.contains("https://elsewhere/"));
+    let challenged = one(
+        id,
+        Client::Cli,
+        401,
+        &[("www-authenticate", CHALLENGE)],
+        NGINX_401,
+    );
+    assert_eq!(challenged.status, Status::Fail);
+    assert!(challenged.observed.contains("loginRedirect"));
+}
+
+#[test]
+fn route_reports_fold_the_first_failing_server_check() {
+    let leaked = report_body(&crate::checks::testing::observe(
+        Route::AuthFail,
+        &[
+            ("x-auth-request-user", USERNAME),
+            ("authorization", &format!("Bearer {USER_TOKEN}")),
+            ("cookie", &format!("gafaelfawr={USER_TOKEN}")),
+        ],
+    ));
+    let check = one("auth.fail_route", Client::Cli, 200, &[], &leaked);
+    assert_eq!(check.status, Status::Fail);
+    assert!(
+        check
+            .observed
+            .starts_with("The user's token does not reach the backend")
+            && check.observed.contains("also: auth.no_gafaelfawr_cookie"),
+        "{}",
+        check.observed
+    );
+    let fix = check.fix.unwrap();
+    assert_eq!(fix.component, Component::GafaelfawrIngress);
+    assert!(fix.hint.contains("auth-response-headers"));
+    assert!(check
+        .evidence
+        .iter()
+        .any(|e| e.name == "server check" && e.value == "auth.no_authorization"));
+    assert!(!format!("{:?}", check.evidence).contains("CanaryUserSecret"));
+}
+
+#[test]
+fn route_report_warnings_stay_warnings() {
+    let mut observed = healthy_observation(Route::DelegatedHeader);
+    if let Some(Ok(info)) = &mut observed.gafaelfawr.user_info {
+        info.uid = None;
+    }
+    let check = one(
+        "delegated.header_route",
+        Client::Cli,
+        200,
+        &[],
+        &report_body(&observed),
+    );
+    assert_eq!(check.status, Status::Warn);
+    assert_eq!(check.fix.unwrap().component, Component::UserDirectory);
+}
+
+#[test]
+fn a_report_of_another_route_or_no_report_fails() {
+    let id = "auth.cached_route";
+    let other = healthy_report(Route::AuthFail);
+    assert_eq!(status(id, Client::Cli, 200, &[], &other), Status::Fail);
+    let html = one(id, Client::Cli, 200, &[], "<!doctype html><html></html>");
+    assert_eq!(html.status, Status::Fail);
+    assert_eq!(html.fix.unwrap().component, Component::MusterConfiguration);
+    assert_eq!(
+        status(id, Client::Cli, 502, &[], "Bad Gateway"),
+        Status::Fail
+    );
+}
+
+#[test]
+fn logged_out_browser_skips_user_probes_with_the_login_marker() {
+    let unauthorized = one(
+        "delegated.authorization_route",
+        Client::Browser,
+        401,
+        &[("www-authenticate", CHALLENGE)],
+        NGINX_401,
+    );
+    assert_eq!(
+        (unauthorized.status, unauthorized.observed.as_str()),
+        (Status::Skip, NOT_LOGGED_IN)
+    );
+    let sent = prepared("auth.redirect_route", Client::Browser);
+    let redirected = judge(
+        "auth.redirect_route",
+        vec![Exchange::opaque_redirect(&sent[0], 1)],
+        Client::Browser,
+    );
+    assert_eq!(redirected.check.observed, NOT_LOGGED_IN);
+}
+
+#[test]
+fn rejected_cli_token_fails_pointing_at_the_token() {
+    let check = one(
+        "auth.fail_route",
+        Client::Cli,
+        401,
+        &[("www-authenticate", CHALLENGE)],
+        NGINX_401,
+    );
+    assert_eq!(check.status, Status::Fail);
+    assert_eq!(check.fix.unwrap().component, Component::UserAccount);
+}
+
+#[test]
+fn account_without_the_scope_is_about_the_account() {
+    let challenge = "Bearer realm=\"h\", error=\"insufficient_scope\", error_description=\"Token missing required scope\", scope=\"exec:admin\"";
+    let header = [("www-authenticate", challenge)];
+    let browser = one("auth.fail_route", Client::Browser, 403, &header, "");
+    assert_eq!(browser.status, Status::Skip);
+    assert!(browser
+        .observed
+        .contains("Your account lacks scope exec:admin"));
+    let fix = browser.fix.unwrap();
+    assert_eq!(fix.component, Component::UserAccount);
+    assert!(fix.hint.contains("exec:admin"));
+    let cli = one("auth.fail_route", Client::Cli, 403, &header, "");
+    assert_eq!(
+        (cli.status, cli.fix.unwrap().component),
+        (Status::Fail, Component::UserAccount)
+    );
+}
+
+fn quota(first: Exchange, second: Exchange) -> Check {
+    judge("auth.quota", vec![first, second], Client::Cli).check
+}
+
+fn limited(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+    let mut headers = rate_headers("0");
+    headers.extend_from_slice(extra);
+    headers
+}
+
+const RETRY: (&str, &str) = ("retry-after", "Thu, 01 Jan 2026 00:01:00 GMT");
+const RATE_LIMITED: &str = r#"{"detail":[{"msg":"Rate limit exceeded","type":"rate_limited"}]}"#;
+
+#[test]
+fn quota_passes_on_200_then_429() {
+    let sent = prepared("auth.quota", Client::Cli);
+    let check = quota(
+        respond(&sent[0], 200, &rate_headers("0"), "{}"),
+        respond(&sent[1], 429, &limited(&[RETRY]), RATE_LIMITED),
+    );
+    assert_eq!(check.status, Status::Pass);
+    assert!(check.observed.starts_with("200 with"), "{}", check.observed);
+    assert!(check
+        .evidence
+        .iter()
+        .any(|e| e.name == "second answer: Retry-After"));
+}
+
+#[test]
+fn quota_passes_on_an_immediate_429_and_says_so() {
+    let sent = prepared("auth.quota", Client::Cli);
+    let check = quota(
+        respond(&sent[0], 429, &limited(&[RETRY]), RATE_LIMITED),
+        respond(&sent[1], 429, &limited(&[RETRY]), RATE_LIMITED),
+    );
+    assert_eq!(check.status, Status::Pass);
+    assert!(
+        check.observed.contains("already used"),
+        "{}",
+        check.observed
+    );
+}
+
+#[test]
+fn quota_fails_without_a_429() {
+    let sent = prepared("auth.quota", Client::Cli);
+    let check = quota(
+        respond(&sent[0], 200, &rate_headers("0"), "{}"),
+        respond(&sent[1], 200, &rate_headers("0"), "{}"),
+    );
+    assert_eq!(check.status, Status::Fail);
+    assert!(check.observed.contains("not enforced"));
+    assert_eq!(check.fix.unwrap().component, Component::Gafaelfawr);
+}
+
+#[test]
+fn quota_fails_on_missing_or_wrong_rate_limit_headers() {
+    let sent = prepared("auth.quota", Client::Cli);
+    let none = quota(
+        respond(&sent[0], 200, &[], "{}"),
+        respond(&sent[1], 200, &[], "{}"),
+    );
+    assert_eq!(none.status, Status::Fail);
+    assert!(none.observed.contains("no API quota"), "{}", none.observed);
+    let no_retry = quota(
+        respond(&sent[0], 200, &rate_headers("0"), "{}"),
+        respond(&sent[1], 429, &limited(&[]), RATE_LIMITED),
+    );
+    assert!(no_retry.observed.contains("Retry-After is missing"));
+    let mut garbled = rate_headers("0");
+    garbled[0] = ("x-ratelimit-limit", "lots");
+    garbled.push(RETRY);
+    let immediate = quota(
+        respond(&sent[0], 429, &garbled, RATE_LIMITED),
+        respond(&sent[1], 429, &garbled, RATE_LIMITED),
+    );
+    assert_eq!(immediate.status, Status::Fail);
+    assert!(
+        immediate
+            .observed
+            .contains("X-RateLimit-Limit is not a number (lots)"),
+        "{}",
+        immediate.observed
+    );
+    assert_eq!(immediate.fix.unwrap().component, Component::IngressNginx);
+}
+
+#[test]
+fn quota_bare_403_points_at_the_autherror_location() {
+    let sent = prepared("auth.quota", Client::Cli);
+    let check = quota(
+        respond(&sent[0], 200, &rate_headers("0"), "{}"),
+        respond(&sent[1], 403, &rate_headers("0"), ""),
+    );
+    assert_eq!(check.status, Status::Fail);
+    assert!(check.fix.unwrap().hint.contains("@autherror"));
+}
+
+#[test]
+fn quota_in_a_logged_out_browser_is_skipped() {
+    let sent = prepared("auth.quota", Client::Browser);
+    let check = judge(
+        "auth.quota",
+        vec![
+            respond(&sent[0], 401, &[("www-authenticate", CHALLENGE)], NGINX_401),
+            respond(&sent[1], 401, &[("www-authenticate", CHALLENGE)], NGINX_401),
+        ],
+        Client::Browser,
+    )
+    .check;
+    assert_eq!(check.observed, NOT_LOGGED_IN);
+}
+
+#[test]
+fn anonymous_probe_needs_the_exact_upstream_body() {
+    let id = "anonymous.credentials_stripped";
+    let sent = prepared(id, Client::Cli);
+    let report = healthy_report(Route::Anonymous);
+    let check = judge(
+        id,
+        vec![
+            respond(&sent[0], 200, &[], &report),
+            respond(&sent[1], 200, &[], r#"{"ok": true, "extra": 1}"#),
+        ],
+        Client::Cli,
+    )
+    .check;
+    assert_eq!(check.status, Status::Fail);
+    assert!(check.observed.contains("upstream-compatible"));
+}
+
+#[test]
+fn anonymous_probe_reports_a_leaked_cookie() {
+    let id = "anonymous.credentials_stripped";
+    let sent = prepared(id, Client::Browser);
+    let leaked = report_body(&crate::checks::testing::observe(
+        Route::Anonymous,
+        &[("cookie", "gafaelfawr=sessionvalue; theme=dark")],
+    ));
+    let failure = r#"{"detail":[{"loc":["header","Cookie"],"msg":"Cookie gafaelfawr set but should not be present","type":"unexpected_cookie"}]}"#;
+    let check = judge(
+        id,
+        vec![
+            respond(&sent[0], 200, &[], &leaked),
+            respond(&sent[1], 500, &[], failure),
+        ],
+        Client::Browser,
+    )
+    .check;
+    assert_eq!(check.status, Status::Fail);
+    assert!(
+        check.observed.contains("session cookie"),
+        "{}",
+        check.observed
+    );
+    assert!(!format!("{check:?}").contains("sessionvalue"));
+}
+
+#[test]
+fn forged_identity_reaching_muster_fails() {
+    let id = "anonymous.forged_identity_masked";
+    let forged = report_body(&crate::checks::testing::observe(
+        Route::Anonymous,
+        &[("x-auth-request-user", crate::probe::catalogue::FORGED_USER)],
+    ));
+    let check = one(id, Client::Browser, 200, &[], &forged);
+    assert_eq!(check.status, Status::Fail);
+    assert!(check.observed.contains("X-Auth-Request-User"));
+}
+
+#[test]
+fn challenge_params_are_parsed_with_quotes_and_commas() {
+    let header = r#"Bearer realm="a, b", error="insufficient_scope", error_description="say \"hi\"", scope="read:image exec:admin""#;
+    assert_eq!(challenge_param(header, "realm").as_deref(), Some("a, b"));
+    assert_eq!(
+        challenge_param(header, "error_description").as_deref(),
+        Some("say \"hi\"")
+    );
+    assert_eq!(
+        challenge_param(header, "scope").as_deref(),
+        Some("read:image exec:admin")
+    );
+    assert_eq!(challenge_param(header, "missing"), None);
+    assert_eq!(challenge_param("Bearer", "realm"), None);
+    assert_eq!(
+        challenge_param("Bearer error=invalid_token, x=1", "error").as_deref(),
+        Some("invalid_token")
+    );
+}

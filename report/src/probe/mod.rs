@@ -1,0 +1,460 @@
+//! Client-side probes: the HTTP requests the browser app and `muster-check`
+//! make through the ingress, and the pure judgements of what came back.
+//!
+//! A probe ([`ProbeDef`]) is data — id, title, what it proves, default fix,
+//! the requests to make — plus a judge. Both clients walk [`probes()`] the
+//! same way, so they render identical checks:
+//!
+//! ```
+//! use muster_report::probe::{probes, Client, Exchange, ProbeContext, Tokens};
+//! use muster_report::run::Run;
+//!
+//! let context = ProbeContext::new(Client::Cli);
+//! let tokens = Tokens { user: Some("gt-…".into()), no_scope: None };
+//! let mut results = Vec::new();
+//! for probe in probes() {
+//!     let requests = match probe.prepare("https://example.com/muster", Client::Cli, &tokens) {
+//!         Ok(requests) => requests,
+//!         Err(reason) => {
+//!             results.push(probe.skipped(&reason));
+//!             continue;
+//!         }
+//!     };
+//!     let mut exchanges = Vec::new();
+//!     for request in &requests {
+//!         // Make the request (never following redirects), then record it;
+//!         // recording redacts every secret.
+//!         exchanges.push(Exchange::transport_error(request, "connection refused", 3));
+//!     }
+//!     results.push(probe.result(exchanges, &context));
+//! }
+//! let run = Run::new("1.0.0", "https://example.com", 1_700_000_000, Client::Cli, results);
+//! assert_eq!(run.probes.len(), probes().len());
+//! ```
+//!
+//! The judges live in [`judges`], the list in [`catalogue`], what a client
+//! saw in [`exchange`].
+
+pub mod catalogue;
+pub mod exchange;
+pub mod judges;
+#[cfg(test)]
+pub(crate) mod testing;
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Check, Component, Fix, Route, Status};
+use crate::outcome::Outcome;
+use crate::redact;
+
+pub use catalogue::{probe, probes};
+pub use exchange::{Exchange, Header, Received, ResponseSeen, SentRequest};
+
+/// A well-formed Gafaelfawr token that no Gafaelfawr issued: Gafaelfawr
+/// must answer it with 401 `invalid_token`. Public, so never redacted in
+/// copy-as-curl lines.
+pub const UNKNOWN_TOKEN: &str = "gt-MusterUnknownToken0000.NotARealSecret00000000";
+
+/// `observed` text of a check skipped because the browser has no session;
+/// [`crate::run::Run::needs_login`] looks for it to offer the login link.
+pub const NOT_LOGGED_IN: &str =
+    "You are not logged in, so this was not checked: log in and run the checks again.";
+
+/// Which client runs the probes. Some answers look different to each: a
+/// browser sees a login redirect only as an opaque redirect, and has no
+/// token without the route's scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Client {
+    /// The app, calling `fetch` from the page (same origin).
+    Browser,
+    /// `muster-check`.
+    Cli,
+}
+
+/// The credentials a probe's request carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Credentials {
+    /// None at all (browser: `credentials: 'omit'`).
+    None,
+    /// The person's or bot's own: browser: the session cookie
+    /// (`credentials: 'same-origin'`); CLI: the scoped token as Bearer.
+    User,
+    /// A token without the route's scope (CLI only; the browser skips).
+    NoScope,
+    /// This literal `Authorization` value, e.g. a malformed `Token bogus`
+    /// (browser: `credentials: 'omit'`).
+    Authorization(Cow<'static, str>),
+    /// `Authorization: Bearer` [`UNKNOWN_TOKEN`].
+    UnknownToken,
+}
+
+impl Credentials {
+    /// How the credentials were sent, for the "request made" details.
+    pub fn describe(&self, client: Client) -> String {
+        match (self, client) {
+            (Credentials::None, Client::Browser) => "none (credentials: 'omit')".to_owned(),
+            (Credentials::None, Client::Cli) => "none".to_owned(),
+            (Credentials::User, Client::Browser) => {
+                "your session cookie (credentials: 'same-origin')".to_owned()
+            }
+            (Credentials::User, Client::Cli) => "the scoped token (Bearer)".to_owned(),
+            (Credentials::NoScope, _) => "a token without the route's scope (Bearer)".to_owned(),
+            (Credentials::Authorization(value), _) => format!("Authorization: {value}"),
+            (Credentials::UnknownToken, _) => {
+                "a well-formed token Gafaelfawr never issued (Bearer)".to_owned()
+            }
+        }
+    }
+}
+
+/// One request of a probe, relative to Muster's base URL. Redirects are
+/// never followed (browser: `redirect: 'manual'`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeRequest {
+    /// HTTP method.
+    pub method: &'static str,
+    /// The route requested.
+    pub route: Route,
+    /// Query string without `?`, e.g. `report=true`, or empty.
+    pub query: &'static str,
+    /// What credentials to attach.
+    pub credentials: Credentials,
+    /// Further headers to set (lower-case names), e.g. a forged identity.
+    pub headers: &'static [(&'static str, &'static str)],
+}
+
+impl ProbeRequest {
+    /// The absolute URL below `base` (e.g. `https://host/muster`).
+    pub fn url(&self, base: &str) -> String {
+        let base = base.trim_end_matches('/');
+        match self.query {
+            "" => format!("{base}/{}", self.route.path()),
+            query => format!("{base}/{}?{query}", self.route.path()),
+        }
+    }
+}
+
+/// The tokens a client holds. The browser holds none: its user
+/// credentials are the session cookie, which scripts cannot read.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Tokens {
+    /// A token with the routes' scope (CLI: minted or `--token`).
+    pub user: Option<String>,
+    /// A token without it (CLI: minted from the bootstrap token).
+    pub no_scope: Option<String>,
+}
+
+impl fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = |token: &Option<String>| token.as_deref().map(redact::fingerprint);
+        f.debug_struct("Tokens")
+            .field("user", &shown(&self.user))
+            .field("no_scope", &shown(&self.no_scope))
+            .finish()
+    }
+}
+
+/// A request ready to send, with real secret values. Send exactly this and
+/// record the answer with [`Exchange::response`], [`Exchange::opaque_redirect`]
+/// or [`Exchange::transport_error`], which redact it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Prepared {
+    /// HTTP method.
+    pub method: &'static str,
+    /// Absolute URL.
+    pub url: String,
+    /// What the credentials are, for display.
+    pub credentials: Credentials,
+    /// Browser only: send the session cookie (`credentials: 'same-origin'`)
+    /// rather than none (`'omit'`). The CLI never sends cookies.
+    pub send_cookies: bool,
+    /// Headers to set, with real values (including `authorization`).
+    pub headers: Vec<(String, String)>,
+}
+
+impl Prepared {
+    /// The browser `fetch` `credentials` mode: `same-origin` or `omit`.
+    pub fn fetch_credentials(&self) -> &'static str {
+        if self.send_cookies {
+            "same-origin"
+        } else {
+            "omit"
+        }
+    }
+}
+
+impl fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<(String, String)> = self
+            .headers
+            .iter()
+            .map(|(name, value)| (name.clone(), exchange::redact_header(name, value)))
+            .collect();
+        f.debug_struct("Prepared")
+            .field("method", &self.method)
+            .field("url", &redact::tokens_in_text(&self.url))
+            .field("credentials", &self.credentials)
+            .field("send_cookies", &self.send_cookies)
+            .field("headers", &headers)
+            .finish()
+    }
+}
+
+/// What judges know besides the exchanges.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeContext {
+    /// The client that made the requests.
+    pub client: Client,
+}
+
+impl ProbeContext {
+    /// The context of `client`.
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+}
+
+/// One probe: its description, its requests and its judge.
+#[derive(Debug)]
+pub struct ProbeDef {
+    /// Stable identifier, `<family>.<name>`.
+    pub id: &'static str,
+    /// Plain-language title.
+    pub title: &'static str,
+    /// What a pass proves, and why a deployer should care.
+    pub proves: &'static str,
+    /// Default component to fix when the probe does not pass.
+    pub component: Component,
+    /// Default fix hint.
+    pub hint: &'static str,
+    /// The requests to make, in order.
+    pub requests: &'static [ProbeRequest],
+    /// The judgement of the exchanges, one per request, in order.
+    pub judge: fn(&[Exchange], &ProbeContext) -> Outcome,
+}
+
+/// A probe's verdict and what was exchanged to reach it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProbeResult {
+    /// The verdict, in the same model as the server's checks.
+    pub check: Check,
+    /// The requests made and their answers, redacted; empty when skipped.
+    #[serde(default)]
+    pub exchanges: Vec<Exchange>,
+}
+
+impl ProbeDef {
+    /// The requests to make below `base` (e.g. `https://host/muster`), or
+    /// why `client` holding `tokens` cannot make them (pass it to
+    /// [`ProbeDef::skipped`]).
+    pub fn prepare(
+        &self,
+        base: &str,
+        client: Client,
+        tokens: &Tokens,
+    ) -> Result<Vec<Prepared>, String> {
+        self.requests
+            .iter()
+            .map(|request| prepare_one(request, base, client, tokens))
+            .collect()
+    }
+
+    /// Judges `exchanges` (one per request, in order) into a result.
+    pub fn result(&self, exchanges: Vec<Exchange>, context: &ProbeContext) -> ProbeResult {
+        let outcome = if exchanges.len() < self.requests.len() {
+            Outcome::fail(format!(
+                "Only {} of this probe's {} requests were made.",
+                exchanges.len(),
+                self.requests.len()
+            ))
+        } else {
+            (self.judge)(&exchanges, context)
+        };
+        ProbeResult {
+            check: self.check(outcome),
+            exchanges,
+        }
+    }
+
+    /// The result of a probe that was not run, saying why.
+    pub fn skipped(&self, reason: &str) -> ProbeResult {
+        ProbeResult {
+            check: self.check(Outcome::skip(reason)),
+            exchanges: Vec::new(),
+        }
+    }
+
+    /// The check for `outcome`: a fix the judge chose is kept whatever the
+    /// status (e.g. a skip pointing at the account); otherwise a warning or
+    /// failure gets the probe's default fix.
+    fn check(&self, outcome: Outcome) -> Check {
+        let fix = outcome.fix.or_else(|| {
+            matches!(outcome.status, Status::Warn | Status::Fail).then(|| Fix {
+                component: self.component,
+                hint: self.hint.to_owned(),
+            })
+        });
+        Check {
+            id: self.id.to_owned(),
+            title: self.title.to_owned(),
+            proves: self.proves.to_owned(),
+            status: outcome.status,
+            observed: outcome.observed,
+            evidence: outcome.evidence,
+            fix,
+        }
+    }
+}
+
+fn prepare_one(
+    request: &ProbeRequest,
+    base: &str,
+    client: Client,
+    tokens: &Tokens,
+) -> Result<Prepared, String> {
+    let bearer = |token: &str| Some(format!("Bearer {token}"));
+    let (send_cookies, authorization) = match (&request.credentials, client) {
+        (Credentials::None, _) => (false, None),
+        (Credentials::User, Client::Browser) => (true, None),
+        (Credentials::User, Client::Cli) => match &tokens.user {
+            Some(token) => (false, bearer(token)),
+            None => {
+                return Err("Needs a token with the routes' scope (--token, or \
+                            --bootstrap-token so muster-check can mint one)."
+                    .to_owned())
+            }
+        },
+        (Credentials::NoScope, Client::Browser) => {
+            return Err(
+                "Needs a token without the route's scope, which a browser does not \
+                        have: run muster-check to check this."
+                    .to_owned(),
+            )
+        }
+        (Credentials::NoScope, Client::Cli) => match &tokens.no_scope {
+            Some(token) => (false, bearer(token)),
+            None => {
+                return Err(
+                    "Needs a token without the route's scope: give muster-check a \
+                            bootstrap token (--bootstrap-token) so it can mint one."
+                        .to_owned(),
+                )
+            }
+        },
+        (Credentials::Authorization(value), _) => (false, Some(value.to_string())),
+        (Credentials::UnknownToken, _) => (false, bearer(UNKNOWN_TOKEN)),
+    };
+    let mut headers: Vec<(String, String)> = request
+        .headers
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+        .collect();
+    if let Some(value) = authorization {
+        headers.push(("authorization".to_owned(), value));
+    }
+    Ok(Prepared {
+        method: request.method,
+        url: request.url(base),
+        credentials: request.credentials.clone(),
+        send_cookies,
+        headers,
+    })
+}
+
+/// The URL of Gafaelfawr's login page that returns to `page_url` —
+/// `{origin}/login?rd=<page_url, percent-encoded>` — for the browser's
+/// "log in" link when [`crate::run::Run::needs_login`].
+pub fn login_url(origin: &str, page_url: &str) -> String {
+    let mut encoded = String::with_capacity(page_url.len() * 3);
+    for byte in page_url.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            encoded.push(byte as char);
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    format!("{}/login?rd={encoded}", origin.trim_end_matches('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const USER_TOKEN: &str = "gt-UserTokenKey0000000000.UserTokenSecret0000000";
+
+    fn cli_tokens() -> Tokens {
+        Tokens {
+            user: Some(USER_TOKEN.into()),
+            no_scope: None,
+        }
+    }
+
+    #[test]
+    fn unknown_token_is_token_shaped() {
+        assert!(redact::is_token_shaped(UNKNOWN_TOKEN));
+    }
+
+    #[test]
+    fn cli_sends_the_user_token_as_bearer_and_browser_the_cookie() {
+        let probe = probe("auth.fail_route").unwrap();
+        let cli = probe
+            .prepare("https://h/muster/", Client::Cli, &cli_tokens())
+            .unwrap();
+        assert_eq!(cli[0].url, "https://h/muster/auth/fail?report=true");
+        assert_eq!(
+            cli[0].headers,
+            vec![("authorization".into(), format!("Bearer {USER_TOKEN}"))]
+        );
+        assert!(!cli[0].send_cookies);
+        let browser = probe
+            .prepare("https://h/muster", Client::Browser, &Tokens::default())
+            .unwrap();
+        assert!(browser[0].headers.is_empty());
+        assert_eq!(browser[0].fetch_credentials(), "same-origin");
+    }
+
+    #[test]
+    fn no_scope_probe_is_skipped_without_a_no_scope_token() {
+        let probe = probe("auth.insufficient_scope").unwrap();
+        let browser = probe.prepare("https://h/muster", Client::Browser, &Tokens::default());
+        assert!(browser.unwrap_err().contains("run muster-check"));
+        let cli = probe.prepare("https://h/muster", Client::Cli, &cli_tokens());
+        assert!(cli.unwrap_err().contains("--bootstrap-token"));
+        let skipped = probe.skipped("why");
+        assert_eq!(
+            (skipped.check.status, skipped.check.fix),
+            (Status::Skip, None)
+        );
+    }
+
+    #[test]
+    fn debug_output_never_shows_tokens() {
+        let prepared = probe("auth.fail_route")
+            .unwrap()
+            .prepare("https://h/muster", Client::Cli, &cli_tokens())
+            .unwrap();
+        let shown = format!("{prepared:?} {:?}", cli_tokens());
+        assert!(!shown.contains(&USER_TOKEN[8..]), "{shown}");
+    }
+
+    #[test]
+    fn missing_exchanges_fail_rather_than_panic() {
+        let result = probe("auth.quota")
+            .unwrap()
+            .result(Vec::new(), &ProbeContext::new(Client::Cli));
+        assert_eq!(result.check.status, Status::Fail);
+    }
+
+    #[test]
+    fn login_url_percent_encodes_the_return_address() {
+        assert_eq!(
+            login_url("https://h/", "https://h/muster/?a=b"),
+            "https://h/login?rd=https%3A%2F%2Fh%2Fmuster%2F%3Fa%3Db"
+        );
+    }
+}

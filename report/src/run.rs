@@ -1,0 +1,137 @@
+//! A run: every probe's verdict and exchanges from one client at one time.
+//! It is what the page renders, what `muster-check --format json` prints,
+//! and what a share link carries (see `snapshot`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Check, Status};
+use crate::probe::{Client, ProbeResult, NOT_LOGGED_IN};
+
+/// One run of the probes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Run {
+    /// Version of the Muster server probed (see [`Run::reported_version`]).
+    pub muster_version: String,
+    /// Origin probed, e.g. `https://data.example.org`.
+    pub host: String,
+    /// When the run started, in Unix seconds.
+    pub started_at: u64,
+    /// Who ran it.
+    pub client: Client,
+    /// The aggregate verdict (see [`Run::status_of`]).
+    pub status: Status,
+    /// Every probe's result, in catalogue order.
+    pub probes: Vec<ProbeResult>,
+}
+
+impl Run {
+    /// A run whose status is computed from `probes`.
+    pub fn new(
+        muster_version: impl Into<String>,
+        host: impl Into<String>,
+        started_at: u64,
+        client: Client,
+        probes: Vec<ProbeResult>,
+    ) -> Self {
+        Self {
+            muster_version: muster_version.into(),
+            host: host.into(),
+            started_at,
+            client,
+            status: Self::status_of(&probes),
+            probes,
+        }
+    }
+
+    /// The verdict of a run: [`Status::aggregate`] of its checks, except
+    /// that a run in which every probe was skipped checked nothing and is
+    /// [`Status::Skip`] (the CLI reports that as "could not run").
+    pub fn status_of(probes: &[ProbeResult]) -> Status {
+        if probes
+            .iter()
+            .all(|probe| probe.check.status == Status::Skip)
+        {
+            return Status::Skip;
+        }
+        Status::aggregate(probes.iter().map(|probe| probe.check.status))
+    }
+
+    /// Every check, in order.
+    pub fn checks(&self) -> impl Iterator<Item = &Check> {
+        self.probes.iter().map(|probe| &probe.check)
+    }
+
+    /// How many checks warn or fail (the page's "N problems").
+    pub fn problems(&self) -> usize {
+        self.checks()
+            .filter(|check| matches!(check.status, Status::Warn | Status::Fail))
+            .count()
+    }
+
+    /// True when a browser run found no session: the page then offers the
+    /// login link (`probe::login_url`) instead of a verdict on those checks.
+    pub fn needs_login(&self) -> bool {
+        self.checks()
+            .any(|check| check.status == Status::Skip && check.observed == NOT_LOGGED_IN)
+    }
+
+    /// The Muster version named by the first server report among the
+    /// exchanges, for clients that did not read it from `{prefix}/`.
+    pub fn reported_version(probes: &[ProbeResult]) -> Option<String> {
+        probes
+            .iter()
+            .flat_map(|probe| &probe.exchanges)
+            .find_map(|exchange| exchange.route_report())
+            .map(|report| report.muster_version)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::testing::{healthy_run, judge, prepared};
+    use crate::probe::{probes, Exchange};
+
+    #[test]
+    fn healthy_runs_pass_for_both_clients() {
+        for client in [Client::Cli, Client::Browser] {
+            let run = healthy_run(client);
+            for check in run.checks() {
+                let expected = if client == Client::Browser && check.id == "auth.insufficient_scope"
+                {
+                    Status::Skip
+                } else {
+                    Status::Pass
+                };
+                assert_eq!(check.status, expected, "{client:?} {check:#?}");
+            }
+            assert_eq!((run.status, run.problems()), (Status::Pass, 0));
+            assert!(!run.needs_login());
+            assert_eq!(Run::reported_version(&run.probes).as_deref(), Some("1.2.3"));
+        }
+    }
+
+    #[test]
+    fn runs_round_trip_through_json() {
+        let run = healthy_run(Client::Cli);
+        let json = serde_json::to_string(&run).unwrap();
+        assert_eq!(serde_json::from_str::<Run>(&json).unwrap(), run);
+    }
+
+    #[test]
+    fn a_run_that_checked_nothing_is_skipped_not_passed() {
+        let skipped = probes().iter().map(|probe| probe.skipped("no")).collect();
+        let run = Run::new("1", "https://h", 0, Client::Cli, skipped);
+        assert_eq!(run.status, Status::Skip);
+    }
+
+    #[test]
+    fn a_logged_out_browser_needs_login() {
+        let sent = prepared("auth.fail_route", Client::Browser);
+        let exchange = Exchange::opaque_redirect(&sent[0], 3);
+        let result = judge("auth.fail_route", vec![exchange], Client::Browser);
+        let run = Run::new("1", "https://h", 0, Client::Browser, vec![result]);
+        assert!(run.needs_login());
+        assert_eq!(run.problems(), 0);
+    }
+}

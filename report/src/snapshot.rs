@@ -1,0 +1,471 @@
+//! The share-link snapshot codec: a [`Run`] carried in the fragment of
+//! `{prefix}/report#v1.<payload>`, which never reaches a server.
+//!
+//! The payload is the run as JSON, zlib-compressed (deflate), in base64url
+//! without padding, after a version tag (`v1.`). Before encoding, every text
+//! is scrubbed of tokens again, long bodies are cut and, unless asked for,
+//! the identity (username, email, full name) is replaced by `(hidden)`
+//! everywhere.
+//!
+//! The decoder treats its input as hostile: it bounds the payload and the
+//! decompressed size, rejects unknown versions and damaged or implausible
+//! data, recomputes the run's status from its checks, and scrubs tokens
+//! again. It never interprets markup: whoever renders a decoded run must
+//! show every string as text (Leptos text nodes, never `inner_html`).
+
+use std::fmt;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use miniz_oxide::inflate::TINFLStatus;
+use serde::{Deserialize, Serialize};
+
+use crate::probe::{Credentials, Received};
+use crate::redact;
+use crate::run::Run;
+
+/// Version tag the payload starts with.
+pub const VERSION_TAG: &str = "v1.";
+/// Longest payload accepted (characters after `#`).
+pub const MAX_PAYLOAD_CHARS: usize = 64 * 1024;
+/// Largest decompressed JSON accepted.
+pub const MAX_DECOMPRESSED_BYTES: usize = 1024 * 1024;
+/// Most probes a snapshot may hold.
+pub const MAX_PROBES: usize = 64;
+/// Most exchanges per probe.
+pub const MAX_EXCHANGES: usize = 8;
+/// Most evidence items per check.
+pub const MAX_EVIDENCE: usize = 64;
+/// Most headers per request or response.
+pub const MAX_HEADERS: usize = 100;
+/// Longest single text accepted.
+pub const MAX_TEXT_CHARS: usize = 16 * 1024;
+/// Longest response body the encoder keeps; the run's checks already hold
+/// the verdicts, the bodies are only for reading.
+pub const BODY_CHARS: usize = 2000;
+/// What identity is replaced with.
+pub const HIDDEN: &str = "(hidden)";
+
+/// A decoded share link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// The run, as shared.
+    pub run: Run,
+    /// False when the identity was replaced by [`HIDDEN`].
+    pub identity_included: bool,
+}
+
+impl Snapshot {
+    /// How long before `now` (Unix seconds) the run started, in words.
+    pub fn age(&self, now: u64) -> String {
+        describe_age(now.saturating_sub(self.run.started_at))
+    }
+}
+
+/// Why a share link cannot be shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SnapshotError {
+    /// Nothing after `#`.
+    Empty,
+    /// More than [`MAX_PAYLOAD_CHARS`] characters.
+    TooLong {
+        /// Its length.
+        chars: usize,
+    },
+    /// No `v<N>.` version tag.
+    NotASnapshot,
+    /// A version this Muster does not know.
+    UnsupportedVersion(String),
+    /// Characters outside base64url.
+    NotBase64,
+    /// The compressed data is cut short or corrupted.
+    Damaged,
+    /// It would decompress to more than [`MAX_DECOMPRESSED_BYTES`].
+    TooLargeDecompressed,
+    /// The decompressed data is not a snapshot's JSON.
+    InvalidJson(String),
+    /// Well-formed, but with absurd counts or lengths.
+    Implausible(String),
+}
+
+impl fmt::Display for SnapshotError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const AGAIN: &str = "ask for the link again, or run the checks live";
+        match self {
+            Self::Empty => write!(
+                f,
+                "This link carries no snapshot (nothing after #); {AGAIN}."
+            ),
+            Self::TooLong { chars } => write!(
+                f,
+                "This snapshot is {chars} characters long, more than the {MAX_PAYLOAD_CHARS} \
+                 Muster accepts; {AGAIN}."
+            ),
+            Self::NotASnapshot => write!(
+                f,
+                "This link's fragment is not a Muster snapshot (it should start with \
+                 {VERSION_TAG}); {AGAIN}."
+            ),
+            Self::UnsupportedVersion(version) => write!(
+                f,
+                "This snapshot has format {version}, which this Muster does not know (it reads \
+                 {}); open it with the Muster that made it, or run the checks live.",
+                VERSION_TAG.trim_end_matches('.')
+            ),
+            Self::NotBase64 => write!(
+                f,
+                "This snapshot contains characters a share link never has (it was probably \
+                 changed when copied); {AGAIN}."
+            ),
+            Self::Damaged => write!(
+                f,
+                "This snapshot is cut short or damaged (was the whole link copied?); {AGAIN}."
+            ),
+            Self::TooLargeDecompressed => write!(
+                f,
+                "This snapshot unpacks to more than {MAX_DECOMPRESSED_BYTES} bytes, more than \
+                 any real run; {AGAIN}."
+            ),
+            Self::InvalidJson(why) => write!(
+                f,
+                "This snapshot's content is not a Muster run ({why}); {AGAIN}."
+            ),
+            Self::Implausible(why) => write!(
+                f,
+                "This snapshot's content is implausible ({why}); {AGAIN}."
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SnapshotError {}
+
+/// The share link of `run`: `{page_base}/report#<payload>`, where
+/// `page_base` is Muster's base URL (e.g. `https://host/muster`).
+pub fn share_url(page_base: &str, run: &Run, include_identity: bool) -> String {
+    format!(
+        "{}/report#{}",
+        page_base.trim_end_matches('/'),
+        encode(run, include_identity)
+    )
+}
+
+/// The payload (the part after `#`) for `run`. Bodies are cut to
+/// [`BODY_CHARS`]; should a run still exceed [`MAX_PAYLOAD_CHARS`],
+/// bodies and then exchanges are left out so the link always decodes.
+pub fn encode(run: &Run, include_identity: bool) -> String {
+    let mut shared = run.clone();
+    let identity = if include_identity {
+        Vec::new()
+    } else {
+        identity_of(run)
+    };
+    for_each_text(&mut shared, &mut |text| {
+        *text = redact::tokens_in_text(text)
+    });
+    if !include_identity {
+        for_each_free_text(&mut shared, &mut |text| *text = hide(text, &identity));
+    }
+    let mut payload = pack(&shared, include_identity, BODY_CHARS);
+    if payload.len() > MAX_PAYLOAD_CHARS {
+        payload = pack(&shared, include_identity, 0);
+    }
+    if payload.len() > MAX_PAYLOAD_CHARS {
+        for probe in &mut shared.probes {
+            probe.exchanges.clear();
+        }
+        payload = pack(&shared, include_identity, 0);
+    }
+    payload
+}
+
+/// Reads a payload (with or without the leading `#`, or a whole link).
+pub fn decode(input: &str) -> Result<Snapshot, SnapshotError> {
+    let payload = input.rsplit_once('#').map_or(input, |(_, after)| after);
+    let payload = payload.trim();
+    if payload.is_empty() {
+        return Err(SnapshotError::Empty);
+    }
+    if payload.len() > MAX_PAYLOAD_CHARS {
+        return Err(SnapshotError::TooLong {
+            chars: payload.chars().count(),
+        });
+    }
+    let data = match payload.strip_prefix(VERSION_TAG) {
+        Some(data) => data,
+        None => {
+            let tag = payload.split_once('.').map(|(tag, _)| tag);
+            return Err(match tag {
+                Some(tag)
+                    if tag.len() > 1
+                        && tag.len() <= 6
+                        && tag.starts_with('v')
+                        && tag[1..].bytes().all(|b| b.is_ascii_digit()) =>
+                {
+                    SnapshotError::UnsupportedVersion(tag.to_owned())
+                }
+                _ => SnapshotError::NotASnapshot,
+            });
+        }
+    };
+    let compressed = URL_SAFE_NO_PAD.decode(data).map_err(|error| match error {
+        base64::DecodeError::InvalidByte(..) => SnapshotError::NotBase64,
+        // A wrong length or final symbol: the link was cut.
+        _ => SnapshotError::Damaged,
+    })?;
+    let json = miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(
+        &compressed,
+        MAX_DECOMPRESSED_BYTES,
+    )
+    .map_err(|error| match error.status {
+        TINFLStatus::HasMoreOutput => SnapshotError::TooLargeDecompressed,
+        _ => SnapshotError::Damaged,
+    })?;
+    let mut snapshot: Snapshot = serde_json::from_slice(&json).map_err(|error| {
+        SnapshotError::InvalidJson(crate::observed::shorten(&error.to_string()))
+    })?;
+    validate(&mut snapshot.run)?;
+    for_each_text(&mut snapshot.run, &mut |text| {
+        *text = redact::tokens_in_text(text)
+    });
+    snapshot.run.status = Run::status_of(&snapshot.run.probes);
+    Ok(snapshot)
+}
+
+/// `seconds` as a person says it: `just now`, `5 minutes ago`, `3 hours
+/// ago`, `2 days ago`.
+pub fn describe_age(seconds: u64) -> String {
+    let (count, unit) = match seconds {
+        0..=59 => return "just now".to_owned(),
+        60..=3599 => (seconds / 60, "minute"),
+        3600..=86_399 => (seconds / 3600, "hour"),
+        _ => (seconds / 86_400, "day"),
+    };
+    let plural = if count == 1 { "" } else { "s" };
+    format!("{count} {unit}{plural} ago")
+}
+
+fn pack(run: &Run, identity_included: bool, body_chars: usize) -> String {
+    let mut run = run.clone();
+    for exchange in run.probes.iter_mut().flat_map(|probe| &mut probe.exchanges) {
+        if let Received::Response(response) = &mut exchange.received {
+            let length = response.body.chars().count();
+            if length > body_chars {
+                let kept: String = response.body.chars().take(body_chars).collect();
+                response.body = format!("{kept}…({length} chars)");
+                response.body_truncated = true;
+            }
+        }
+    }
+    let snapshot = Snapshot {
+        run,
+        identity_included,
+    };
+    // Serialising plain data to JSON cannot fail.
+    let json = serde_json::to_vec(&snapshot).unwrap_or_default();
+    let compressed = miniz_oxide::deflate::compress_to_vec_zlib(&json, 9);
+    format!("{VERSION_TAG}{}", URL_SAFE_NO_PAD.encode(compressed))
+}
+
+fn validate(run: &mut Run) -> Result<(), SnapshotError> {
+    let implausible = |why: String| Err(SnapshotError::Implausible(why));
+    if run.probes.len() > MAX_PROBES {
+        return implausible(format!("{} checks", run.probes.len()));
+    }
+    for probe in &run.probes {
+        if probe.exchanges.len() > MAX_EXCHANGES {
+            return implausible(format!("{} requests in one check", probe.exchanges.len()));
+        }
+        if probe.check.evidence.len() > MAX_EVIDENCE {
+            return implausible(format!(
+                "{} evidence items in one check",
+                probe.check.evidence.len()
+            ));
+        }
+        for exchange in &probe.exchanges {
+            let responses = match &exchange.received {
+                Received::Response(response) => response.headers.len(),
+                Received::TransportError { .. } => 0,
+            };
+            if exchange.request.headers.len().max(responses) > MAX_HEADERS {
+                return implausible("too many headers".to_owned());
+            }
+        }
+    }
+    let mut longest = 0;
+    for_each_text(run, &mut |text| longest = longest.max(text.len()));
+    if longest > MAX_TEXT_CHARS {
+        return implausible(format!("a text of {longest} bytes"));
+    }
+    Ok(())
+}
+
+/// Calls `f` on every string of `run`.
+fn for_each_text(run: &mut Run, f: &mut impl FnMut(&mut String)) {
+    f(&mut run.muster_version);
+    f(&mut run.host);
+    for probe in &mut run.probes {
+        let check = &mut probe.check;
+        for text in [&mut check.id, &mut check.title, &mut check.proves] {
+            f(text);
+        }
+        for evidence in &mut check.evidence {
+            f(&mut evidence.name);
+        }
+    }
+    for_each_free_text(run, f);
+}
+
+/// Calls `f` on every string of `run` that may hold observed data (not
+/// the catalogue's ids, titles and labels).
+fn for_each_free_text(run: &mut Run, f: &mut impl FnMut(&mut String)) {
+    for probe in &mut run.probes {
+        let check = &mut probe.check;
+        f(&mut check.observed);
+        for evidence in &mut check.evidence {
+            f(&mut evidence.value);
+        }
+        if let Some(fix) = &mut check.fix {
+            f(&mut fix.hint);
+        }
+        for exchange in &mut probe.exchanges {
+            let request = &mut exchange.request;
+            f(&mut request.method);
+            f(&mut request.url);
+            if let Credentials::Authorization(value) = &mut request.credentials {
+                f(value.to_mut());
+            }
+            for header in &mut request.headers {
+                f(&mut header.name);
+                f(&mut header.value);
+            }
+            match &mut exchange.received {
+                Received::Response(response) => {
+                    for header in &mut response.headers {
+                        f(&mut header.name);
+                        f(&mut header.value);
+                    }
+                    f(&mut response.body);
+                }
+                Received::TransportError { message } => f(message),
+            }
+        }
+    }
+}
+
+/// Evidence names whose values identify the person who ran the checks.
+const IDENTITY_EVIDENCE: &[&str] = &[
+    "x-auth-request-user",
+    "x-auth-request-email",
+    "user-info.username",
+    "user-info.email",
+    "user-info.name",
+    "token-info.username",
+];
+
+/// Body fields (upstream answers) that identify the person.
+const IDENTITY_FIELDS: &[&str] = &["username", "email", "name"];
+
+/// The usernames, emails and names in `run`'s evidence, in the server
+/// reports among its exchanges, and in upstream answers; longest first.
+fn identity_of(run: &Run) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut from_evidence = |evidence: &[crate::model::Evidence]| {
+        for item in evidence {
+            if IDENTITY_EVIDENCE.contains(&item.name.to_ascii_lowercase().as_str()) {
+                found.push(item.value.clone());
+            }
+        }
+    };
+    for probe in &run.probes {
+        from_evidence(&probe.check.evidence);
+        for exchange in &probe.exchanges {
+            if let Some(report) = exchange.route_report() {
+                for check in &report.checks {
+                    from_evidence(&check.evidence);
+                }
+            }
+        }
+    }
+    for exchange in run.probes.iter().flat_map(|probe| &probe.exchanges) {
+        let Some(json) = exchange.response_seen().and_then(|r| r.json()) else {
+            continue;
+        };
+        for field in IDENTITY_FIELDS {
+            if let Some(value) = json.get(field).and_then(|v| v.as_str()) {
+                found.push(value.to_owned());
+            }
+        }
+    }
+    found.retain(|value| {
+        let value = value.trim();
+        !value.is_empty() && !value.starts_with('(') && !value.contains('…')
+    });
+    found.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+    found.dedup();
+    found
+}
+
+/// `text` with every whole-word occurrence of an identity, and anything
+/// shaped like an email address, replaced by [`HIDDEN`].
+fn hide(text: &str, identity: &[String]) -> String {
+    let mut out = hide_emails(text);
+    for value in identity {
+        out = replace_word(&out, value);
+        // Bodies hold JSON, where a name may appear escaped.
+        if let Ok(escaped) = serde_json::to_string(value) {
+            let escaped = &escaped[1..escaped.len() - 1];
+            if escaped != value {
+                out = out.replace(escaped, HIDDEN);
+            }
+        }
+    }
+    out
+}
+
+/// Characters that continue a username-like word.
+fn is_word(c: char) -> bool {
+    c.is_alphanumeric() || c == '_' || c == '-'
+}
+
+fn replace_word(text: &str, word: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(word) {
+        let end = start + word.len();
+        let before = rest[..start].chars().next_back();
+        let after = rest[end..].chars().next();
+        let bounded = !before.is_some_and(is_word) && !after.is_some_and(is_word);
+        out.push_str(&rest[..start]);
+        out.push_str(if bounded { HIDDEN } else { word });
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn hide_emails(text: &str) -> String {
+    let is_email_char = |c: char| c.is_alphanumeric() || "._%+-@".contains(c);
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        let looks_like_email = word.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
+        });
+        out.push_str(if looks_like_email { HIDDEN } else { word });
+        word.clear();
+    };
+    for c in text.chars() {
+        if is_email_char(c) {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests;
