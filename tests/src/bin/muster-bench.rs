@@ -142,7 +142,7 @@ fn run() -> Result<(), String> {
         "\nmuster peak RSS under load: {:.1} MB",
         peak_rss_kb as f64 / 1024.0
     );
-    let _ = runtime.block_on(standin.stop());
+    runtime.block_on(standin.stop());
     Ok(())
 }
 
