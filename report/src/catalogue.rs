@@ -8,7 +8,7 @@
 //! has an upstream mapping, so the order follows the Python service's.
 
 use crate::checks::{anonymous, auth, delegated};
-use crate::model::{Check, Component, Fix, Route, Status};
+use crate::model::{Check, Component, Route, Status};
 use crate::observed::BackendObservation;
 use crate::outcome::Outcome;
 use crate::upstream::UpstreamFailure;
@@ -37,28 +37,13 @@ impl<O> CheckDefinition<O> {
     /// Runs the check on `observed`: the report's check, plus the upstream
     /// mapping when it fails and has one.
     pub fn judge(&self, observed: &O) -> (Check, Option<UpstreamFailure>) {
-        let outcome = (self.run)(observed);
-        let failing = matches!(outcome.status, Status::Warn | Status::Fail);
-        let fix = failing.then(|| {
-            outcome.fix.clone().unwrap_or_else(|| Fix {
-                component: self.component,
-                hint: self.hint.to_owned(),
-            })
-        });
+        let mut outcome = (self.run)(observed);
         let upstream = if outcome.status == Status::Fail {
-            outcome.upstream
+            outcome.upstream.take()
         } else {
             None
         };
-        let check = Check {
-            id: self.id.to_owned(),
-            title: self.title.to_owned(),
-            proves: self.proves.to_owned(),
-            status: outcome.status,
-            observed: outcome.observed,
-            evidence: outcome.evidence,
-            fix,
-        };
+        let check = outcome.into_check(self.id, self.title, self.proves, self.component, self.hint);
         (check, upstream)
     }
 }

@@ -1,7 +1,7 @@
 //! What a check function returns: its verdict and explanation, before the
 //! catalogue adds the check's id, title and default fix.
 
-use crate::model::{Component, Evidence, Fix, Status};
+use crate::model::{Check, Component, Evidence, Fix, Status};
 use crate::observed::{display_name, redacted_value, RequestSeen};
 use crate::upstream::UpstreamFailure;
 
@@ -92,5 +92,39 @@ impl Outcome {
     pub fn upstream(mut self, failure: UpstreamFailure) -> Self {
         self.upstream = Some(failure);
         self
+    }
+
+    /// The check this outcome makes under a definition's `id`, `title`,
+    /// `proves` and default fix (`component`, `hint`). One rule for server
+    /// checks and client probes alike: a fix the judge chose is kept unless
+    /// the check passed (e.g. a skip pointing at the user's account); a
+    /// warning or failure without one gets the default.
+    pub fn into_check(
+        self,
+        id: &str,
+        title: &str,
+        proves: &str,
+        component: Component,
+        hint: &str,
+    ) -> Check {
+        let fix = match self.status {
+            Status::Pass => None,
+            Status::Warn | Status::Fail => self.fix.or_else(|| {
+                Some(Fix {
+                    component,
+                    hint: hint.to_owned(),
+                })
+            }),
+            Status::Skip => self.fix,
+        };
+        Check {
+            id: id.to_owned(),
+            title: title.to_owned(),
+            proves: proves.to_owned(),
+            status: self.status,
+            observed: self.observed,
+            evidence: self.evidence,
+            fix,
+        }
     }
 }

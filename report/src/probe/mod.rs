@@ -46,7 +46,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Check, Component, Fix, Route, Status};
+use crate::model::{Check, Component, Route};
 use crate::outcome::Outcome;
 use crate::redact;
 
@@ -289,25 +289,9 @@ impl ProbeDef {
         }
     }
 
-    /// The check for `outcome`: a fix the judge chose is kept whatever the
-    /// status (e.g. a skip pointing at the account); otherwise a warning or
-    /// failure gets the probe's default fix.
+    /// The check for `outcome` under this probe's id, title and default fix.
     fn check(&self, outcome: Outcome) -> Check {
-        let fix = outcome.fix.or_else(|| {
-            matches!(outcome.status, Status::Warn | Status::Fail).then(|| Fix {
-                component: self.component,
-                hint: self.hint.to_owned(),
-            })
-        });
-        Check {
-            id: self.id.to_owned(),
-            title: self.title.to_owned(),
-            proves: self.proves.to_owned(),
-            status: outcome.status,
-            observed: outcome.observed,
-            evidence: outcome.evidence,
-            fix,
-        }
+        outcome.into_check(self.id, self.title, self.proves, self.component, self.hint)
     }
 }
 
@@ -384,6 +368,7 @@ pub fn login_url(origin: &str, page_url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Status;
 
     const USER_TOKEN: &str = "gt-UserTokenKey0000000000.UserTokenSecret0000000";
 
