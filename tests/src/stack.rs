@@ -16,7 +16,7 @@ use tokio::sync::oneshot;
 
 use crate::ingress::{self, IngressFault, Nginx, NginxSite};
 use crate::process::free_port;
-use crate::standin::{Standin, StandinConfig, StandinFault};
+use crate::standin::{QuotaConfig, Standin, StandinConfig, StandinFault};
 
 /// One deliberate misconfiguration of the stack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +97,12 @@ impl Default for StackOptions {
         let mut gafaelfawr = StandinConfig::demo();
         // The stack speaks plain HTTP on loopback.
         gafaelfawr.secure_cookie = false;
+        // Phalanx gives every user the Muster quota (`quota.default`), so
+        // the bot muster-check mints has it too.
+        gafaelfawr.default_quota = Some(QuotaConfig {
+            api: [("muster-quota".to_owned(), 1)].into(),
+            notebook: None,
+        });
         Self {
             assets_dir: default_assets_dir(),
             port: None,

@@ -14,6 +14,7 @@ const fn get(route: Route, query: &'static str, credentials: Credentials) -> Pro
         query,
         credentials,
         headers: &[],
+        cli_headers: &[],
     }
 }
 
@@ -25,6 +26,11 @@ const fn report_of(route: Route) -> ProbeRequest {
 
 /// The forged identity header sent to the anonymous route.
 pub const FORGED_USER: &str = "muster-forged-user";
+
+/// The `Cookie` the CLI sends to the anonymous route in place of a
+/// browser's session cookie: the ingress must strip a `gafaelfawr` cookie
+/// whatever its value, so a value that is no secret proves it as well.
+pub const CLI_SESSION_COOKIE: &str = "gafaelfawr=muster-check-stand-in-for-a-session";
 
 const ROUTE_REPORT_HINT: &str =
     "See the failing server-side check in the evidence; open this route's page \
@@ -41,7 +47,14 @@ static PROBES: &[ProbeDef] = &[
                Prefix) must exist and be processed by Gafaelfawr's operator, so that ingress-nginx \
                calls /ingress/anonymous and copies its Authorization and Cookie headers.",
         requests: &[
-            report_of(Route::Anonymous),
+            ProbeRequest {
+                method: "GET",
+                route: Route::Anonymous,
+                query: "report=true",
+                credentials: Credentials::User,
+                headers: &[],
+                cli_headers: &[("cookie", CLI_SESSION_COOKIE)],
+            },
             get(Route::Anonymous, "", Credentials::User),
         ],
         judge: judges::anonymous_credentials_stripped,
@@ -60,6 +73,7 @@ static PROBES: &[ProbeDef] = &[
             query: "report=true",
             credentials: Credentials::None,
             headers: &[("x-auth-request-user", FORGED_USER)],
+            cli_headers: &[],
         }],
         judge: judges::anonymous_forged_identity_masked,
     },
@@ -190,6 +204,25 @@ static PROBES: &[ProbeDef] = &[
         hint: ROUTE_REPORT_HINT,
         requests: &[report_of(Route::DelegatedAuthorization)],
         judge: judges::delegated_authorization_route,
+    },
+    ProbeDef {
+        id: "upstream.client_answers",
+        title: "Existing clients get the answers they expect",
+        proves: "Without ?report=true, the authenticated and delegated routes answer exactly as \
+                 the Python Muster did — {\"username\"} from auth/fail and auth/redirect, the \
+                 same user-info from both delegated routes — so mobu's Muster business keeps \
+                 working against this deployment.",
+        component: Component::MusterConfiguration,
+        hint: "Muster answers 500 with the failing check's message when a route's checks fail: \
+               fix the failing checks above first. Otherwise make sure this is a current Muster \
+               and that nothing between the ingress and Muster rewrites answers.",
+        requests: &[
+            get(Route::AuthFail, "", Credentials::User),
+            get(Route::AuthRedirect, "", Credentials::User),
+            get(Route::DelegatedHeader, "", Credentials::User),
+            get(Route::DelegatedAuthorization, "", Credentials::User),
+        ],
+        judge: judges::upstream_client_answers,
     },
 ];
 

@@ -49,6 +49,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::{Check, Component, Route};
 use crate::outcome::Outcome;
 use crate::redact;
+use crate::upstream::DelegatedUserInfo;
 
 pub use catalogue::{probe, probes};
 pub use exchange::{Exchange, Header, Received, ResponseSeen, SentRequest};
@@ -126,6 +127,9 @@ pub struct ProbeRequest {
     pub credentials: Credentials,
     /// Further headers to set (lower-case names), e.g. a forged identity.
     pub headers: &'static [(&'static str, &'static str)],
+    /// Headers only the CLI sets: a browser's `fetch` may not set `Cookie`,
+    /// and sends its real session cookie instead.
+    pub cli_headers: &'static [(&'static str, &'static str)],
 }
 
 impl ProbeRequest {
@@ -210,12 +214,26 @@ impl fmt::Debug for Prepared {
 pub struct ProbeContext {
     /// The client that made the requests.
     pub client: Client,
+    /// Who the user token belongs to, when the client knows exactly (the
+    /// CLI minted it with this identity): Muster's upstream-compatible
+    /// answers must then name exactly this user, as the existing automated
+    /// client requires. `None`: only their consistency is checked.
+    pub expected_user: Option<DelegatedUserInfo>,
 }
 
 impl ProbeContext {
-    /// The context of `client`.
+    /// The context of `client`, with no expected identity.
     pub fn new(client: Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            expected_user: None,
+        }
+    }
+
+    /// The same context, expecting the upstream answers to name `user`.
+    pub fn expecting(mut self, user: DelegatedUserInfo) -> Self {
+        self.expected_user = Some(user);
+        self
     }
 }
 
@@ -333,9 +351,14 @@ fn prepare_one(
         (Credentials::Authorization(value), _) => (false, Some(value.to_string())),
         (Credentials::UnknownToken, _) => (false, bearer(UNKNOWN_TOKEN)),
     };
+    let cli_headers = match client {
+        Client::Cli => request.cli_headers,
+        Client::Browser => &[],
+    };
     let mut headers: Vec<(String, String)> = request
         .headers
         .iter()
+        .chain(cli_headers)
         .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
         .collect();
     if let Some(value) = authorization {
@@ -401,6 +424,22 @@ mod tests {
             .unwrap();
         assert!(browser[0].headers.is_empty());
         assert_eq!(browser[0].fetch_credentials(), "same-origin");
+    }
+
+    #[test]
+    fn only_the_cli_sends_a_stand_in_session_cookie_to_the_anonymous_route() {
+        let probe = probe("anonymous.credentials_stripped").unwrap();
+        let cli = probe
+            .prepare("https://h/muster", Client::Cli, &cli_tokens())
+            .unwrap();
+        assert!(cli[0]
+            .headers
+            .contains(&("cookie".into(), catalogue::CLI_SESSION_COOKIE.into())));
+        assert!(cli[1].headers.iter().all(|(name, _)| name != "cookie"));
+        let browser = probe
+            .prepare("https://h/muster", Client::Browser, &Tokens::default())
+            .unwrap();
+        assert!(browser[0].headers.is_empty());
     }
 
     #[test]

@@ -114,6 +114,21 @@ pub fn rate_headers(remaining: &'static str) -> Vec<(&'static str, &'static str)
     ]
 }
 
+/// The upstream-compatible body of the delegated routes for [`USERNAME`].
+pub fn healthy_user() -> crate::upstream::DelegatedUserInfo {
+    crate::upstream::DelegatedUserInfo {
+        username: USERNAME.into(),
+        email: Some(EMAIL.into()),
+        name: Some(FULL_NAME.into()),
+        uid: Some(1001),
+        gid: Some(1001),
+        groups: vec![Group {
+            name: "g_users".into(),
+            id: Some(2001),
+        }],
+    }
+}
+
 /// The exchanges of a healthy deployment for probe `id`.
 pub fn healthy_exchanges(id: &str, client: Client) -> Vec<Exchange> {
     let sent = prepared(id, client);
@@ -171,6 +186,16 @@ pub fn healthy_exchanges(id: &str, client: Client) -> Vec<Exchange> {
                     &format!(r#"{{"username":"{USERNAME}"}}"#),
                 ),
                 respond(&sent[1], 429, &limited, r#"{"detail":[{"msg":"Rate limit (1 per minute) exceeded","type":"rate_limited"}]}"#),
+            ]
+        }
+        "upstream.client_answers" => {
+            let auth = format!(r#"{{"username":"{USERNAME}","email":"{EMAIL}"}}"#);
+            let delegated = serde_json::to_string(&healthy_user()).unwrap();
+            vec![
+                respond(&sent[0], 200, &json, &auth),
+                respond(&sent[1], 200, &json, &auth),
+                respond(&sent[2], 200, &json, &delegated),
+                respond(&sent[3], 200, &json, &delegated),
             ]
         }
         other => {

@@ -35,6 +35,12 @@ pub struct StandinConfig {
     /// always does; the loopback stack over plain HTTP may need it off).
     #[serde(default = "default_secure_cookie")]
     pub secure_cookie: bool,
+    /// Gafaelfawr's `quota.default`: the quota of every user the directory
+    /// does not list, such as the `bot-` users of service tokens minted
+    /// with the bootstrap token. Listed users carry their whole quota in
+    /// [`UserConfig::quota`] (the default and group grants already applied).
+    #[serde(default)]
+    pub default_quota: Option<QuotaConfig>,
     /// The fault to start with, if any.
     #[serde(default)]
     pub fault: Option<StandinFault>,

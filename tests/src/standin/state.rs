@@ -153,7 +153,10 @@ impl AppState {
         }
         let user = self.config().user(&data.username);
         let identity = &data.identity;
-        let mut quota = user.and_then(|user| user.quota.clone());
+        let mut quota = match user {
+            Some(user) => user.quota.clone(),
+            None => self.config().default_quota.clone(),
+        };
         if self.has_fault(StandinFault::NoQuota) {
             quota = quota
                 .map(|quota| QuotaConfig {

@@ -503,3 +503,131 @@ fn challenge_params_are_parsed_with_quotes_and_commas() {
         Some("invalid_token")
     );
 }
+
+fn upstream(bodies: [(u16, &str); 4], context: &ProbeContext) -> Check {
+    let sent = prepared("upstream.client_answers", Client::Cli);
+    let exchanges = sent
+        .iter()
+        .zip(bodies)
+        .map(|(sent, (status, body))| respond(sent, status, &[], body))
+        .collect();
+    crate::probe::probe("upstream.client_answers")
+        .unwrap()
+        .result(exchanges, context)
+        .check
+}
+
+const BOT_AUTH: &str = r#"{"username":"bot-check-muster"}"#;
+const BOT_USER: &str = r#"{"username":"bot-check-muster","name":"Muster check","uid":9,"gid":9,"groups":[{"name":"g_bots","id":10}]}"#;
+
+fn bot() -> crate::upstream::DelegatedUserInfo {
+    serde_json::from_str(BOT_USER).unwrap()
+}
+
+#[test]
+fn upstream_answers_pass_when_they_name_exactly_the_minted_user() {
+    let context = ProbeContext::new(Client::Cli).expecting(bot());
+    let check = upstream(
+        [
+            (200, BOT_AUTH),
+            (200, BOT_AUTH),
+            (200, BOT_USER),
+            (200, BOT_USER),
+        ],
+        &context,
+    );
+    assert_eq!(check.status, Status::Pass, "{check:#?}");
+    assert!(check.observed.contains("as minted"), "{}", check.observed);
+}
+
+#[test]
+fn upstream_answers_fail_on_another_identity_or_extra_fields() {
+    let context = ProbeContext::new(Client::Cli).expecting(bot());
+    let other_uid = BOT_USER.replace(r#""uid":9"#, r#""uid":8"#);
+    let check = upstream(
+        [
+            (200, BOT_AUTH),
+            (200, BOT_AUTH),
+            (200, &other_uid),
+            (200, &other_uid),
+        ],
+        &context,
+    );
+    assert_eq!(check.status, Status::Fail);
+    assert!(check.observed.contains("as minted"), "{}", check.observed);
+    let with_quota = BOT_USER.replace('}', r#","quota":{}}"#);
+    let check = upstream(
+        [
+            (200, BOT_AUTH),
+            (200, BOT_AUTH),
+            (200, &with_quota),
+            (200, &with_quota),
+        ],
+        &ProbeContext::new(Client::Cli),
+    );
+    assert_eq!(check.status, Status::Fail);
+    assert!(
+        check.observed.contains("delegated/header"),
+        "{}",
+        check.observed
+    );
+}
+
+#[test]
+fn upstream_answers_fail_when_the_routes_disagree() {
+    let context = ProbeContext::new(Client::Cli);
+    let other = r#"{"username":"someone-else"}"#;
+    let check = upstream(
+        [
+            (200, BOT_AUTH),
+            (200, other),
+            (200, BOT_USER),
+            (200, BOT_USER),
+        ],
+        &context,
+    );
+    assert_eq!(check.status, Status::Fail);
+    assert!(
+        check.observed.starts_with("auth/redirect"),
+        "{}",
+        check.observed
+    );
+}
+
+#[test]
+fn upstream_failure_names_the_route_and_the_body() {
+    let failure = r#"{"detail":[{"msg":"Gafaelfawr username mismatch","type":"gafaelfawr_data"}]}"#;
+    let check = upstream(
+        [
+            (200, BOT_AUTH),
+            (200, BOT_AUTH),
+            (500, failure),
+            (500, failure),
+        ],
+        &ProbeContext::new(Client::Cli),
+    );
+    assert_eq!(check.status, Status::Fail);
+    assert!(check
+        .observed
+        .starts_with("delegated/header answered HTTP 500"));
+    assert!(check.observed.contains("username mismatch"));
+    assert_eq!(check.fix.unwrap().component, Component::MusterConfiguration);
+}
+
+#[test]
+fn quota_requests_straddling_a_minute_warn_rather_than_fail() {
+    let sent = prepared("auth.quota", Client::Cli);
+    let next_window = [
+        ("x-ratelimit-limit", "1"),
+        ("x-ratelimit-remaining", "0"),
+        ("x-ratelimit-reset", "1767225720"),
+        ("x-ratelimit-resource", "muster-quota"),
+        ("x-ratelimit-used", "1"),
+    ];
+    let check = quota(
+        respond(&sent[0], 200, &rate_headers("0"), "{}"),
+        respond(&sent[1], 200, &next_window, "{}"),
+    );
+    assert_eq!(check.status, Status::Warn, "{check:#?}");
+    assert!(check.observed.contains("new one-minute window"));
+}

@@ -1,0 +1,164 @@
+//! The checklist for people: one line per probe as it finishes (with a
+//! "running" line on a terminal), then the details of every problem with
+//! its fix and a copy-as-curl line, the verdict and the share link.
+
+use std::fmt::Write as _;
+
+use muster_report::probe::{ProbeDef, ProbeResult};
+use muster_report::run::Run;
+use muster_report::{Check, Status};
+
+/// Most evidence items shown per problem (the JSON output has them all).
+const EVIDENCE_SHOWN: usize = 12;
+
+/// ANSI styling, or none.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    /// Whether to emit ANSI escapes.
+    pub colour: bool,
+}
+
+impl Style {
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.colour {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+
+    fn bold(self, text: &str) -> String {
+        self.paint("1", text)
+    }
+
+    fn dim(self, text: &str) -> String {
+        self.paint("2", text)
+    }
+
+    /// The verdict word, coloured.
+    pub fn status(self, status: Status) -> String {
+        let (code, word) = match status {
+            Status::Pass => ("32", "PASS"),
+            Status::Warn => ("33", "WARN"),
+            Status::Fail => ("1;31", "FAIL"),
+            Status::Skip => ("2", "SKIP"),
+        };
+        self.paint(code, word)
+    }
+}
+
+/// The line shown while probe `index` runs (terminal only; the finished
+/// line replaces it).
+pub fn running_line(style: Style, index: usize, total: usize, probe: &ProbeDef) -> String {
+    style.dim(&format!(
+        "  ....  {}  [{}/{total}] {}",
+        probe.id,
+        index + 1,
+        probe.title
+    ))
+}
+
+/// The line of a finished probe.
+pub fn finished_line(style: Style, result: &ProbeResult) -> String {
+    let check = &result.check;
+    format!(
+        "  {}  {}  {}",
+        style.status(check.status),
+        check.id,
+        check.title
+    )
+}
+
+/// What precedes the checklist.
+pub fn header(style: Style, base: &str, version: Option<&str>, who: &str) -> String {
+    let muster = version.map_or(String::new(), |version| format!(" (Muster {version})"));
+    format!(
+        "{} {base}{muster}\n{}\n\n",
+        style.bold("Checking"),
+        style.dim(who)
+    )
+}
+
+/// Everything after the checklist: problems, skips, verdict, share link.
+pub fn summary(style: Style, run: &Run, share_url: &str) -> String {
+    let mut out = String::new();
+    let problems: Vec<&ProbeResult> = run
+        .probes
+        .iter()
+        .filter(|probe| matches!(probe.check.status, Status::Fail | Status::Warn))
+        .collect();
+    if !problems.is_empty() {
+        let _ = writeln!(out, "\n{}", style.bold("Problems"));
+        for probe in problems {
+            out.push_str(&problem(style, probe));
+        }
+    }
+    let skipped: Vec<&Check> = run
+        .checks()
+        .filter(|check| check.status == Status::Skip)
+        .collect();
+    if !skipped.is_empty() {
+        let _ = writeln!(out, "\n{}", style.bold("Not checked"));
+        for check in skipped {
+            let _ = writeln!(out, "  {}: {}", check.id, check.observed);
+        }
+    }
+    let count = |status: Status| run.checks().filter(|c| c.status == status).count();
+    let counts = format!(
+        "{} pass, {} warn, {} fail, {} skipped",
+        count(Status::Pass),
+        count(Status::Warn),
+        count(Status::Fail),
+        count(Status::Skip)
+    );
+    let verdict = match run.status {
+        Status::Pass => style.paint("1;32", "passes muster"),
+        Status::Warn => style.paint("1;33", "passes muster, with warnings"),
+        Status::Fail => style.paint(
+            "1;31",
+            &match run.problems() {
+                1 => "1 problem".to_owned(),
+                n => format!("{n} problems"),
+            },
+        ),
+        Status::Skip => style.paint("1;31", "nothing could be checked"),
+    };
+    let _ = writeln!(out, "\n{} {verdict} ({counts})", style.bold("Result:"));
+    let _ = writeln!(out, "{} {share_url}", style.bold("Share link:"));
+    out
+}
+
+fn problem(style: Style, probe: &ProbeResult) -> String {
+    let check = &probe.check;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\n  {} {} — {}",
+        style.status(check.status),
+        style.bold(&check.id),
+        check.title
+    );
+    let _ = writeln!(out, "    Seen: {}", check.observed);
+    if let Some(fix) = &check.fix {
+        let _ = writeln!(out, "    Fix ({}): {}", fix.component.name(), fix.hint);
+    }
+    for evidence in check.evidence.iter().take(EVIDENCE_SHOWN) {
+        let _ = writeln!(
+            out,
+            "    {}",
+            style.dim(&format!("{}: {}", evidence.name, evidence.value))
+        );
+    }
+    if check.evidence.len() > EVIDENCE_SHOWN {
+        let more = check.evidence.len() - EVIDENCE_SHOWN;
+        let _ = writeln!(
+            out,
+            "    {}",
+            style.dim(&format!("… {more} more in --format json"))
+        );
+    }
+    for exchange in &probe.exchanges {
+        let _ = writeln!(out, "    Repeat: {}", exchange.curl());
+    }
+    out
+}

@@ -1,0 +1,85 @@
+//! The generic probe runner: walks a list of [`ProbeDef`]s, makes each
+//! one's requests in order, records them and lets the probe judge. It knows
+//! nothing about any particular probe, so new probes (and later modes, such
+//! as Argo CD health or periodic runs) only add entries to the list.
+
+use std::time::Duration;
+
+use muster_report::probe::{Client, ProbeContext, ProbeDef, ProbeResult, Tokens};
+use reqwest::Client as HttpClient;
+
+use crate::http;
+
+/// What the runner reports while it works.
+#[derive(Debug)]
+pub enum Progress<'a> {
+    /// Probe `index` (from 0) of `total` starts.
+    Started {
+        /// Its position.
+        index: usize,
+        /// How many probes the run has.
+        total: usize,
+        /// The probe.
+        probe: &'a ProbeDef,
+    },
+    /// Probe `index` of `total` is judged.
+    Finished {
+        /// Its position.
+        index: usize,
+        /// How many probes the run has.
+        total: usize,
+        /// Its result.
+        result: &'a ProbeResult,
+    },
+}
+
+/// Where and how to run probes.
+pub struct Runner<'a> {
+    /// The HTTP client (no redirects, timeouts set).
+    pub http: &'a HttpClient,
+    /// Muster's base URL, e.g. `https://host/muster`.
+    pub base: &'a str,
+    /// The tokens to prepare requests with.
+    pub tokens: &'a Tokens,
+    /// What the judges know besides the exchanges.
+    pub context: &'a ProbeContext,
+    /// Total time allowed per request.
+    pub timeout: Duration,
+}
+
+impl Runner<'_> {
+    /// Runs `probes` one after the other (some, like the quota probe,
+    /// depend on the order of their requests), reporting progress.
+    pub async fn run(
+        &self,
+        probes: &[ProbeDef],
+        mut progress: impl FnMut(Progress<'_>),
+    ) -> Vec<ProbeResult> {
+        let total = probes.len();
+        let mut results = Vec::with_capacity(total);
+        for (index, probe) in probes.iter().enumerate() {
+            progress(Progress::Started {
+                index,
+                total,
+                probe,
+            });
+            let result = match probe.prepare(self.base, Client::Cli, self.tokens) {
+                Ok(requests) => {
+                    let mut exchanges = Vec::with_capacity(requests.len());
+                    for request in &requests {
+                        exchanges.push(http::exchange(self.http, request, self.timeout).await);
+                    }
+                    probe.result(exchanges, self.context)
+                }
+                Err(reason) => probe.skipped(&reason),
+            };
+            progress(Progress::Finished {
+                index,
+                total,
+                result: &result,
+            });
+            results.push(result);
+        }
+        results
+    }
+}

@@ -1,0 +1,608 @@
+//! `muster-check` against the local stack: a healthy stack passes, every
+//! fault a client can see fails naming its probe, and whatever stops a run
+//! (unreachable host, TLS, rejected tokens, unknown scope) exits 2 with a
+//! clear message. Most tests call the CLI in process
+//! ([`muster_check::run`]); a few spawn the real binary, which they build
+//! with `cargo build -p muster-check` first (a no-op when it is fresh), so
+//! they work under `cargo test --workspace` and alone alike.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use muster_check::{Exit, Io};
+use muster_report::probe::probes;
+use muster_report::run::Run;
+use muster_report::snapshot;
+use muster_report::Status;
+use muster_stack::process::free_port;
+use muster_stack::stack::{Stack, StackOptions};
+
+/// What one `muster-check` invocation printed and returned.
+#[derive(Debug)]
+struct Outcome {
+    exit: Exit,
+    stdout: String,
+    stderr: String,
+}
+
+/// Starts the stack, healthy or with `fault`; Muster gives up on a slow
+/// Gafaelfawr after 0.5 s so the `slow` fault stays quick.
+fn stack(fault: Option<&str>) -> Stack {
+    let options = StackOptions {
+        fault: fault.map(|name| name.parse().unwrap()),
+        server_env: vec![("MUSTER_GAFAELFAWR_TIMEOUT".into(), "0.5".into())],
+        ..StackOptions::default()
+    };
+    Stack::start(options).unwrap()
+}
+
+/// Runs the CLI in process with `args`, `env` and `stdin`.
+fn check_with(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Outcome {
+    let args: Vec<String> = args.iter().map(|arg| (*arg).to_owned()).collect();
+    let env: HashMap<String, String> = env
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+        .collect();
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let exit = muster_check::run(
+        &args,
+        &env,
+        Io {
+            stdin: &mut stdin.as_bytes(),
+            stdout: &mut stdout,
+            stderr: &mut stderr,
+            stdout_is_terminal: false,
+        },
+    );
+    Outcome {
+        exit,
+        stdout: String::from_utf8(stdout).unwrap(),
+        stderr: String::from_utf8(stderr).unwrap(),
+    }
+}
+
+/// Runs the CLI against `stack` with its bootstrap token in the
+/// environment, plus `extra` arguments.
+fn check(stack: &Stack, extra: &[&str]) -> Outcome {
+    let url = stack.url();
+    let mut args = vec!["--url", url.as_str()];
+    args.extend_from_slice(extra);
+    let bootstrap = stack.gafaelfawr().bootstrap_token().to_owned();
+    let outcome = check_with(&args, &[("GAFAELFAWR_BOOTSTRAP_TOKEN", &bootstrap)], "");
+    assert_no_secret(&outcome, &[&bootstrap]);
+    outcome
+}
+
+/// Fails if the output shows `secrets` or anything shaped like a whole
+/// Gafaelfawr token (the minted ones, which the test never sees).
+fn assert_no_secret(outcome: &Outcome, secrets: &[&str]) {
+    for text in [&outcome.stdout, &outcome.stderr] {
+        for secret in secrets {
+            assert!(
+                !text.contains(&secret[3..]),
+                "a secret was printed:\n{text}"
+            );
+        }
+        assert_eq!(whole_tokens(text), Vec::<String>::new(), "{text}");
+    }
+}
+
+/// Every `gt-<22>.<22>` in `text` other than the public unknown token.
+fn whole_tokens(text: &str) -> Vec<String> {
+    let base64url = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    let mut found = Vec::new();
+    for (start, _) in text.match_indices("gt-") {
+        let candidate: String = text[start..].chars().take(48).collect();
+        let shaped = candidate.len() == 48
+            && candidate[3..25].chars().all(base64url)
+            && candidate[25..26] == *"."
+            && candidate[26..].chars().all(base64url);
+        if shaped && candidate != muster_report::probe::UNKNOWN_TOKEN {
+            found.push(candidate);
+        }
+    }
+    found
+}
+
+/// The share link printed after `Share link: `.
+fn share_link(text: &str) -> String {
+    text.lines()
+        .find_map(|line| line.strip_prefix("Share link: "))
+        .unwrap_or_else(|| panic!("no share link in:\n{text}"))
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn healthy_stack_passes_with_minted_tokens() {
+    let stack = stack(None);
+    let outcome = check(&stack, &[]);
+    assert_eq!(outcome.exit, Exit::Pass, "{outcome:#?}");
+    for probe in probes() {
+        assert!(
+            outcome.stdout.contains(&format!("PASS  {}", probe.id)),
+            "{} did not pass:\n{}",
+            probe.id,
+            outcome.stdout
+        );
+    }
+    assert!(
+        outcome.stdout.contains("passes muster"),
+        "{}",
+        outcome.stdout
+    );
+    assert!(
+        !outcome.stdout.contains('\x1b'),
+        "colour without a terminal"
+    );
+    let link = share_link(&outcome.stdout);
+    assert!(link.starts_with(&format!("{}/muster/report#v1.", stack.url())));
+    let shared = snapshot::decode(&link).unwrap();
+    assert_eq!(shared.run.status, Status::Pass);
+    assert!(
+        shared.identity_included,
+        "the bot's identity is not private"
+    );
+    let json = serde_json::to_string(&shared.run).unwrap();
+    assert_eq!(whole_tokens(&json), Vec::<String>::new());
+    assert!(!json.contains(&stack.gafaelfawr().bootstrap_token()[3..]));
+}
+
+#[test]
+fn json_output_is_the_run_model_and_the_share_link_goes_to_stderr() {
+    let stack = stack(None);
+    let outcome = check(&stack, &["--format", "json"]);
+    assert_eq!(outcome.exit, Exit::Pass, "{outcome:#?}");
+    let run: Run = serde_json::from_str(&outcome.stdout).unwrap();
+    assert_eq!(run.status, Status::Pass);
+    assert_eq!(run.host, stack.url());
+    assert_eq!(run.probes.len(), probes().len());
+    assert_ne!(run.muster_version, "unknown");
+    let upstream = run
+        .checks()
+        .find(|check| check.id == "upstream.client_answers")
+        .unwrap();
+    assert!(
+        upstream.observed.contains("as minted"),
+        "the minted identity was compared: {}",
+        upstream.observed
+    );
+    let shared = snapshot::decode(&share_link(&outcome.stderr)).unwrap();
+    assert_eq!(shared.run.probes.len(), run.probes.len());
+}
+
+#[test]
+fn junit_output_is_well_formed_with_one_testcase_per_probe_and_fix_hints() {
+    let stack = stack(Some("no-autherror"));
+    let outcome = check(&stack, &["--format", "junit"]);
+    assert_eq!(outcome.exit, Exit::Failed, "{outcome:#?}");
+    let xml = &outcome.stdout;
+    let elements = well_formed(xml).unwrap_or_else(|why| panic!("{why}:\n{xml}"));
+    let count = |name: &str| elements.iter().filter(|e| *e == name).count();
+    assert_eq!(count("testsuites"), 1);
+    assert_eq!(count("testcase"), probes().len());
+    assert!(count("failure") >= 1, "{xml}");
+    assert!(
+        xml.contains("name=\"auth.malformed_authorization: "),
+        "{xml}"
+    );
+    assert!(xml.contains("@autherror"), "the fix hint is in the failure");
+    assert!(xml.contains("&quot;") || xml.contains("&amp;") || xml.contains("&lt;"));
+    assert!(outcome.stderr.contains("Share link: "));
+}
+
+/// Checks `xml` is well-formed (one root, tags nested and closed, quoted
+/// attributes, known entities) and returns the element names in order.
+fn well_formed(xml: &str) -> Result<Vec<String>, String> {
+    let body = xml
+        .strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>")
+        .ok_or("no XML declaration")?;
+    let mut stack: Vec<String> = Vec::new();
+    let mut names = Vec::new();
+    let mut roots = 0;
+    let mut rest = body;
+    while let Some(open) = rest.find('<') {
+        check_text(&rest[..open])?;
+        let close = rest[open..].find('>').ok_or("unclosed tag")? + open;
+        let tag = &rest[open + 1..close];
+        rest = &rest[close + 1..];
+        if let Some(name) = tag.strip_prefix('/') {
+            match stack.pop() {
+                Some(open) if open == name => {}
+                other => return Err(format!("</{name}> closes {other:?}")),
+            }
+            continue;
+        }
+        let self_closing = tag.ends_with('/');
+        let tag = tag.trim_end_matches('/');
+        let (name, attributes) = tag.split_once(' ').unwrap_or((tag, ""));
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Err(format!("bad element name {name:?}"));
+        }
+        check_attributes(attributes)?;
+        if stack.is_empty() {
+            roots += 1;
+        }
+        names.push(name.to_owned());
+        if !self_closing {
+            stack.push(name.to_owned());
+        }
+    }
+    check_text(rest)?;
+    match (stack.is_empty(), roots) {
+        (true, 1) => Ok(names),
+        (false, _) => Err(format!("unclosed {stack:?}")),
+        (_, roots) => Err(format!("{roots} root elements")),
+    }
+}
+
+fn check_attributes(mut text: &str) -> Result<(), String> {
+    loop {
+        text = text.trim_start();
+        if text.is_empty() {
+            return Ok(());
+        }
+        let (name, after) = text.split_once("=\"").ok_or("unquoted attribute")?;
+        if name.is_empty() || name.contains(char::is_whitespace) {
+            return Err(format!("bad attribute name {name:?}"));
+        }
+        let end = after.find('"').ok_or("unterminated attribute")?;
+        let value = &after[..end];
+        if value.contains('<') {
+            return Err(format!("< in attribute {name}"));
+        }
+        check_text(value)?;
+        text = &after[end + 1..];
+    }
+}
+
+fn check_text(text: &str) -> Result<(), String> {
+    if text.contains('>') && text.contains("]]>") {
+        return Err("]]> in text".into());
+    }
+    if text
+        .chars()
+        .any(|c| (c as u32) < 0x20 && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err("control character".into());
+    }
+    let mut rest = text;
+    while let Some(start) = rest.find('&') {
+        let end = rest[start..].find(';').ok_or("bare &")? + start;
+        let entity = &rest[start + 1..end];
+        let known = matches!(entity, "amp" | "lt" | "gt" | "quot" | "apos")
+            || entity
+                .strip_prefix('#')
+                .is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()));
+        if !known {
+            return Err(format!("unknown entity &{entity};"));
+        }
+        rest = &rest[end + 1..];
+    }
+    Ok(())
+}
+
+/// Each fault makes the run fail (exit 1) and names the probe that sees it.
+macro_rules! fault_fails {
+    ($($test:ident: $fault:literal => $probe:literal;)*) => {$(
+        #[test]
+        fn $test() {
+            let stack = stack(Some($fault));
+            let outcome = check(&stack, &[]);
+            assert_eq!(outcome.exit, Exit::Failed, "{}: {outcome:#?}", $fault);
+            assert!(
+                outcome.stdout.contains(concat!("FAIL  ", $probe)),
+                "{}: {} did not fail:\n{}",
+                $fault,
+                $probe,
+                outcome.stdout
+            );
+            assert!(
+                outcome.stdout.contains(concat!("FAIL ", $probe, " — ")),
+                "{}: no details with a fix for {}:\n{}",
+                $fault,
+                $probe,
+                outcome.stdout
+            );
+        }
+    )*};
+}
+
+fault_fails! {
+    autherror_missing_fails_the_malformed_authorization_probe:
+        "no-autherror" => "auth.malformed_authorization";
+    no_auth_signin_fails_the_login_redirect_probe:
+        "no-auth-signin" => "auth.login_redirect";
+    no_quota_fails_the_quota_probe:
+        "no-quota" => "auth.quota";
+    ldap_down_fails_the_authenticated_routes:
+        "ldap-down" => "auth.fail_route";
+    unprocessed_anonymous_ingress_fails_the_stripping_probe:
+        "anonymous-not-auth-processed" => "anonymous.credentials_stripped";
+    unstripped_cookie_fails_the_stripping_probe:
+        "no-cookie-header" => "anonymous.credentials_stripped";
+    unstripped_authorization_fails_the_stripping_probe:
+        "no-authorization-header" => "anonymous.credentials_stripped";
+    forged_user_header_fails_the_masking_probe:
+        "no-user-header" => "anonymous.forged_identity_masked";
+    no_delegation_fails_the_delegation_probe:
+        "no-delegation" => "delegated.header_route";
+    no_use_authorization_fails_the_authorization_probe:
+        "no-use-authorization" => "delegated.authorization_route";
+    wrong_username_fails_the_delegation_probe:
+        "wrong-username" => "delegated.header_route";
+    wrong_email_fails_the_delegation_probe:
+        "wrong-email" => "delegated.header_route";
+    user_info_500_fails_the_delegation_probe:
+        "user-info-500" => "delegated.header_route";
+    slow_gafaelfawr_fails_the_delegation_probe:
+        "slow" => "delegated.header_route";
+    unreachable_gafaelfawr_fails_the_delegation_probe:
+        "gafaelfawr-unreachable" => "delegated.authorization_route";
+    garbage_user_info_fails_the_delegation_probe:
+        "garbage-json" => "delegated.header_route";
+    missing_uid_and_gid_fail_the_existing_clients_probe:
+        "no-uid-gid" => "upstream.client_answers";
+}
+
+#[test]
+fn warnings_alone_still_pass() {
+    let stack = stack(Some("delegated-scopes"));
+    let outcome = check(&stack, &[]);
+    assert_eq!(outcome.exit, Exit::Pass, "{outcome:#?}");
+    assert!(
+        outcome.stdout.contains("WARN  delegated.header_route"),
+        "{}",
+        outcome.stdout
+    );
+    assert!(
+        outcome.stdout.contains("with warnings"),
+        "{}",
+        outcome.stdout
+    );
+}
+
+#[test]
+fn unreachable_url_could_not_run() {
+    let port = free_port().unwrap();
+    let url = format!("http://127.0.0.1:{port}/muster");
+    let outcome = check_with(&["--url", &url, "--bootstrap-token", "gt-x"], &[], "");
+    assert_eq!(outcome.exit, Exit::CouldNotRun, "{outcome:#?}");
+    assert!(
+        outcome.stderr.contains("cannot reach Muster"),
+        "{}",
+        outcome.stderr
+    );
+    assert!(outcome.stderr.contains("refused"), "{}", outcome.stderr);
+    assert!(outcome.stdout.is_empty());
+}
+
+#[test]
+fn tls_to_a_plain_http_port_is_explained() {
+    let stack = stack(None);
+    let url = stack.url().replace("http://", "https://");
+    let outcome = check_with(&["--url", &url, "--token", "gt-x"], &[], "");
+    assert_eq!(outcome.exit, Exit::CouldNotRun, "{outcome:#?}");
+    assert!(
+        outcome.stderr.contains("TLS with 127.0.0.1 failed"),
+        "{}",
+        outcome.stderr
+    );
+}
+
+#[test]
+fn rejected_bootstrap_token_could_not_run_and_says_so() {
+    let stack = stack(None);
+    let wrong = "gt-WrongBootstrapToken0000.WrongBootstrapSecret00";
+    let url = stack.url();
+    let outcome = check_with(
+        &["--url", &url],
+        &[("GAFAELFAWR_BOOTSTRAP_TOKEN", wrong)],
+        "",
+    );
+    assert_eq!(outcome.exit, Exit::CouldNotRun, "{outcome:#?}");
+    assert!(
+        outcome
+            .stderr
+            .contains("Gafaelfawr rejected the bootstrap token (401"),
+        "{}",
+        outcome.stderr
+    );
+    assert_no_secret(&outcome, &[wrong]);
+}
+
+#[test]
+fn unknown_scope_could_not_run_and_names_the_scope() {
+    let stack = stack(None);
+    let outcome = check(&stack, &["--scope", "read:nonexistent"]);
+    assert_eq!(outcome.exit, Exit::CouldNotRun, "{outcome:#?}");
+    assert!(
+        outcome
+            .stderr
+            .contains("Gafaelfawr does not know scope \"read:nonexistent\""),
+        "{}",
+        outcome.stderr
+    );
+    assert!(
+        outcome.stderr.contains("invalid_scopes"),
+        "{}",
+        outcome.stderr
+    );
+}
+
+#[test]
+fn rejected_given_token_could_not_run() {
+    let stack = stack(None);
+    let url = stack.url();
+    let token = "gt-NeverIssuedTokenKey0000.NeverIssuedTokenSecret";
+    let outcome = check_with(&["--url", &url], &[("MUSTER_CHECK_TOKEN", token)], "");
+    assert_eq!(outcome.exit, Exit::CouldNotRun, "{outcome:#?}");
+    assert!(
+        outcome
+            .stderr
+            .contains("Gafaelfawr rejected the token (401"),
+        "{}",
+        outcome.stderr
+    );
+    assert_no_secret(&outcome, &[token]);
+}
+
+#[test]
+fn given_token_skips_the_no_scope_probe_and_hides_identity_in_the_link() {
+    let stack = stack(None);
+    let token = stack
+        .gafaelfawr()
+        .issue_token("someuser", "user", &["read:image"]);
+    let url = format!("{}/muster/", stack.url());
+    let outcome = check_with(&["--url", &url, "--token", &token], &[], "");
+    assert_eq!(outcome.exit, Exit::Pass, "{outcome:#?}");
+    assert_no_secret(&outcome, &[&token]);
+    assert!(
+        outcome.stdout.contains("SKIP  auth.insufficient_scope"),
+        "{}",
+        outcome.stdout
+    );
+    let shared = snapshot::decode(&share_link(&outcome.stdout)).unwrap();
+    assert!(!shared.identity_included);
+    let json = serde_json::to_string(&shared.run).unwrap();
+    assert!(!json.contains("someuser"), "identity leaked: {json}");
+}
+
+#[test]
+fn bootstrap_token_is_read_from_stdin_or_a_file() {
+    let stack = stack(None);
+    let url = stack.url();
+    let bootstrap = format!("{}\n", stack.gafaelfawr().bootstrap_token());
+    let from_stdin = check_with(
+        &[
+            "--url",
+            &url,
+            "--bootstrap-token-file",
+            "-",
+            "--format",
+            "json",
+        ],
+        &[],
+        &bootstrap,
+    );
+    assert_eq!(from_stdin.exit, Exit::Pass, "{from_stdin:#?}");
+    let file = stack.work_dir().join("bootstrap-token");
+    std::fs::write(&file, &bootstrap).unwrap();
+    let path = file.display().to_string();
+    let from_file = check_with(
+        &[
+            "--url",
+            &url,
+            "--bootstrap-token-file",
+            &path,
+            "--format",
+            "json",
+        ],
+        &[],
+        "",
+    );
+    assert_eq!(from_file.exit, Exit::Pass, "{from_file:#?}");
+}
+
+#[test]
+fn bad_arguments_could_not_run_before_any_request() {
+    for (args, expected) in [
+        (
+            &["--url", "data.example.org", "--token", "t"][..],
+            "https://<host>",
+        ),
+        (
+            &["--url", "https://h", "--format", "yaml", "--token", "t"][..],
+            "--format",
+        ),
+        (&["--url", "https://h"][..], "no token"),
+        (&["--token", "t"][..], "no --url"),
+    ] {
+        let outcome = check_with(args, &[], "");
+        assert_eq!(outcome.exit, Exit::CouldNotRun, "{args:?}");
+        assert!(
+            outcome.stderr.contains(expected),
+            "{args:?}: {}",
+            outcome.stderr
+        );
+    }
+}
+
+/// The `muster-check` binary, built (or found fresh) beside this test's
+/// own build directory.
+fn binary() -> &'static PathBuf {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| {
+        let exe = std::env::current_exe().unwrap();
+        // target/<profile>/deps/check_cli-<hash> → target/<profile>
+        let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
+        let mut build = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        build
+            .args(["build", "-q", "-p", "muster-check", "--bin", "muster-check"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        if profile_dir
+            .file_name()
+            .is_some_and(|name| name == "release")
+        {
+            build.arg("--release");
+        }
+        let status = build.status().unwrap();
+        assert!(status.success(), "cargo build -p muster-check failed");
+        let binary = profile_dir.join("muster-check");
+        assert!(binary.exists(), "no {}", binary.display());
+        binary
+    })
+}
+
+#[test]
+fn binary_passes_a_healthy_stack_with_the_bootstrap_token_on_stdin() {
+    let stack = stack(None);
+    let mut child = Command::new(binary())
+        .args(["--url", &stack.url(), "--bootstrap-token-file", "-"])
+        .env_remove("MUSTER_CHECK_TOKEN")
+        .env_remove("GAFAELFAWR_BOOTSTRAP_TOKEN")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let bootstrap = stack.gafaelfawr().bootstrap_token().to_owned();
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(bootstrap.as_bytes()).unwrap();
+    }
+    let output = child.wait_with_output().unwrap();
+    let outcome = Outcome {
+        exit: match output.status.code() {
+            Some(0) => Exit::Pass,
+            Some(1) => Exit::Failed,
+            _ => Exit::CouldNotRun,
+        },
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    };
+    assert_eq!(output.status.code(), Some(0), "{outcome:#?}");
+    assert!(
+        outcome.stdout.contains("passes muster"),
+        "{}",
+        outcome.stdout
+    );
+    assert_no_secret(&outcome, &[&bootstrap]);
+}
+
+#[test]
+fn binary_exits_2_on_bad_arguments_and_0_on_help() {
+    let bad = Command::new(binary())
+        .args(["--url", "ftp://h"])
+        .env_remove("MUSTER_CHECK_TOKEN")
+        .env_remove("GAFAELFAWR_BOOTSTRAP_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    let help = Command::new(binary()).arg("--help").output().unwrap();
+    assert_eq!(help.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--bootstrap-token-file"));
+}
