@@ -1,10 +1,16 @@
-//! HTTP from the browser. URLs are resolved against the document's base
-//! (the server's prefix), so the app never hard-codes where it is mounted.
+//! HTTP from the browser. Probe requests are sent exactly as prepared by
+//! `muster_report::probe` (never following redirects, with the credentials
+//! mode it asks for) and recorded with `Exchange`'s constructors, which
+//! redact every secret; nothing here judges an answer.
 
+use muster_report::probe::{Exchange, Prepared};
 use serde::de::DeserializeOwned;
-use wasm_bindgen::JsCast as _;
+use wasm_bindgen::{JsCast as _, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Request, RequestInit, Response};
+use web_sys::{
+    Headers, Request, RequestCache, RequestCredentials, RequestInit, RequestRedirect, Response,
+    ResponseType,
+};
 
 /// GETs `url` (relative to the base) as JSON and decodes it.
 pub async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, String> {
@@ -15,26 +21,106 @@ pub async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, String> {
         .headers()
         .set("Accept", "application/json")
         .map_err(describe)?;
-    let window = web_sys::window().ok_or("no window")?;
-    let response: Response = JsFuture::from(window.fetch_with_request(&request))
-        .await
-        .map_err(describe)?
-        .dyn_into()
-        .map_err(describe)?;
+    let response = fetch(&request).await?;
     let status = response.status();
-    let text = JsFuture::from(response.text().map_err(describe)?)
-        .await
-        .map_err(describe)?
-        .as_string()
-        .unwrap_or_default();
+    let body = body_of(&response).await?;
     if !response.ok() {
         return Err(format!("HTTP {status} from {url}"));
     }
-    serde_json::from_str(&text).map_err(|error| format!("unexpected body from {url}: {error}"))
+    serde_json::from_slice(&body).map_err(|error| format!("unexpected body from {url}: {error}"))
+}
+
+/// Sends `prepared` and records what came back.
+pub async fn send(prepared: &Prepared) -> Exchange {
+    let started = now_ms();
+    let elapsed = || (now_ms() - started).max(0.0).round() as u64;
+    match send_raw(prepared).await {
+        Ok(Answer::OpaqueRedirect) => Exchange::opaque_redirect(prepared, elapsed()),
+        Ok(Answer::Response {
+            status,
+            headers,
+            body,
+        }) => Exchange::response(prepared, status, headers, &body, elapsed()),
+        Err(message) => Exchange::transport_error(prepared, &message, elapsed()),
+    }
+}
+
+/// What `fetch` let the page read.
+enum Answer {
+    /// `redirect: 'manual'` met a redirect: nothing is readable.
+    OpaqueRedirect,
+    /// A response.
+    Response {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    },
+}
+
+async fn send_raw(prepared: &Prepared) -> Result<Answer, String> {
+    let init = RequestInit::new();
+    init.set_method(prepared.method);
+    init.set_credentials(if prepared.send_cookies {
+        RequestCredentials::SameOrigin
+    } else {
+        RequestCredentials::Omit
+    });
+    // Never follow: a login redirect is an answer, and following it could loop.
+    init.set_redirect(RequestRedirect::Manual);
+    init.set_cache(RequestCache::NoStore);
+    let headers = Headers::new().map_err(describe)?;
+    for (name, value) in &prepared.headers {
+        headers.set(name, value).map_err(describe)?;
+    }
+    init.set_headers(&headers);
+    let request = Request::new_with_str_and_init(&prepared.url, &init).map_err(describe)?;
+    let response = fetch(&request).await?;
+    if response.type_() == ResponseType::Opaqueredirect {
+        return Ok(Answer::OpaqueRedirect);
+    }
+    let mut headers = Vec::new();
+    if let Ok(Some(entries)) = js_sys::try_iter(&response.headers()) {
+        for entry in entries {
+            let pair = js_sys::Array::from(&entry.map_err(describe)?);
+            headers.push((
+                pair.get(0).as_string().unwrap_or_default(),
+                pair.get(1).as_string().unwrap_or_default(),
+            ));
+        }
+    }
+    let body = body_of(&response).await?;
+    Ok(Answer::Response {
+        status: response.status(),
+        headers,
+        body,
+    })
+}
+
+async fn fetch(request: &Request) -> Result<Response, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    JsFuture::from(window.fetch_with_request(request))
+        .await
+        .map_err(describe)?
+        .dyn_into()
+        .map_err(describe)
+}
+
+async fn body_of(response: &Response) -> Result<Vec<u8>, String> {
+    let buffer = JsFuture::from(response.array_buffer().map_err(describe)?)
+        .await
+        .map_err(describe)?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+/// Milliseconds on the page's clock (`performance.now()`).
+pub fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|window| window.performance())
+        .map_or(0.0, |performance| performance.now())
 }
 
 /// A JavaScript error as text.
-fn describe(value: wasm_bindgen::JsValue) -> String {
+fn describe(value: JsValue) -> String {
     value
         .as_string()
         .or_else(|| {

@@ -127,6 +127,61 @@ impl Browser {
         Ok(found)
     }
 
+    /// Waits until `script` (a function body; `arguments` holds `args`)
+    /// returns something other than `null`, `false` or `""`; returns it.
+    pub fn wait_for_script(
+        &self,
+        script: &str,
+        args: Value,
+        timeout: Duration,
+    ) -> Result<Value, String> {
+        let mut found = Value::Null;
+        poll_until(timeout, &format!("script {script:?}"), || {
+            found = self.execute(script, args.clone())?;
+            Ok(!matches!(&found, Value::Null | Value::Bool(false)) && found.as_str() != Some(""))
+        })
+        .map_err(|e| format!("{e}; page text: {}", self.page_text()))?;
+        Ok(found)
+    }
+
+    /// The value of attribute `name` of the first element matching `css`.
+    pub fn attribute_of(&self, css: &str, name: &str) -> Result<Option<String>, String> {
+        let value = self.execute(
+            "const e = document.querySelector(arguments[0]); \
+             return e ? e.getAttribute(arguments[1]) : null;",
+            json!([css, name]),
+        )?;
+        Ok(value.as_str().map(str::to_owned))
+    }
+
+    /// The current value of the form field matching `css` (e.g. a
+    /// read-only text field), or `None`.
+    pub fn value_of(&self, css: &str) -> Result<Option<String>, String> {
+        let value = self.execute(
+            "const e = document.querySelector(arguments[0]); return e ? e.value : null;",
+            json!([css]),
+        )?;
+        Ok(value.as_str().map(str::to_owned))
+    }
+
+    /// Every cookie of the current page as `(name, value)`, HttpOnly ones
+    /// included (which page scripts cannot read).
+    pub fn cookies(&self) -> Result<Vec<(String, String)>, String> {
+        let value = self.command("GET", "/cookie", None)?;
+        Ok(value
+            .as_array()
+            .map(|cookies| {
+                cookies
+                    .iter()
+                    .map(|cookie| {
+                        let field = |name: &str| cookie[name].as_str().unwrap_or("").to_owned();
+                        (field("name"), field("value"))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
     /// The visible text of the whole page, for failure messages.
     pub fn page_text(&self) -> String {
         self.execute(

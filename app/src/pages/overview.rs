@@ -1,0 +1,81 @@
+//! `{prefix}/`: every probe run from the browser, a verdict, the checklist
+//! and the share link.
+
+use leptos::prelude::*;
+use muster_report::model::{Component, Status};
+use muster_report::probe::login_url;
+
+use crate::place::Place;
+use crate::runner::Runner;
+use crate::views::check_row::{CheckRow, PendingRow};
+use crate::views::notices::{AccountNotice, LoginNotice};
+use crate::views::share_link::ShareLink;
+use crate::views::verdict::{Progress, Tally, Verdict};
+use crate::{Masthead, ServiceLine};
+
+/// The overview page.
+#[component]
+pub fn Overview(place: Place) -> impl IntoView {
+    let runner = Runner::start(&place);
+    let run = runner.run;
+    Effect::new(move |_| {
+        if run.with(Option::is_some) {
+            crate::mark("__musterVerdictAt");
+        }
+    });
+    let login = login_url(&place.origin, &place.page_url);
+    let base = place.base.clone();
+    let total = runner.total();
+    let rows = runner.slots.with_value(|slots| {
+        slots
+            .iter()
+            .map(|slot| {
+                let (probe, result) = (slot.probe, slot.result);
+                move || match result.get() {
+                    Some(result) => {
+                        view! { <CheckRow check=result.check exchanges=result.exchanges /> }
+                            .into_any()
+                    }
+                    None => view! { <PendingRow probe /> }.into_any(),
+                }
+            })
+            .collect_view()
+    });
+    view! {
+        <Masthead>
+            <ServiceLine index=runner.index />
+        </Masthead>
+        <main>
+            {move || run.with(|run| match run {
+                None => view! { <Progress done=runner.done total /> }.into_any(),
+                Some(run) => view! {
+                    <Verdict status=run.status tally=Tally::of(run.checks())
+                        needs_login=run.needs_login() />
+                }
+                .into_any(),
+            })}
+            {move || {
+                run.with(|run| run.as_ref().is_some_and(|run| run.needs_login()))
+                    .then(|| view! { <LoginNotice login_url=login.clone() /> })
+            }}
+            {move || {
+                run.with(|run| {
+                    run.as_ref().is_some_and(|run| {
+                        run.checks().any(|check| {
+                            check.status == Status::Skip
+                                && check.fix.as_ref().is_some_and(|fix| {
+                                    fix.component == Component::UserAccount
+                                })
+                        })
+                    })
+                })
+                .then(|| view! { <AccountNotice /> })
+            }}
+            <section class="panel checklist" aria-labelledby="checklist-heading">
+                <h2 id="checklist-heading">"Checks"</h2>
+                <ol class="checks">{rows}</ol>
+            </section>
+            {move || run.get().map(|run| view! { <ShareLink run base=base.clone() /> })}
+        </main>
+    }
+}

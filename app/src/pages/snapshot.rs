@@ -1,0 +1,67 @@
+//! `{prefix}/report#<payload>`: a shared run, read-only. The payload is
+//! hostile until decoded (`muster_report::snapshot::decode` bounds and
+//! validates it); every string is rendered as text.
+
+use leptos::prelude::*;
+use muster_report::snapshot::decode;
+
+use crate::place::Place;
+use crate::views::check_row::CheckRow;
+use crate::views::verdict::{Tally, Verdict};
+use crate::Masthead;
+
+/// The snapshot page.
+#[component]
+pub fn SnapshotPage(place: Place) -> impl IntoView {
+    let body = match decode(&place.fragment) {
+        Ok(snapshot) => {
+            let now = (js_sys::Date::now() / 1000.0) as u64;
+            let age = snapshot.age(now);
+            let identity = if snapshot.identity_included {
+                "It includes the identity of whoever ran it."
+            } else {
+                "Username and email were left out."
+            };
+            let run = snapshot.run;
+            let tally = Tally::of(run.checks());
+            let needs_login = run.needs_login();
+            let rows = run
+                .probes
+                .into_iter()
+                .map(|result| view! { <CheckRow check=result.check exchanges=result.exchanges /> })
+                .collect_view();
+            view! {
+                <section class="panel snapshot-banner" id="snapshot-banner"
+                    aria-labelledby="snapshot-heading">
+                    <h2 id="snapshot-heading">"Snapshot — read-only, not live"</h2>
+                    <p>"These are the results of a run on "
+                        <strong id="snapshot-host">{run.host}</strong>
+                        " (Muster " <span id="snapshot-version">{run.muster_version}</span> "), taken "
+                        <strong id="snapshot-age">{age}</strong> ". " {identity}</p>
+                    <p><a class="button" id="run-live" href="./">"Run live"</a></p>
+                </section>
+                <Verdict status=run.status tally needs_login />
+                <section class="panel checklist" aria-labelledby="checklist-heading">
+                    <h2 id="checklist-heading">"Checks"</h2>
+                    <ol class="checks">{rows}</ol>
+                </section>
+            }
+            .into_any()
+        }
+        Err(error) => view! {
+            <section class="panel notice problem" id="snapshot-error" role="alert"
+                aria-labelledby="snapshot-error-heading">
+                <h2 id="snapshot-error-heading">"This status link cannot be shown"</h2>
+                <p id="snapshot-error-text">{error.to_string()}</p>
+                <p><a class="button" id="run-live" href="./">"Run the checks live"</a></p>
+            </section>
+        }
+        .into_any(),
+    };
+    view! {
+        <Masthead>
+            <p class="service">"A shared status link"</p>
+        </Masthead>
+        <main>{body}</main>
+    }
+}

@@ -1,0 +1,115 @@
+//! Runs the probe catalogue from the browser: every probe at once (a
+//! probe's own requests, like the quota's pair, in order), each result
+//! landing in its own signal so the checklist fills in as answers arrive.
+//! The verdicts are the catalogue's judges'; this module only sends and
+//! collects.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use muster_report::probe::{probes, Client, ProbeContext, ProbeDef, ProbeResult, Tokens};
+use muster_report::run::Run;
+use muster_report::upstream::Index;
+
+use crate::fetch;
+use crate::place::Place;
+
+/// One probe and, once it has run, its result.
+#[derive(Clone, Copy)]
+pub struct Slot {
+    /// The probe.
+    pub probe: &'static ProbeDef,
+    /// Its result; `None` while it runs.
+    pub result: RwSignal<Option<ProbeResult>>,
+}
+
+/// A run in progress.
+#[derive(Clone, Copy)]
+pub struct Runner {
+    /// Every probe, in catalogue order.
+    pub slots: StoredValue<Vec<Slot>>,
+    /// Muster's index (name and version), once fetched.
+    pub index: RwSignal<Option<Result<Index, String>>>,
+    /// How many probes have finished.
+    pub done: Memo<usize>,
+    /// The whole run, once every probe has finished.
+    pub run: Memo<Option<Run>>,
+}
+
+impl Runner {
+    /// Starts every probe against `place.base`.
+    pub fn start(place: &Place) -> Runner {
+        let started_at = (js_sys::Date::now() / 1000.0) as u64;
+        let slots: Vec<Slot> = probes()
+            .iter()
+            .map(|probe| Slot {
+                probe,
+                result: RwSignal::new(None),
+            })
+            .collect();
+        // The browser sends a few requests per host at a time, so the probes
+        // whose requests must follow one another start first: they are the
+        // run's critical path.
+        let mut by_chain = slots.clone();
+        by_chain.sort_by_key(|slot| std::cmp::Reverse(slot.probe.requests.len()));
+        for slot in by_chain {
+            let base = place.base.clone();
+            spawn_local(async move {
+                slot.result.set(Some(run_probe(slot.probe, &base).await));
+            });
+        }
+        let index = crate::load_index();
+        let slots = StoredValue::new(slots);
+        let done = Memo::new(move |_| {
+            slots.with_value(|slots| {
+                slots
+                    .iter()
+                    .filter(|slot| slot.result.with(Option::is_some))
+                    .count()
+            })
+        });
+        let host = place.origin.clone();
+        let run = Memo::new(move |_| {
+            let results: Vec<ProbeResult> = slots.with_value(|slots| {
+                slots
+                    .iter()
+                    .map(|slot| slot.result.get())
+                    .collect::<Option<_>>()
+            })?;
+            let version = match index.get()? {
+                Ok(index) => index.metadata.version,
+                Err(_) => Run::reported_version(&results).unwrap_or_else(|| "unknown".to_owned()),
+            };
+            Some(Run::new(
+                version,
+                host.clone(),
+                started_at,
+                Client::Browser,
+                results,
+            ))
+        });
+        Runner {
+            slots,
+            index,
+            done,
+            run,
+        }
+    }
+
+    /// How many probes there are.
+    pub fn total(&self) -> usize {
+        self.slots.with_value(Vec::len)
+    }
+}
+
+/// Makes `probe`'s requests in order and judges them.
+async fn run_probe(probe: &'static ProbeDef, base: &str) -> ProbeResult {
+    let requests = match probe.prepare(base, Client::Browser, &Tokens::default()) {
+        Ok(requests) => requests,
+        Err(reason) => return probe.skipped(&reason),
+    };
+    let mut exchanges = Vec::with_capacity(requests.len());
+    for request in &requests {
+        exchanges.push(fetch::send(request).await);
+    }
+    probe.result(exchanges, &ProbeContext::new(Client::Browser))
+}

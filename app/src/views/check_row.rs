@@ -1,0 +1,148 @@
+//! One row of the checklist: what is checked, why it matters, the verdict,
+//! and, expanded, the evidence and the HTTP exchanges behind it.
+
+use leptos::prelude::*;
+use muster_report::model::{Check, Evidence, Fix, Status};
+use muster_report::probe::{Exchange, ProbeDef};
+
+use super::exchange::ExchangeView;
+
+/// The verdict of a check as an icon and a word (never colour alone).
+#[component]
+pub fn StatusBadge(status: Status) -> impl IntoView {
+    let (icon, word) = status_words(status);
+    view! {
+        <span class=format!("badge badge-{}", status.as_str())>
+            <span class="badge-icon" aria-hidden="true">{icon}</span>
+            " "
+            <span class="badge-word">{word}</span>
+        </span>
+    }
+}
+
+/// The icon and the word for `status`.
+pub fn status_words(status: Status) -> (&'static str, &'static str) {
+    match status {
+        Status::Pass => ("✓", "Pass"),
+        Status::Warn => ("!", "Warning"),
+        Status::Fail => ("✗", "Fail"),
+        Status::Skip => ("–", "Skipped"),
+    }
+}
+
+/// A finished check. `exchanges` are the requests a probe made (none for
+/// a server-side check).
+#[component]
+pub fn CheckRow(check: Check, #[prop(optional)] exchanges: Vec<Exchange>) -> impl IntoView {
+    let Check {
+        id,
+        title,
+        proves,
+        status,
+        observed,
+        evidence,
+        fix,
+    } = check;
+    let details_id = format!("details-{id}");
+    let count = exchanges.len();
+    let summary = match count {
+        0 => "Evidence".to_owned(),
+        1 => "Evidence, request and response".to_owned(),
+        n => format!("Evidence and {n} requests"),
+    };
+    view! {
+        <li class=format!("check check-{}", status.as_str()) id=format!("check-{id}")
+            data-check=id.clone() data-status=status.as_str()>
+            <div class="check-head">
+                <StatusBadge status />
+                <h3 class="check-title">{title}</h3>
+            </div>
+            <p class="proves">{proves}</p>
+            <p class="observed"><span class="label">"Seen: "</span>{observed}</p>
+            {fix.map(|fix| view! { <FixHint fix /> })}
+            {(!evidence.is_empty() || count > 0).then(|| view! {
+                <details class="check-details" id=details_id>
+                    <summary>{summary}</summary>
+                    <EvidenceList evidence />
+                    {exchanges
+                        .into_iter()
+                        .enumerate()
+                        .map(|(at, exchange)| view! { <ExchangeView exchange number=at + 1 count /> })
+                        .collect_view()}
+                </details>
+            })}
+        </li>
+    }
+}
+
+/// A probe still running: its title and purpose, and a progress word.
+#[component]
+pub fn PendingRow(probe: &'static ProbeDef) -> impl IntoView {
+    view! {
+        <li class="check check-running" id=format!("check-{}", probe.id) data-check=probe.id
+            data-status="running" aria-busy="true">
+            <div class="check-head">
+                <span class="badge badge-running">
+                    <span class="badge-icon" aria-hidden="true">"…"</span>
+                    " "
+                    <span class="badge-word">"Running"</span>
+                </span>
+                <h3 class="check-title">{probe.title}</h3>
+            </div>
+            <p class="proves">{probe.proves}</p>
+        </li>
+    }
+}
+
+/// Which component to fix, and how.
+#[component]
+pub fn FixHint(fix: Fix) -> impl IntoView {
+    view! {
+        <div class="fix">
+            <p class="fix-component">
+                <span class="label">"Fix: "</span>
+                "look at "
+                <strong>{fix.component.name()}</strong>
+            </p>
+            <p class="fix-hint">{fix.hint}</p>
+        </div>
+    }
+}
+
+/// The facts behind a verdict.
+#[component]
+pub fn EvidenceList(evidence: Vec<Evidence>) -> impl IntoView {
+    (!evidence.is_empty()).then(|| {
+        view! {
+            <dl class="pairs evidence">
+                {evidence
+                    .into_iter()
+                    .map(|item| view! { <dt>{item.name}</dt><dd><code>{item.value}</code></dd> })
+                    .collect_view()}
+            </dl>
+        }
+    })
+}
+
+/// The checks of a server report, compact (inside a probe's details).
+#[component]
+pub fn ServerChecks(checks: Vec<Check>) -> impl IntoView {
+    view! {
+        <ul class="server-checks">
+            {checks
+                .into_iter()
+                .map(|check| {
+                    view! {
+                        <li data-check=check.id.clone() data-status=check.status.as_str()>
+                            <StatusBadge status=check.status />
+                            " "
+                            <span class="server-check-title">{check.title}</span>
+                            <span class="server-check-observed">{check.observed}</span>
+                            {check.fix.map(|fix| view! { <FixHint fix /> })}
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    }
+}

@@ -1,0 +1,8 @@
+//! Components that render report data. They receive plain values (a
+//! `Check`, an `Exchange`, a `Run`) and show every string as text.
+
+pub mod check_row;
+pub mod exchange;
+pub mod notices;
+pub mod share_link;
+pub mod verdict;

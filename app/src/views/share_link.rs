@@ -1,0 +1,75 @@
+//! "Copy status link": the run as a snapshot in a link's fragment.
+
+use leptos::html::Input;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use muster_report::run::Run;
+use muster_report::snapshot::share_url;
+
+/// The share link of `run`, with a toggle that leaves out the identity.
+#[component]
+pub fn ShareLink(run: Run, base: String) -> impl IntoView {
+    let hide_identity = RwSignal::new(true);
+    let run = StoredValue::new(run);
+    // Encoding (JSON, deflate) waits for the next frame, so that the
+    // verdict rendered with this component is painted first.
+    let ready = RwSignal::new(false);
+    request_animation_frame(move || ready.set(true));
+    let link = Memo::new(move |_| {
+        let include = !hide_identity.get();
+        if ready.get() {
+            run.with_value(|run| share_url(&base, run, include))
+        } else {
+            String::new()
+        }
+    });
+    let field = NodeRef::<Input>::new();
+    let copied = RwSignal::new(String::new());
+    let copy = move |_| {
+        if let Some(field) = field.get() {
+            field.select();
+        }
+        let text = link.get_untracked();
+        spawn_local(async move {
+            let message = match copy_text(&text).await {
+                Ok(()) => "Copied.",
+                Err(()) => "The browser would not copy: the link is selected, copy it yourself.",
+            };
+            copied.set(message.to_owned());
+        });
+    };
+    view! {
+        <section class="panel share" id="share" aria-labelledby="share-heading">
+            <h2 id="share-heading">"Share this result"</h2>
+            <p>"The link carries a redacted snapshot of this run in its fragment, which never \
+                reaches a server. Anyone can open it, even without an account here."</p>
+            <label class="toggle">
+                <input type="checkbox" id="share-hide-identity" prop:checked=move || hide_identity.get()
+                    on:change=move |ev| hide_identity.set(event_target_checked(&ev)) />
+                " Leave out username and email"
+            </label>
+            <label class="field-label" for="share-link">"Status link"</label>
+            <div class="share-row">
+                <input type="text" id="share-link" readonly node_ref=field
+                    prop:value=move || link.get() />
+                <button type="button" id="copy-share-link" on:click=copy>"Copy status link"</button>
+            </div>
+            <p class="copied" role="status">{move || copied.get()}</p>
+        </section>
+    }
+}
+
+/// Copies `text` with the asynchronous clipboard API, where there is one.
+async fn copy_text(text: &str) -> Result<(), ()> {
+    let navigator = web_sys::window().ok_or(())?.navigator();
+    let available = js_sys::Reflect::get(&navigator, &"clipboard".into())
+        .map(|clipboard| !clipboard.is_undefined())
+        .unwrap_or(false);
+    if !available {
+        return Err(());
+    }
+    wasm_bindgen_futures::JsFuture::from(navigator.clipboard().write_text(text))
+        .await
+        .map(drop)
+        .map_err(drop)
+}

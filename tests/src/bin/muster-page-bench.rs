@@ -1,0 +1,224 @@
+//! `muster-page-bench`: the checklist page's budget. Builds nothing: it
+//! starts the local stack on the app already in `target/dist` (build it with
+//! `trunk build --release --offline` first) and measures
+//! - transfer: the brotli-compressed bytes of the wasm, JavaScript and CSS
+//!   the page loads, fetched through nginx and the server with
+//!   `Accept-Encoding: br`, against a 120 KB budget;
+//! - navigation → verdict: `window.__musterVerdictAt`, the `performance.now()`
+//!   at which the app rendered the verdict of a logged-in run, i.e. the time
+//!   since navigation started; the median over `--loads` loads each in a
+//!   fresh browser profile (cold cache) and as reloads in one browser (warm
+//!   cache), against a 250 ms budget.
+//!
+//! Usage: `muster-page-bench [--loads N]`. Exits 1 when a budget is
+//! exceeded, 2 when it cannot measure.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use muster_stack::stack::{default_assets_dir, Stack, StackOptions};
+use muster_stack::webdriver::Browser;
+use serde_json::json;
+
+/// Most compressed bytes the page may load.
+const TRANSFER_BUDGET_BYTES: u64 = 120 * 1024;
+/// Longest median time from navigation to the rendered verdict.
+const VERDICT_BUDGET_MS: f64 = 250.0;
+/// Bound on one page load.
+const LOAD_TIMEOUT: Duration = Duration::from_secs(30);
+/// Above this the wasm is surely not the size-optimised release build.
+const RELEASE_WASM_MAX_BYTES: u64 = 2 * 1024 * 1024;
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(error) => {
+            eprintln!("muster-page-bench: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run() -> Result<bool, String> {
+    let loads = parse_loads()?;
+    let stack = Stack::start(StackOptions::default())?;
+    println!("page: {}", stack.page_url());
+
+    let assets = page_assets(&stack)?;
+    let mut transfer = 0;
+    for (path, bytes) in &assets {
+        println!("  {path}: {bytes} bytes (brotli)");
+        transfer += bytes;
+    }
+    let transfer_ok = transfer <= TRANSFER_BUDGET_BYTES;
+    println!(
+        "transfer: {:.1} KB of {:.0} KB budget: {}",
+        transfer as f64 / 1024.0,
+        TRANSFER_BUDGET_BYTES as f64 / 1024.0,
+        verdict_word(transfer_ok)
+    );
+
+    let mut cold = Vec::with_capacity(loads);
+    for _ in 0..loads {
+        let browser = Browser::start(stack.work_dir())?;
+        log_in_without_the_page(&browser, &stack)?;
+        cold.push(load_and_time(&browser, &stack)?);
+    }
+    let browser = Browser::start(stack.work_dir())?;
+    log_in_without_the_page(&browser, &stack)?;
+    load_and_time(&browser, &stack)?;
+    let mut warm = Vec::with_capacity(loads);
+    for _ in 0..loads {
+        warm.push(load_and_time(&browser, &stack)?);
+    }
+    let mut within = transfer_ok;
+    for (name, loads_seen) in [("cold cache", &cold), ("warm cache", &warm)] {
+        let mut times: Vec<f64> = loads_seen.iter().map(|load| load.verdict).collect();
+        let mut starts: Vec<f64> = loads_seen.iter().map(|load| load.started).collect();
+        let median_start = median(&mut starts);
+        let median = median(&mut times);
+        let ok = median <= VERDICT_BUDGET_MS;
+        within &= ok;
+        println!(
+            "navigation → verdict, {name}: median {median:.0} ms over {loads} loads \
+             (min {:.0}, max {:.0}; wasm started at {median_start:.0} ms) of \
+             {VERDICT_BUDGET_MS:.0} ms budget: {}",
+            times.first().copied().unwrap_or_default(),
+            times.last().copied().unwrap_or_default(),
+            verdict_word(ok)
+        );
+    }
+    Ok(within)
+}
+
+fn parse_loads() -> Result<usize, String> {
+    let mut args = std::env::args().skip(1);
+    let mut loads = 10;
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--loads" => {
+                loads = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .filter(|n| *n > 0)
+                    .ok_or("--loads needs a positive number")?;
+            }
+            other => return Err(format!("unknown argument {other:?}; usage: [--loads N]")),
+        }
+    }
+    Ok(loads)
+}
+
+/// Every wasm, JavaScript and CSS file the shell loads, with its size as
+/// the server sends it to a client accepting brotli.
+fn page_assets(stack: &Stack) -> Result<Vec<(String, u64)>, String> {
+    let shell = std::fs::read_to_string(default_assets_dir().join("index.html"))
+        .map_err(|e| format!("no built app: {e}"))?;
+    let mut paths: Vec<String> = Vec::new();
+    for quoted in shell.split(['"', '\'']) {
+        let is_asset = [".wasm", ".js", ".css"]
+            .iter()
+            .any(|extension| quoted.ends_with(extension));
+        if is_asset && quoted.starts_with('/') && !paths.iter().any(|p| p == quoted) {
+            paths.push(quoted.to_owned());
+        }
+    }
+    if !paths.iter().any(|path| path.ends_with(".wasm")) {
+        return Err("index.html loads no wasm: is target/dist trunk's output?".to_owned());
+    }
+    let agent = ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(10))
+        .build();
+    paths
+        .into_iter()
+        .map(|path| {
+            let url = format!("{}{path}", stack.url());
+            let response = agent
+                .get(&url)
+                .set("Accept-Encoding", "br")
+                .call()
+                .map_err(|e| format!("{url}: {e}"))?;
+            let encoding = response.header("content-encoding").unwrap_or("identity");
+            if encoding != "br" {
+                return Err(format!("{url} was sent as {encoding}, not brotli"));
+            }
+            let mut body = Vec::new();
+            std::io::Read::read_to_end(&mut response.into_reader(), &mut body)
+                .map_err(|e| format!("{url}: {e}"))?;
+            if path.ends_with(".wasm") {
+                let raw = std::fs::metadata(
+                    default_assets_dir().join(path.rsplit('/').next().unwrap_or("")),
+                )
+                .map(|m| m.len())
+                .unwrap_or(0);
+                if raw > RELEASE_WASM_MAX_BYTES {
+                    eprintln!(
+                        "warning: {path} is {raw} bytes uncompressed: this looks like a dev \
+                         build; run trunk build --release --offline first"
+                    );
+                }
+            }
+            Ok((path, body.len() as u64))
+        })
+        .collect()
+}
+
+/// Logs in through the stand-in, returning to a page that is not the app,
+/// so that the measured load is the first with a cold cache.
+fn log_in_without_the_page(browser: &Browser, stack: &Stack) -> Result<(), String> {
+    let elsewhere = format!("{}{}/openapi.json", stack.url(), stack.path_prefix());
+    browser.goto(&format!("{}/login?rd={elsewhere}", stack.url()))
+}
+
+/// Opens the overview and waits for the app's verdict timestamp.
+fn load_and_time(browser: &Browser, stack: &Stack) -> Result<Load, String> {
+    browser.goto(&stack.page_url())?;
+    let at = browser.wait_for_script(
+        "return typeof window.__musterVerdictAt === 'number' ? window.__musterVerdictAt : null;",
+        json!([]),
+        LOAD_TIMEOUT,
+    )?;
+    let status = browser.attribute_of("#verdict", "data-status")?;
+    if status.as_deref() != Some("pass") {
+        return Err(format!(
+            "the healthy stack's verdict is {status:?}: {}",
+            browser.page_text()
+        ));
+    }
+    let started = browser.execute("return window.__musterStartedAt;", json!([]))?;
+    match (started.as_f64(), at.as_f64()) {
+        (Some(started), Some(at)) => Ok(Load {
+            started,
+            verdict: at,
+        }),
+        _ => Err(format!("marks: started {started}, verdict {at}")),
+    }
+}
+
+/// The app's marks of one load, in ms since navigation start.
+#[derive(Clone, Copy)]
+struct Load {
+    /// The wasm started (download, compile and instantiate done).
+    started: f64,
+    /// The verdict was rendered.
+    verdict: f64,
+}
+
+/// The median of `times`, which it sorts.
+fn median(times: &mut [f64]) -> f64 {
+    times.sort_by(f64::total_cmp);
+    match times.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => times[n / 2],
+        n => (times[n / 2 - 1] + times[n / 2]) / 2.0,
+    }
+}
+
+fn verdict_word(ok: bool) -> &'static str {
+    if ok {
+        "within budget"
+    } else {
+        "OVER BUDGET"
+    }
+}

@@ -1,0 +1,121 @@
+//! Stack faults a browser can see, each shown on the overview as the right
+//! failing rows, the first with a fix hint naming the right component.
+
+mod page_support;
+
+use page_support::*;
+
+/// Starts the stack with `fault`, logs in, runs the overview, and checks
+/// that exactly `failing` fail (a browser always skips the no-scope probe),
+/// and that `row`'s fix names `component` and says `hint`.
+fn overview_shows(fault: &str, failing: &[&str], row: &str, component: &str, hint: &str) {
+    let stack = stack(Some(fault));
+    let browser = browser(&stack);
+    assert_eq!(log_in_and_run(&browser, &stack), "fail", "{fault}");
+    let problems: Vec<String> = rows(&browser)
+        .into_iter()
+        .filter(|(id, status)| status != "pass" && id != "auth.insufficient_scope")
+        .map(|(id, status)| {
+            assert_eq!(status, "fail", "{fault}: {id}");
+            id
+        })
+        .collect();
+    assert_eq!(problems, failing, "{fault}");
+    let headline = browser
+        .text_of("#verdict-text")
+        .unwrap()
+        .unwrap_or_default();
+    let count = failing.len();
+    let expected = format!("{count} problem{}", if count == 1 { "" } else { "s" });
+    assert_eq!(headline, expected, "{fault}");
+    let fix = row_text(&browser, row, ".fix");
+    assert!(
+        fix.contains(&format!("look at {component}")),
+        "{fault}: {row}: {fix}"
+    );
+    assert!(fix.contains(hint), "{fault}: {row}: {fix}");
+    let token = session_token(&browser);
+    assert_no_tokens(&browser.page_html().unwrap(), token.as_deref(), fault);
+    assert_no_csp_violations(&browser);
+}
+
+#[test]
+fn session_cookie_reaching_the_backend_fails_every_credentialed_route() {
+    overview_shows(
+        "no-cookie-header",
+        &[
+            "anonymous.credentials_stripped",
+            "auth.fail_route",
+            "auth.redirect_route",
+            "auth.cached_route",
+            "delegated.header_route",
+            "delegated.authorization_route",
+        ],
+        "auth.fail_route",
+        "the GafaelfawrIngress",
+        "auth-response-headers",
+    );
+}
+
+#[test]
+fn missing_autherror_location_turns_400_and_429_into_403() {
+    overview_shows(
+        "no-autherror",
+        &["auth.malformed_authorization", "auth.quota"],
+        "auth.malformed_authorization",
+        "ingress-nginx",
+        "@autherror",
+    );
+}
+
+#[test]
+fn missing_auth_signin_fails_the_login_redirect() {
+    overview_shows(
+        "no-auth-signin",
+        &["auth.login_redirect"],
+        "auth.login_redirect",
+        "the GafaelfawrIngress",
+        "loginRedirect: true",
+    );
+}
+
+#[test]
+fn missing_delegation_fails_the_delegated_routes() {
+    overview_shows(
+        "no-delegation",
+        &[
+            "delegated.header_route",
+            "delegated.authorization_route",
+            "upstream.client_answers",
+        ],
+        "delegated.header_route",
+        "the GafaelfawrIngress",
+        "delegate",
+    );
+}
+
+#[test]
+fn user_info_naming_another_user_fails_delegation() {
+    overview_shows(
+        "wrong-username",
+        &[
+            "delegated.header_route",
+            "delegated.authorization_route",
+            "upstream.client_answers",
+        ],
+        "delegated.header_route",
+        "Gafaelfawr",
+        "MUSTER_GAFAELFAWR_URL",
+    );
+}
+
+#[test]
+fn missing_api_quota_fails_the_rate_limit_check() {
+    overview_shows(
+        "no-quota",
+        &["auth.quota"],
+        "auth.quota",
+        "Gafaelfawr",
+        "config.quota.default.api.muster-quota",
+    );
+}

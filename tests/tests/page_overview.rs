@@ -1,0 +1,124 @@
+//! The overview page in headless Chromium through the local stack:
+//! logged in, logged out, on a narrow screen.
+
+mod page_support;
+
+use muster_report::probe::{login_url, probes};
+use page_support::*;
+use serde_json::json;
+
+#[test]
+fn logged_in_overview_passes_muster() {
+    let stack = stack(None);
+    let browser = browser(&stack);
+    assert_eq!(log_in_and_run(&browser, &stack), "pass");
+    let verdict_text = browser.text_of("#verdict-text").unwrap();
+    assert_eq!(verdict_text.as_deref(), Some("Passes muster"));
+    let shown = rows(&browser);
+    assert_eq!(shown.len(), probes().len(), "{shown:?}");
+    for (id, status) in &shown {
+        // A browser holds no token without the scope: that one is skipped.
+        let expected = if id == "auth.insufficient_scope" {
+            "skip"
+        } else {
+            "pass"
+        };
+        assert_eq!(status, expected, "{id}: {}", browser.page_text());
+    }
+    assert!(row_text(&browser, "auth.insufficient_scope", ".observed").contains("muster-check"));
+    assert_eq!(browser.text_of("#login-notice").unwrap(), None);
+    assert_eq!(
+        browser.text_of("#service-name").unwrap().as_deref(),
+        Some("muster")
+    );
+
+    // The expanded details: request, credentials mode, response, curl.
+    let details = row_text(&browser, "auth.fail_route", ".check-details");
+    assert!(details.contains("GET http://127.0.0.1:"), "{details}");
+    assert!(details.contains("credentials: 'same-origin'"), "{details}");
+    assert!(details.contains("HTTP 200"), "{details}");
+    assert!(details.contains("\"route\": \"auth/fail\""), "{details}");
+    let curl = row_text(&browser, "auth.fail_route", ".curl");
+    assert!(curl.contains("Authorization: Bearer $TOKEN"), "{curl}");
+
+    let token = session_token(&browser).expect("logged in");
+    assert_no_tokens(&browser.page_html().unwrap(), Some(&token), "the page");
+    assert_no_csp_violations(&browser);
+    browser
+        .screenshot(&screenshot_path("overview.png"))
+        .expect("screenshot");
+}
+
+#[test]
+fn overview_fits_a_narrow_screen_with_every_row_expanded() {
+    let stack = stack(None);
+    let browser = browser(&stack);
+    browser.set_window_size(360, 800).unwrap();
+    log_in_and_run(&browser, &stack);
+    browser
+        .execute(
+            "document.querySelectorAll('details').forEach(d => d.open = true);",
+            json!([]),
+        )
+        .unwrap();
+    let widths = browser
+        .execute(
+            "const e = document.documentElement; \
+             return [window.innerWidth, e.clientWidth, e.scrollWidth];",
+            json!([]),
+        )
+        .unwrap();
+    let [inner, client, scroll] = serde_json::from_value::<[u64; 3]>(widths).unwrap();
+    assert!(inner <= 360, "the window is {inner} px wide");
+    assert!(
+        scroll <= client && scroll <= 360,
+        "horizontal scroll: content {scroll} px in {client} px"
+    );
+    browser
+        .screenshot(&screenshot_path("overview-360.png"))
+        .expect("screenshot");
+    assert_no_csp_violations(&browser);
+}
+
+#[test]
+fn logged_out_overview_offers_login_and_still_runs_the_negative_probes() {
+    let stack = stack(None);
+    let browser = browser(&stack);
+    let status = open_and_run(&browser, &stack);
+    assert_eq!(status, "pass", "{}", browser.page_text());
+    // No redirect loop: the page stayed where it was.
+    assert_eq!(browser.current_url().unwrap(), stack.page_url());
+    let notice = browser.text_of("#login-notice").unwrap().expect("notice");
+    assert!(notice.contains("not logged in"), "{notice}");
+    let link = browser.attribute_of("#login-link", "href").unwrap();
+    assert_eq!(link, Some(login_url(&stack.url(), &stack.page_url())));
+    for id in [
+        "anonymous.credentials_stripped",
+        "anonymous.forged_identity_masked",
+        "auth.challenge",
+        "auth.malformed_authorization",
+        "auth.invalid_token",
+        "auth.login_redirect",
+    ] {
+        assert_eq!(row_status(&browser, id), "pass", "{id}");
+    }
+    for id in ["auth.fail_route", "delegated.header_route", "auth.quota"] {
+        assert_eq!(row_status(&browser, id), "skip", "{id}");
+        assert!(row_text(&browser, id, ".observed").contains("not logged in"));
+    }
+    assert_no_csp_violations(&browser);
+
+    // Following the link logs in and comes back to a full run.
+    browser
+        .execute("document.querySelector('#login-link').click();", json!([]))
+        .unwrap();
+    browser
+        .wait_for_script(
+            "return document.querySelector('#login-notice') === null \
+             && document.querySelector('#verdict[data-status=pass]') !== null;",
+            json!([]),
+            PAGE_TIMEOUT,
+        )
+        .expect("a full run after logging in");
+    assert_eq!(row_status(&browser, "delegated.header_route"), "pass");
+}

@@ -1,0 +1,54 @@
+//! A route's URL opened in a browser shows that route's report alone.
+
+mod page_support;
+
+use page_support::*;
+
+#[test]
+fn route_page_shows_the_routes_own_report() {
+    let stack = stack(None);
+    let browser = browser(&stack);
+    log_in_and_run(&browser, &stack);
+    browser
+        .goto(&format!("{}delegated/header", stack.page_url()))
+        .unwrap();
+    assert_eq!(verdict(&browser), "pass");
+    assert_eq!(
+        browser.text_of("#route-path").unwrap().as_deref(),
+        Some("delegated/header")
+    );
+    let shown = rows(&browser);
+    assert!(
+        shown
+            .iter()
+            .any(|(id, status)| id == "delegated.user_info" && status == "pass"),
+        "{shown:?}"
+    );
+    assert!(
+        shown.iter().all(|(id, _)| id.starts_with("delegated.")),
+        "{shown:?}"
+    );
+    let token = session_token(&browser);
+    assert_no_tokens(
+        &browser.page_html().unwrap(),
+        token.as_deref(),
+        "the route page",
+    );
+    assert_no_csp_violations(&browser);
+}
+
+#[test]
+fn route_page_shows_a_failing_server_check_with_its_fix() {
+    let stack = stack(Some("no-cookie-header"));
+    let browser = browser(&stack);
+    log_in_and_run(&browser, &stack);
+    browser
+        .goto(&format!("{}auth/fail", stack.page_url()))
+        .unwrap();
+    assert_eq!(verdict(&browser), "fail");
+    assert_eq!(row_status(&browser, "auth.no_gafaelfawr_cookie"), "fail");
+    let fix = row_text(&browser, "auth.no_gafaelfawr_cookie", ".fix");
+    assert!(fix.contains("the GafaelfawrIngress"), "{fix}");
+    assert!(fix.contains("Cookie"), "{fix}");
+    assert_no_csp_violations(&browser);
+}

@@ -1,0 +1,183 @@
+//! The share link: made on the overview, opened in a fresh browser with no
+//! cookies, and hostile links that must show an error and run nothing.
+
+mod page_support;
+
+use muster_report::model::{Check, Status};
+use muster_report::probe::{Client, ProbeResult};
+use muster_report::run::Run;
+use muster_report::snapshot::{self, MAX_PAYLOAD_CHARS};
+use page_support::*;
+use serde_json::json;
+
+#[test]
+fn share_link_round_trip_shows_the_same_verdicts_without_secrets() {
+    let stack = stack(None);
+    let browser = browser(&stack);
+    let live_status = log_in_and_run(&browser, &stack);
+    let live_rows = rows(&browser);
+    let token = session_token(&browser).expect("logged in");
+    // The link is encoded in the frame after the verdict.
+    let link = browser
+        .wait_for_script(
+            "const e = document.querySelector('#share-link'); return e && e.value;",
+            json!([]),
+            PAGE_TIMEOUT,
+        )
+        .expect("a share link");
+    let link = link.as_str().unwrap_or_default().to_owned();
+    assert!(
+        link.starts_with(&format!("{}report#v1.", stack.page_url())),
+        "{link}"
+    );
+    assert_no_tokens(&link, Some(&token), "the share link");
+    let shared = snapshot::decode(&link).expect("the link decodes");
+    assert!(!shared.identity_included);
+    let shared_json = serde_json::to_string(&shared).unwrap();
+    assert_no_tokens(&shared_json, Some(&token), "the snapshot");
+    assert!(!shared_json.contains("someuser"), "identity was left out");
+
+    // The toggle puts the identity back in.
+    browser
+        .execute(
+            "document.querySelector('#share-hide-identity').click();",
+            json!([]),
+        )
+        .unwrap();
+    let with_identity = browser
+        .wait_for_script(
+            "const v = document.querySelector('#share-link').value; \
+             return v !== arguments[0] ? v : null;",
+            json!([link]),
+            PAGE_TIMEOUT,
+        )
+        .unwrap();
+    let with_identity = snapshot::decode(with_identity.as_str().unwrap()).unwrap();
+    assert!(with_identity.identity_included);
+    assert!(serde_json::to_string(&with_identity)
+        .unwrap()
+        .contains("someuser"));
+
+    let fresh = page_support::browser(&stack);
+    fresh.goto(&link).expect("the link opens");
+    assert_eq!(verdict(&fresh), live_status);
+    assert_eq!(rows(&fresh), live_rows);
+    let banner = fresh
+        .wait_for_text("#snapshot-banner", PAGE_TIMEOUT)
+        .unwrap();
+    assert!(banner.contains("Snapshot"), "{banner}");
+    assert!(banner.contains("not live"), "{banner}");
+    assert_eq!(fresh.text_of("#snapshot-host").unwrap(), Some(stack.url()));
+    assert_eq!(
+        fresh.text_of("#snapshot-age").unwrap().as_deref(),
+        Some("just now")
+    );
+    let run_live = fresh
+        .execute(
+            "return document.querySelector('#run-live').href;",
+            json!([]),
+        )
+        .unwrap();
+    assert_eq!(run_live, json!(stack.page_url()));
+    assert!(
+        fresh.cookies().unwrap().is_empty(),
+        "the fresh profile has no session"
+    );
+    assert_no_tokens(
+        &fresh.page_html().unwrap(),
+        Some(&token),
+        "the snapshot page",
+    );
+    assert!(!fresh.page_text().contains("someuser@example.com"));
+    assert_no_csp_violations(&fresh);
+}
+
+/// A run whose texts are markup and script, as an attacker would craft it.
+fn hostile_run() -> Run {
+    let check = Check {
+        id: "evil.check".into(),
+        title: "<img src=x onerror=\"window.__pwned=1\">".into(),
+        proves: "<script>window.__pwned=2</script>".into(),
+        status: Status::Fail,
+        observed: "<b onmouseover=\"window.__pwned=3\">bold</b>".into(),
+        evidence: Vec::new(),
+        fix: None,
+    };
+    let result = ProbeResult {
+        check,
+        exchanges: Vec::new(),
+    };
+    Run::new(
+        "<i>1</i>",
+        "https://evil.example",
+        0,
+        Client::Browser,
+        vec![result],
+    )
+}
+
+#[test]
+fn hostile_share_links_show_an_error_and_run_nothing() {
+    let stack = stack(None);
+    let browser = browser(&stack);
+    let report = format!("{}report", stack.page_url());
+    let good = snapshot::encode(&hostile_run(), true);
+    let cases = [
+        ("truncated", format!("{report}#{}", &good[..good.len() / 2])),
+        (
+            "too long",
+            format!("{report}#v1.{}", "A".repeat(MAX_PAYLOAD_CHARS + 1)),
+        ),
+        ("unknown version", format!("{report}#v9.{}", &good[3..])),
+        (
+            "not a snapshot",
+            format!("{report}#<script>window.__pwned=4</script>"),
+        ),
+        ("empty", report.clone()),
+    ];
+    for (case, link) in cases {
+        // A fragment-only change would not reload the page.
+        browser.goto("about:blank").unwrap();
+        browser.goto(&link).unwrap();
+        let error = browser
+            .wait_for_text("#snapshot-error", PAGE_TIMEOUT)
+            .unwrap_or_else(|e| panic!("{case}: {e}"));
+        assert!(error.contains("cannot be shown"), "{case}: {error}");
+        assert!(
+            browser.text_of("#run-live").unwrap().is_some(),
+            "{case}: no way to run live"
+        );
+        assert_eq!(browser.text_of("#verdict").unwrap(), None, "{case}");
+        let pwned = browser
+            .execute("return window.__pwned;", json!([]))
+            .unwrap();
+        assert_eq!(pwned, serde_json::Value::Null, "{case}");
+    }
+
+    // Well-formed, so shown — but every string as text.
+    browser.goto("about:blank").unwrap();
+    browser.goto(&format!("{report}#{good}")).unwrap();
+    assert_eq!(verdict(&browser), "fail");
+    let title = browser
+        .text_of(&format!("{} .check-title", row("evil.check")))
+        .unwrap();
+    assert_eq!(
+        title.as_deref(),
+        Some("<img src=x onerror=\"window.__pwned=1\">")
+    );
+    let text = browser.page_text();
+    assert!(text.contains("<script>window.__pwned=2</script>"), "{text}");
+    assert!(text.contains("<b onmouseover="), "{text}");
+    let injected = browser
+        .execute(
+            "return document.querySelectorAll('main img, main script, main b').length;",
+            json!([]),
+        )
+        .unwrap();
+    assert_eq!(injected, json!(0));
+    let pwned = browser
+        .execute("return window.__pwned;", json!([]))
+        .unwrap();
+    assert_eq!(pwned, serde_json::Value::Null);
+    assert_no_csp_violations(&browser);
+}

@@ -1,0 +1,148 @@
+//! What the page tests share: starting the stack and a browser, logging
+//! in, waiting for the verdict, reading rows, and the assertions every
+//! page must pass (no CSP violation, no token anywhere).
+// Each page test binary uses a different part of this module.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use muster_report::probe::UNKNOWN_TOKEN;
+use muster_stack::stack::{Stack, StackOptions};
+use muster_stack::webdriver::Browser;
+use serde_json::json;
+
+/// Bound on waiting for the page (load, wasm start, every probe).
+pub const PAGE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A stack, healthy or with the named fault.
+pub fn stack(fault: Option<&str>) -> Stack {
+    let options = StackOptions {
+        fault: fault.map(|name| name.parse().expect("known fault")),
+        ..StackOptions::default()
+    };
+    Stack::start(options).expect("stack starts")
+}
+
+/// A fresh browser (its own profile: no cookies) logging into the stack.
+pub fn browser(stack: &Stack) -> Browser {
+    Browser::start(stack.work_dir()).expect("browser starts")
+}
+
+/// Logs in through the stand-in's `/login`, which sets the session cookie
+/// and redirects to the overview; waits for the overview's verdict.
+pub fn log_in_and_run(browser: &Browser, stack: &Stack) -> String {
+    browser.goto(&stack.login_url()).expect("login page loads");
+    verdict(browser)
+}
+
+/// Opens the overview (without logging in) and waits for its verdict.
+pub fn open_and_run(browser: &Browser, stack: &Stack) -> String {
+    browser.goto(&stack.page_url()).expect("page loads");
+    verdict(browser)
+}
+
+/// Waits until every probe has finished; returns the verdict's status.
+pub fn verdict(browser: &Browser) -> String {
+    let status = browser
+        .wait_for_script(
+            "const v = document.querySelector('#verdict'); \
+             const s = v && v.getAttribute('data-status'); \
+             return s && s !== 'running' ? s : null;",
+            json!([]),
+            PAGE_TIMEOUT,
+        )
+        .expect("the verdict appears");
+    status.as_str().unwrap_or_default().to_owned()
+}
+
+/// The CSS selector of the checklist row of check `id`.
+pub fn row(id: &str) -> String {
+    format!(".checks > li[data-check=\"{id}\"]")
+}
+
+/// The status (`pass`, `warn`, `fail`, `skip`) shown by row `id`.
+pub fn row_status(browser: &Browser, id: &str) -> String {
+    browser
+        .attribute_of(&row(id), "data-status")
+        .expect("WebDriver answers")
+        .unwrap_or_else(|| panic!("no row {id}; page: {}", browser.page_text()))
+}
+
+/// The text of row `id`'s part `part` (e.g. `.fix`), hidden details included.
+pub fn row_text(browser: &Browser, id: &str, part: &str) -> String {
+    browser
+        .text_of(&format!("{} {part}", row(id)))
+        .expect("WebDriver answers")
+        .unwrap_or_default()
+}
+
+/// Every row as `(id, status)`, in order.
+pub fn rows(browser: &Browser) -> Vec<(String, String)> {
+    let value = browser
+        .execute(
+            "return [...document.querySelectorAll('.checks > li')]\
+             .map(e => [e.getAttribute('data-check'), e.getAttribute('data-status')]);",
+            json!([]),
+        )
+        .expect("WebDriver answers");
+    serde_json::from_value(value).expect("pairs of strings")
+}
+
+/// Fails if the console reports a Content-Security-Policy violation.
+pub fn assert_no_csp_violations(browser: &Browser) {
+    let messages = browser.console_messages().expect("console log");
+    let violations: Vec<&String> = messages
+        .iter()
+        .filter(|message| {
+            message.contains("Content Security Policy")
+                || message.contains("Content-Security-Policy")
+                || message.contains("Refused")
+        })
+        .collect();
+    assert!(violations.is_empty(), "CSP violations: {violations:#?}");
+}
+
+/// The session cookie's value (the stand-in's token), if logged in.
+pub fn session_token(browser: &Browser) -> Option<String> {
+    browser
+        .cookies()
+        .expect("cookies")
+        .into_iter()
+        .find(|(name, _)| name == "gafaelfawr")
+        .map(|(_, value)| value)
+}
+
+/// Fails if `text` holds `token` or its secret half, or anything shaped
+/// like a Gafaelfawr token other than the public unknown-token probe.
+pub fn assert_no_tokens(text: &str, token: Option<&str>, what: &str) {
+    if let Some(token) = token {
+        assert!(!text.contains(token), "{what} holds the session token");
+        if let Some((_, secret)) = token.split_once('.') {
+            assert!(!text.contains(secret), "{what} holds the token's secret");
+        }
+    }
+    for (at, _) in text.match_indices("gt-") {
+        let candidate: String = text[at..].chars().take(48).collect();
+        let shaped = candidate.len() == 48
+            && candidate.as_bytes()[25] == b'.'
+            && candidate[3..]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        assert!(
+            !shaped || candidate == UNKNOWN_TOKEN,
+            "{what} holds a token: {candidate}"
+        );
+    }
+}
+
+/// Where screenshots go: the docs for the overview, target otherwise.
+pub fn screenshot_path(name: &str) -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    if name == "overview.png" {
+        return root.join("docs").join(name);
+    }
+    let dir = root.join("target/screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    dir.join(name)
+}
