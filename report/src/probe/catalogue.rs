@@ -33,8 +33,8 @@ pub const FORGED_USER: &str = "muster-forged-user";
 pub const CLI_SESSION_COOKIE: &str = "gafaelfawr=muster-check-stand-in-for-a-session";
 
 const ROUTE_REPORT_HINT: &str =
-    "See the failing server-side check in the evidence; open this route's page \
-     ({prefix}/<route> in a browser) for its full report.";
+    "See the failing server-side check in the evidence; open this route's URL \
+     (e.g. /muster/auth/fail) in a browser for its full report.";
 
 static PROBES: &[ProbeDef] = &[
     ProbeDef {
@@ -43,8 +43,8 @@ static PROBES: &[ProbeDef] = &[
         proves: "A service behind an anonymous ingress receives neither your token nor your \
                  session cookie, and still answers: anonymous ingresses route and strip correctly.",
         component: Component::GafaelfawrIngress,
-        hint: "The muster-anonymous GafaelfawrIngress (scopes: {anonymous: true}, path {prefix}, \
-               Prefix) must exist and be processed by Gafaelfawr's operator, so that ingress-nginx \
+        hint: "The muster-anonymous GafaelfawrIngress (scopes: {anonymous: true}, path /muster or \
+               the chart's config.pathPrefix, Prefix) must exist and be processed by Gafaelfawr's operator, so that ingress-nginx \
                calls /ingress/anonymous and copies its Authorization and Cookie headers.",
         requests: &[
             ProbeRequest {
@@ -83,8 +83,8 @@ static PROBES: &[ProbeDef] = &[
         proves: "An authenticated route refuses anonymous callers with 401 and a Bearer \
                  challenge, as API clients expect.",
         component: Component::GafaelfawrIngress,
-        hint: "The muster-auth GafaelfawrIngress (path {prefix}/auth/fail, Exact, scopes.all \
-               [<scope>]) must exist; without it the anonymous Prefix ingress serves the route.",
+        hint: "The muster-auth GafaelfawrIngress (path /muster/auth/fail under the \
+               chart's config.pathPrefix, Exact, scopes.all [config.scope]) must exist; without it the anonymous Prefix ingress serves the route.",
         requests: &[get(Route::AuthFail, "", Credentials::None)],
         judge: judges::auth_challenge,
     },
