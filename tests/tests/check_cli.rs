@@ -606,3 +606,47 @@ fn binary_exits_2_on_bad_arguments_and_0_on_help() {
     assert_eq!(help.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&help.stdout).contains("--bootstrap-token-file"));
 }
+
+/// The component the run's check `probe` points its fix at, under `fault`.
+fn component_under(fault: &str, probe: &str) -> String {
+    let stack = stack(Some(fault));
+    let outcome = check(&stack, &["--format", "json"]);
+    assert_eq!(outcome.exit, Exit::Failed, "{fault}: {outcome:#?}");
+    let run: Run = serde_json::from_str(&outcome.stdout).unwrap();
+    let check = run
+        .checks()
+        .find(|check| check.id == probe)
+        .unwrap_or_else(|| panic!("{fault}: no {probe} in the run"));
+    let fix = check
+        .fix
+        .as_ref()
+        .unwrap_or_else(|| panic!("{fault}: {probe} has no fix"));
+    assert!(!fix.hint.is_empty(), "{fault}: empty hint");
+    serde_json::to_value(fix.component)
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Faults only a client can see: the hint must name the right component.
+macro_rules! fault_points_at {
+    ($($test:ident: $fault:literal => $probe:literal at $component:literal;)*) => {$(
+        #[test]
+        fn $test() {
+            assert_eq!(component_under($fault, $probe), $component);
+        }
+    )*};
+}
+
+fault_points_at! {
+    missing_autherror_points_at_ingress_nginx:
+        "no-autherror" => "auth.malformed_authorization" at "ingress_nginx";
+    missing_auth_signin_points_at_the_gafaelfawr_ingress:
+        "no-auth-signin" => "auth.login_redirect" at "gafaelfawr_ingress";
+    missing_quota_points_at_gafaelfawr:
+        "no-quota" => "auth.quota" at "gafaelfawr";
+    // A client sees only ingress-nginx's 500; the hint names the directory.
+    failing_user_directory_points_at_gafaelfawr:
+        "ldap-down" => "auth.fail_route" at "gafaelfawr";
+}

@@ -695,13 +695,24 @@ fn expect_report(
             "{} answered {} instead of Muster's report.",
             route.path(),
             response.describe()
-        ))
-        .fix(
-            Component::IngressNginx,
-            "A 5xx means ingress-nginx could not reach Muster or Gafaelfawr failed: check the \
-             Muster pod, its Service (port 8080) and the NetworkPolicy admitting ingress-nginx, \
-             and Gafaelfawr's logs.",
-        );
+        ));
+        // ingress-nginx turns a failed auth subrequest into its own 500;
+        // 502-504 mean it could not reach Muster itself.
+        let outcome = if response.status == 500 && response.json().is_none() {
+            outcome.fix(
+                Component::Gafaelfawr,
+                "ingress-nginx answers 500 when Gafaelfawr's auth subrequest fails. Check \
+                 Gafaelfawr's logs: user_info_failed means its user directory (LDAP, \
+                 Firestore or the identity provider) is failing; otherwise Gafaelfawr itself \
+                 is erroring or unreachable from ingress-nginx.",
+            )
+        } else {
+            outcome.fix(
+                Component::IngressNginx,
+                "ingress-nginx could not get an answer from Muster: check the Muster pod, its \
+                 Service (port 8080) and the NetworkPolicy admitting ingress-nginx.",
+            )
+        };
         let outcome = with_response_evidence(outcome, response, &["www-authenticate"]);
         return Err(Box::new(outcome.evidence("body", shorten(&response.body))));
     }

@@ -631,3 +631,17 @@ fn quota_requests_straddling_a_minute_warn_rather_than_fail() {
     assert_eq!(check.status, Status::Warn, "{check:#?}");
     assert!(check.observed.contains("new one-minute window"));
 }
+
+#[test]
+fn nginx_500_on_a_route_points_at_gafaelfawr_and_502_at_ingress_nginx() {
+    let nginx_500 = "<html><body>500 Internal Server Error</body></html>";
+    let failed_auth = one("auth.fail_route", Client::Cli, 500, &[], nginx_500);
+    assert_eq!(failed_auth.status, Status::Fail);
+    let fix = failed_auth.fix.unwrap();
+    assert_eq!(fix.component, Component::Gafaelfawr);
+    assert!(fix.hint.contains("user_info_failed"), "{}", fix.hint);
+
+    let bad_gateway = one("auth.fail_route", Client::Cli, 502, &[], "<html>502</html>");
+    assert_eq!(bad_gateway.status, Status::Fail);
+    assert_eq!(bad_gateway.fix.unwrap().component, Component::IngressNginx);
+}
