@@ -181,3 +181,54 @@ fn hostile_share_links_show_an_error_and_run_nothing() {
     assert_eq!(pwned, serde_json::Value::Null);
     assert_no_csp_violations(&browser);
 }
+
+/// The share link `muster-check` prints opens in the page, in a browser
+/// with no session, and shows the CLI's verdicts row for row.
+#[test]
+fn cli_share_link_opens_in_the_page_with_the_cli_verdicts() {
+    let stack = stack(Some("no-autherror"));
+    let url = stack.url();
+    let bootstrap = stack.gafaelfawr().bootstrap_token().to_owned();
+    let args = ["--url", url.as_str(), "--format", "json"].map(str::to_owned);
+    let env = [("GAFAELFAWR_BOOTSTRAP_TOKEN".to_owned(), bootstrap.clone())].into();
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let exit = muster_check::run(
+        &args,
+        &env,
+        muster_check::Io {
+            stdin: &mut &b""[..],
+            stdout: &mut stdout,
+            stderr: &mut stderr,
+            stdout_is_terminal: false,
+        },
+    );
+    assert_eq!(exit, muster_check::Exit::Failed);
+    let run: Run = serde_json::from_slice(&stdout).expect("the JSON output is a Run");
+    let stderr = String::from_utf8(stderr).unwrap();
+    let link = stderr
+        .lines()
+        .find_map(|line| line.strip_prefix("Share link: "))
+        .unwrap_or_else(|| panic!("no share link in: {stderr}"))
+        .trim()
+        .to_owned();
+    assert!(
+        !link.contains(&bootstrap),
+        "the link carries the bootstrap token"
+    );
+    assert_no_tokens(&link, None, "the CLI's share link");
+
+    let browser = page_support::browser(&stack);
+    browser.goto(&link).expect("the link opens");
+    assert_eq!(verdict(&browser), "fail");
+    let expected: Vec<(String, String)> = run
+        .checks()
+        .map(|check| (check.id.clone(), check.status.as_str().to_owned()))
+        .collect();
+    assert_eq!(rows(&browser), expected);
+    assert_eq!(row_status(&browser, "auth.malformed_authorization"), "fail");
+    assert!(
+        browser.cookies().unwrap().is_empty(),
+        "no session was needed"
+    );
+    assert_no_csp_violations(&browser);
+}
