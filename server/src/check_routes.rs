@@ -33,11 +33,7 @@ pub async fn auth(
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
 ) -> Response {
-    let mode = mode.map(|Path(mode)| mode).unwrap_or_default();
-    match Route::auth(&mode) {
-        Some(route) => answer(&state, route, &headers, uri.query()).await,
-        None => reject_mode(&state, RouteKind::Auth, &mode, &headers, uri.query()),
-    }
+    with_mode(&state, RouteKind::Auth, mode, &headers, uri.query()).await
 }
 
 /// `GET {prefix}/delegated/{mode}`.
@@ -47,10 +43,26 @@ pub async fn delegated(
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
 ) -> Response {
+    with_mode(&state, RouteKind::Delegated, mode, &headers, uri.query()).await
+}
+
+/// Answers a route of family `kind` whose last segment is `mode`, or
+/// upstream's 422 when the family has no such mode.
+async fn with_mode(
+    state: &AppState,
+    kind: RouteKind,
+    mode: Result<Path<String>, PathRejection>,
+    headers: &HeaderMap,
+    query: Option<&str>,
+) -> Response {
     let mode = mode.map(|Path(mode)| mode).unwrap_or_default();
-    match Route::delegated(&mode) {
-        Some(route) => answer(&state, route, &headers, uri.query()).await,
-        None => reject_mode(&state, RouteKind::Delegated, &mode, &headers, uri.query()),
+    let route = match kind {
+        RouteKind::Delegated => Route::delegated(&mode),
+        _ => Route::auth(&mode),
+    };
+    match route {
+        Some(route) => answer(state, route, headers, query).await,
+        None => reject_mode(state, kind, &mode, headers, query),
     }
 }
 
