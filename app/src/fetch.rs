@@ -120,7 +120,7 @@ pub fn now_ms() -> f64 {
 }
 
 /// A JavaScript error as text.
-fn describe(value: JsValue) -> String {
+pub fn describe(value: JsValue) -> String {
     value
         .as_string()
         .or_else(|| {

@@ -6,6 +6,7 @@
 //! run model and the share-link codec are `muster_report`'s, so the page
 //! and `muster-check` always agree on every verdict.
 
+mod deflate;
 mod fetch;
 mod pages;
 mod place;

@@ -17,7 +17,6 @@ use std::fmt;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use miniz_oxide::inflate::TINFLStatus;
 use serde::{Deserialize, Serialize};
 
 use crate::probe::{Credentials, Received};
@@ -142,45 +141,126 @@ impl std::error::Error for SnapshotError {}
 
 /// The share link of `run`: `{page_base}/report#<payload>`, where
 /// `page_base` is Muster's base URL (e.g. `https://host/muster`).
+#[cfg(not(target_arch = "wasm32"))]
 pub fn share_url(page_base: &str, run: &Run, include_identity: bool) -> String {
-    format!(
-        "{}/report#{}",
-        page_base.trim_end_matches('/'),
-        encode(run, include_identity)
-    )
+    share_url_of(page_base, &encode(run, include_identity))
+}
+
+/// The share link carrying `payload` (see [`encode`]).
+pub fn share_url_of(page_base: &str, payload: &str) -> String {
+    format!("{}/report#{payload}", page_base.trim_end_matches('/'))
 }
 
 /// The payload (the part after `#`) for `run`. Bodies are cut to
 /// [`BODY_CHARS`]; should a run still exceed [`MAX_PAYLOAD_CHARS`],
 /// bodies and then exchanges are left out so the link always decodes.
+///
+/// Native only: the browser app compresses with the browser's own
+/// `CompressionStream("deflate")` (the same zlib format), driving
+/// [`Encoder`] and [`payload_of`] itself, so that no deflate code is
+/// linked into its wasm.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn encode(run: &Run, include_identity: bool) -> String {
-    let mut shared = run.clone();
-    let identity = if include_identity {
-        Vec::new()
-    } else {
-        identity_of(run)
-    };
-    for_each_text(&mut shared, &mut |text| {
-        *text = redact::tokens_in_text(text)
-    });
-    if !include_identity {
-        for_each_free_text(&mut shared, &mut |text| *text = hide(text, &identity));
-    }
-    let mut payload = pack(&shared, include_identity, BODY_CHARS);
-    if payload.len() > MAX_PAYLOAD_CHARS {
-        payload = pack(&shared, include_identity, 0);
-    }
-    if payload.len() > MAX_PAYLOAD_CHARS {
-        for probe in &mut shared.probes {
-            probe.exchanges.clear();
+    let mut encoder = Encoder::new(run, include_identity);
+    let mut payload = String::new();
+    while let Some(json) = encoder.next_json() {
+        payload = payload_of(&miniz_oxide::deflate::compress_to_vec_zlib(&json, 9));
+        if fits(&payload) {
+            break;
         }
-        payload = pack(&shared, include_identity, 0);
     }
     payload
 }
 
+/// The steps of [`encode`] before compression: the run scrubbed of tokens
+/// (and, unless asked for, of identity), as JSON, in smaller versions for
+/// as long as the compressed payload does not [`fit`](fits).
+pub struct Encoder {
+    shared: Run,
+    include_identity: bool,
+    step: u8,
+}
+
+impl Encoder {
+    /// Scrubs a copy of `run`.
+    pub fn new(run: &Run, include_identity: bool) -> Self {
+        let mut shared = run.clone();
+        let identity = if include_identity {
+            Vec::new()
+        } else {
+            identity_of(run)
+        };
+        for_each_text(&mut shared, &mut |text| {
+            *text = redact::tokens_in_text(text)
+        });
+        if !include_identity {
+            for_each_free_text(&mut shared, &mut |text| *text = hide(text, &identity));
+        }
+        Self {
+            shared,
+            include_identity,
+            step: 0,
+        }
+    }
+
+    /// The snapshot's JSON to compress (zlib): bodies cut to
+    /// [`BODY_CHARS`], then without bodies, then without exchanges;
+    /// `None` after the last. Compress each with zlib, wrap it with
+    /// [`payload_of`] and stop at the first that [`fits`].
+    pub fn next_json(&mut self) -> Option<Vec<u8>> {
+        let step = self.step;
+        self.step = step.saturating_add(1);
+        let body_chars = match step {
+            0 => BODY_CHARS,
+            1 => 0,
+            2 => {
+                for probe in &mut self.shared.probes {
+                    probe.exchanges.clear();
+                }
+                0
+            }
+            _ => return None,
+        };
+        Some(pack_json(&self.shared, self.include_identity, body_chars))
+    }
+}
+
+/// The payload carrying `compressed`, the zlib-compressed JSON of a
+/// snapshot: the version tag and base64url.
+pub fn payload_of(compressed: &[u8]) -> String {
+    format!("{VERSION_TAG}{}", URL_SAFE_NO_PAD.encode(compressed))
+}
+
+/// Whether a share link may carry `payload` (the decoder accepts it).
+pub fn fits(payload: &str) -> bool {
+    payload.len() <= MAX_PAYLOAD_CHARS
+}
+
 /// Reads a payload (with or without the leading `#`, or a whole link).
+///
+/// Native only; the browser app calls [`compressed_of`], inflates with the
+/// browser's `DecompressionStream("deflate")`, stopping past
+/// [`MAX_DECOMPRESSED_BYTES`], and gives the result to [`from_json`].
+#[cfg(not(target_arch = "wasm32"))]
 pub fn decode(input: &str) -> Result<Snapshot, SnapshotError> {
+    let compressed = compressed_of(input)?;
+    let json = miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(
+        &compressed,
+        MAX_DECOMPRESSED_BYTES,
+    )
+    .map_err(|error| match error.status {
+        miniz_oxide::inflate::TINFLStatus::HasMoreOutput => SnapshotError::TooLargeDecompressed,
+        _ => SnapshotError::Damaged,
+    })?;
+    from_json(&json)
+}
+
+/// The first step of [`decode`]: the zlib data a payload (with or without
+/// the leading `#`, or a whole link) carries, once its size and version
+/// are checked. Inflate it (zlib) to at most [`MAX_DECOMPRESSED_BYTES`]
+/// (more is [`SnapshotError::TooLargeDecompressed`], a failure
+/// [`SnapshotError::Damaged`]) and pass the result to [`from_json`].
+pub fn compressed_of(input: &str) -> Result<Vec<u8>, SnapshotError> {
     let payload = input.rsplit_once('#').map_or(input, |(_, after)| after);
     let payload = payload.trim();
     if payload.is_empty() {
@@ -208,20 +288,20 @@ pub fn decode(input: &str) -> Result<Snapshot, SnapshotError> {
             });
         }
     };
-    let compressed = URL_SAFE_NO_PAD.decode(data).map_err(|error| match error {
+    URL_SAFE_NO_PAD.decode(data).map_err(|error| match error {
         base64::DecodeError::InvalidByte(..) => SnapshotError::NotBase64,
         // A wrong length or final symbol: the link was cut.
         _ => SnapshotError::Damaged,
-    })?;
-    let json = miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(
-        &compressed,
-        MAX_DECOMPRESSED_BYTES,
-    )
-    .map_err(|error| match error.status {
-        TINFLStatus::HasMoreOutput => SnapshotError::TooLargeDecompressed,
-        _ => SnapshotError::Damaged,
-    })?;
-    let mut snapshot: Snapshot = serde_json::from_slice(&json).map_err(|error| {
+    })
+}
+
+/// The last step of [`decode`]: the snapshot in `json` (the inflated
+/// payload), validated, scrubbed and with its status recomputed.
+pub fn from_json(json: &[u8]) -> Result<Snapshot, SnapshotError> {
+    if json.len() > MAX_DECOMPRESSED_BYTES {
+        return Err(SnapshotError::TooLargeDecompressed);
+    }
+    let mut snapshot: Snapshot = serde_json::from_slice(json).map_err(|error| {
         SnapshotError::InvalidJson(crate::observed::shorten(&error.to_string()))
     })?;
     validate(&mut snapshot.run)?;
@@ -245,7 +325,7 @@ pub fn describe_age(seconds: u64) -> String {
     format!("{count} {unit}{plural} ago")
 }
 
-fn pack(run: &Run, identity_included: bool, body_chars: usize) -> String {
+fn pack_json(run: &Run, identity_included: bool, body_chars: usize) -> Vec<u8> {
     let mut run = run.clone();
     for exchange in run.probes.iter_mut().flat_map(|probe| &mut probe.exchanges) {
         if let Received::Response(response) = &mut exchange.received {
@@ -262,9 +342,7 @@ fn pack(run: &Run, identity_included: bool, body_chars: usize) -> String {
         identity_included,
     };
     // Serialising plain data to JSON cannot fail.
-    let json = serde_json::to_vec(&snapshot).unwrap_or_default();
-    let compressed = miniz_oxide::deflate::compress_to_vec_zlib(&json, 9);
-    format!("{VERSION_TAG}{}", URL_SAFE_NO_PAD.encode(compressed))
+    serde_json::to_vec(&snapshot).unwrap_or_default()
 }
 
 fn validate(run: &mut Run) -> Result<(), SnapshotError> {

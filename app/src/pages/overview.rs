@@ -46,14 +46,18 @@ pub fn Overview(place: Place) -> impl IntoView {
             <ServiceLine index=runner.index />
         </Masthead>
         <main>
-            {move || run.with(|run| match run {
-                None => view! { <Progress done=runner.done total /> }.into_any(),
-                Some(run) => view! {
-                    <Verdict status=run.status tally=Tally::of(run.checks())
-                        needs_login=run.needs_login() />
-                }
-                .into_any(),
-            })}
+            // One persistent live region: screen readers announce the
+            // verdict when it replaces the progress inside it.
+            <div class="verdict-region" aria-live="polite">
+                {move || run.with(|run| match run {
+                    None => view! { <Progress done=runner.done total /> }.into_any(),
+                    Some(run) => view! {
+                        <Verdict status=run.status tally=Tally::of(run.checks())
+                            needs_login=run.needs_login() />
+                    }
+                    .into_any(),
+                })}
+            </div>
             {move || {
                 run.with(|run| run.as_ref().is_some_and(|run| run.needs_login()))
                     .then(|| view! { <LoginNotice login_url=login.clone() /> })

@@ -23,9 +23,9 @@ pub fn RoutePage(place: Place, route: Route) -> impl IntoView {
         send_cookies: true,
         headers: Vec::new(),
     };
-    let exchange = LocalResource::new(move || {
-        let request = request.clone();
-        async move { fetch::send(&request).await }
+    let exchange = RwSignal::new(None);
+    leptos::task::spawn_local(async move {
+        exchange.set(Some(fetch::send(&request).await));
     });
     let login = login_url(&place.origin, &place.page_url);
     view! {
@@ -35,15 +35,18 @@ pub fn RoutePage(place: Place, route: Route) -> impl IntoView {
                 " alone. " <a href="./">"Run every check"</a></p>
         </Masthead>
         <main>
-            <Suspense fallback=|| view! {
-                <section class="panel verdict verdict-running" id="verdict" data-status="running">
-                    <h2>"Asking Muster…"</h2>
-                </section>
-            }>
-                {move || exchange.get().map(|exchange| view! {
+            {move || match exchange.get() {
+                None => view! {
+                    <section class="panel verdict verdict-running" id="verdict" data-status="running">
+                        <h2>"Asking Muster…"</h2>
+                    </section>
+                }
+                .into_any(),
+                Some(exchange) => view! {
                     <RouteReportView exchange route login_url=login.clone() />
-                })}
-            </Suspense>
+                }
+                .into_any(),
+            }}
         </main>
     }
 }

@@ -3,7 +3,7 @@
 //! validates it); every string is rendered as text.
 
 use leptos::prelude::*;
-use muster_report::snapshot::decode;
+use muster_report::snapshot::{Snapshot, SnapshotError};
 
 use crate::place::Place;
 use crate::views::check_row::CheckRow;
@@ -13,7 +13,21 @@ use crate::Masthead;
 /// The snapshot page.
 #[component]
 pub fn SnapshotPage(place: Place) -> impl IntoView {
-    let body = match decode(&place.fragment) {
+    let decoded = RwSignal::new(None);
+    leptos::task::spawn_local(async move {
+        decoded.set(Some(crate::deflate::decode(&place.fragment).await));
+    });
+    view! {
+        <Masthead>
+            <p class="service">"A shared status link"</p>
+        </Masthead>
+        <main>{move || decoded.get().map(body)}</main>
+    }
+}
+
+/// The decoded snapshot, or why it cannot be shown.
+fn body(decoded: Result<Snapshot, SnapshotError>) -> AnyView {
+    match decoded {
         Ok(snapshot) => {
             let now = (js_sys::Date::now() / 1000.0) as u64;
             let age = snapshot.age(now);
@@ -57,11 +71,5 @@ pub fn SnapshotPage(place: Place) -> impl IntoView {
             </section>
         }
         .into_any(),
-    };
-    view! {
-        <Masthead>
-            <p class="service">"A shared status link"</p>
-        </Masthead>
-        <main>{body}</main>
     }
 }

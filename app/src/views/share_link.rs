@@ -4,7 +4,9 @@ use leptos::html::Input;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use muster_report::run::Run;
-use muster_report::snapshot::share_url;
+use muster_report::snapshot::share_url_of;
+
+use crate::deflate;
 
 /// The share link of `run`, with a toggle that leaves out the identity.
 #[component]
@@ -15,16 +17,32 @@ pub fn ShareLink(run: Run, base: String) -> impl IntoView {
     // verdict rendered with this component is painted first.
     let ready = RwSignal::new(false);
     request_animation_frame(move || ready.set(true));
-    let link = Memo::new(move |_| {
+    let link = RwSignal::new(String::new());
+    let copied = RwSignal::new(String::new());
+    // The browser compresses asynchronously: only the latest request's
+    // link is shown, however the toggle raced.
+    let latest = StoredValue::new(0_u32);
+    Effect::new(move |_| {
         let include = !hide_identity.get();
-        if ready.get() {
-            run.with_value(|run| share_url(&base, run, include))
-        } else {
-            String::new()
+        if !ready.get() {
+            return;
         }
+        let this = latest.get_value().wrapping_add(1);
+        latest.set_value(this);
+        let base = base.clone();
+        let run = run.get_value();
+        spawn_local(async move {
+            let payload = deflate::encode(&run, include).await;
+            if latest.get_value() != this {
+                return;
+            }
+            match payload {
+                Ok(payload) => link.set(share_url_of(&base, &payload)),
+                Err(error) => copied.set(format!("This browser could not make the link: {error}")),
+            }
+        });
     });
     let field = NodeRef::<Input>::new();
-    let copied = RwSignal::new(String::new());
     let copy = move |_| {
         if let Some(field) = field.get() {
             field.select();

@@ -87,7 +87,9 @@ pub fn Progress(done: Memo<usize>, total: usize) -> impl IntoView {
             aria-labelledby="verdict-heading" aria-busy="true">
             <h2 id="verdict-heading">"Running the checks…"</h2>
             <progress max=total value=move || done.get()></progress>
-            <p class="verdict-detail">{move || done.get()} " of " {total} " done"</p>
+            // Not announced at every step: the live region around it
+            // announces the verdict.
+            <p class="verdict-detail" aria-live="off">{move || done.get()} " of " {total} " done"</p>
         </section>
     }
 }

@@ -59,8 +59,11 @@ pub struct ResponseSeen {
 }
 
 /// What came back.
+// Read through `ReceivedWire`: serde's derive for an internally tagged enum
+// buffers every value in its generic `Content` tree, which costs the wasm
+// page kilobytes; the JSON shape is the same either way.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", try_from = "ReceivedWire")]
 pub enum Received {
     /// An HTTP response.
     Response(ResponseSeen),
@@ -69,6 +72,49 @@ pub enum Received {
         /// What the HTTP client said.
         message: String,
     },
+}
+
+/// The JSON of a [`Received`] (`"kind"` and the fields of either variant),
+/// read without buffering.
+#[derive(Deserialize)]
+struct ReceivedWire {
+    kind: ReceivedKind,
+    status: Option<u16>,
+    #[serde(default)]
+    opaque_redirect: bool,
+    #[serde(default)]
+    headers: Vec<Header>,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    body_truncated: bool,
+    message: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum ReceivedKind {
+    Response,
+    TransportError,
+}
+
+impl TryFrom<ReceivedWire> for Received {
+    type Error = &'static str;
+
+    fn try_from(wire: ReceivedWire) -> Result<Self, Self::Error> {
+        Ok(match wire.kind {
+            ReceivedKind::Response => Received::Response(ResponseSeen {
+                status: wire.status.ok_or("missing field `status`")?,
+                opaque_redirect: wire.opaque_redirect,
+                headers: wire.headers,
+                body: wire.body,
+                body_truncated: wire.body_truncated,
+            }),
+            ReceivedKind::TransportError => Received::TransportError {
+                message: wire.message.ok_or("missing field `message`")?,
+            },
+        })
+    }
 }
 
 /// One request and what came back, redacted.
@@ -179,7 +225,7 @@ impl Exchange {
     /// The server's full report, when the body is one (`?report=true`).
     pub fn route_report(&self) -> Option<RouteReport> {
         let response = self.response_seen()?;
-        serde_json::from_str(&response.body).ok()
+        serde_json::from_slice(response.body.as_bytes()).ok()
     }
 
     /// A `curl` command repeating the request, with `$TOKEN` (or
@@ -228,7 +274,7 @@ impl ResponseSeen {
 
     /// The body parsed as JSON, if it is JSON.
     pub fn json(&self) -> Option<serde_json::Value> {
-        serde_json::from_str(&self.body).ok()
+        serde_json::from_slice(self.body.as_bytes()).ok()
     }
 
     /// The `type` of a Gafaelfawr or FastAPI error body

@@ -263,3 +263,55 @@ fn ages_are_described_in_words() {
     assert_eq!(snapshot.age(started + 300), "5 minutes ago");
     assert_eq!(snapshot.age(started - 100), "just now");
 }
+
+/// The browser app runs `encode` and `decode` in steps around the
+/// browser's own zlib streams: the steps make and read the same payloads.
+#[test]
+fn the_steps_the_browser_drives_match_encode_and_decode() {
+    let run = healthy_run(Client::Browser);
+    let json = Encoder::new(&run, false).next_json().unwrap();
+    let payload = payload_of(&miniz_oxide::deflate::compress_to_vec_zlib(&json, 9));
+    assert_eq!(payload, encode(&run, false));
+    assert!(fits(&payload));
+    let compressed = compressed_of(&format!("https://h/muster/report#{payload}")).unwrap();
+    let inflated = miniz_oxide::inflate::decompress_to_vec_zlib(&compressed).unwrap();
+    assert_eq!(from_json(&inflated).unwrap(), decode(&payload).unwrap());
+    assert_eq!(
+        from_json(&vec![b' '; MAX_DECOMPRESSED_BYTES + 1]),
+        Err(SnapshotError::TooLargeDecompressed)
+    );
+    // Smaller each time, then done.
+    let mut encoder = Encoder::new(&run, true);
+    let sizes: Vec<usize> = std::iter::from_fn(|| encoder.next_json().map(|j| j.len())).collect();
+    assert_eq!(sizes.len(), 3);
+    assert!(sizes[0] >= sizes[1] && sizes[1] > sizes[2], "{sizes:?}");
+}
+
+/// `Received` is read without serde's buffering, in the same JSON shape.
+#[test]
+fn received_keeps_its_json_shape() {
+    let response: Received =
+        serde_json::from_str(r#"{"status":200,"kind":"response","body":"x"}"#).unwrap();
+    assert!(
+        matches!(&response, Received::Response(seen) if seen.status == 200 && seen.body == "x")
+    );
+    let json = serde_json::to_string(&response).unwrap();
+    assert!(
+        json.starts_with(r#"{"kind":"response","status":200"#),
+        "{json}"
+    );
+    let error: Received =
+        serde_json::from_str(r#"{"kind":"transport_error","message":"refused"}"#).unwrap();
+    assert_eq!(
+        serde_json::to_string(&error).unwrap(),
+        r#"{"kind":"transport_error","message":"refused"}"#
+    );
+    for bad in [
+        r#"{"kind":"response"}"#,
+        r#"{"kind":"transport_error"}"#,
+        r#"{"status":200}"#,
+        r#"{"kind":"other","status":200}"#,
+    ] {
+        assert!(serde_json::from_str::<Received>(bad).is_err(), "{bad}");
+    }
+}

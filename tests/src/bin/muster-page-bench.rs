@@ -10,7 +10,8 @@
 //!   fresh browser profile (cold cache) and as reloads in one browser (warm
 //!   cache), against a 250 ms budget.
 //!
-//! Usage: `muster-page-bench [--loads N]`. Exits 1 when a budget is
+//! Usage: `muster-page-bench [--loads N] [--detail]` (`--detail` prints
+//! the request timeline of the last cold load). Exits 1 when a budget is
 //! exceeded, 2 when it cannot measure.
 
 use std::process::ExitCode;
@@ -41,7 +42,7 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<bool, String> {
-    let loads = parse_loads()?;
+    let (loads, detail) = parse_args()?;
     let stack = Stack::start(StackOptions::default())?;
     println!("page: {}", stack.page_url());
 
@@ -60,10 +61,13 @@ fn run() -> Result<bool, String> {
     );
 
     let mut cold = Vec::with_capacity(loads);
-    for _ in 0..loads {
+    for load in 0..loads {
         let browser = Browser::start(stack.work_dir())?;
         log_in_without_the_page(&browser, &stack)?;
         cold.push(load_and_time(&browser, &stack)?);
+        if detail && load + 1 == loads {
+            print_timeline(&browser, "last cold load")?;
+        }
     }
     let browser = Browser::start(stack.work_dir())?;
     log_in_without_the_page(&browser, &stack)?;
@@ -92,11 +96,13 @@ fn run() -> Result<bool, String> {
     Ok(within)
 }
 
-fn parse_loads() -> Result<usize, String> {
+fn parse_args() -> Result<(usize, bool), String> {
     let mut args = std::env::args().skip(1);
     let mut loads = 10;
+    let mut detail = false;
     while let Some(arg) = args.next() {
         match arg.as_str() {
+            "--detail" => detail = true,
             "--loads" => {
                 loads = args
                     .next()
@@ -104,10 +110,33 @@ fn parse_loads() -> Result<usize, String> {
                     .filter(|n| *n > 0)
                     .ok_or("--loads needs a positive number")?;
             }
-            other => return Err(format!("unknown argument {other:?}; usage: [--loads N]")),
+            other => {
+                return Err(format!(
+                    "unknown argument {other:?}; usage: [--loads N] [--detail]"
+                ))
+            }
         }
     }
-    Ok(loads)
+    Ok((loads, detail))
+}
+
+/// Prints when each request of the page started and ended (resource
+/// timing, ms since navigation), to see what the verdict waits for.
+fn print_timeline(browser: &Browser, what: &str) -> Result<(), String> {
+    let entries = browser.execute(
+        "return performance.getEntriesByType('navigation').concat(\
+         performance.getEntriesByType('resource')).map(e => \
+         [e.name, e.startTime, e.responseStart, e.responseEnd]);",
+        json!([]),
+    )?;
+    println!("timeline of the {what} (ms: start, first byte, end):");
+    for entry in entries.as_array().into_iter().flatten() {
+        let at = |i: usize| entry[i].as_f64().unwrap_or_default();
+        let name = entry[0].as_str().unwrap_or_default();
+        let name = name.split_once("//").map_or(name, |(_, rest)| rest);
+        println!("  {:6.0} {:6.0} {:6.0}  {name}", at(1), at(2), at(3));
+    }
+    Ok(())
 }
 
 /// Every wasm, JavaScript and CSS file the shell loads, with its size as
