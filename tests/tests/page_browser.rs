@@ -31,5 +31,5 @@ fn page_shows_the_version_the_server_reports() {
     );
     let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
     std::fs::create_dir_all(&shots).unwrap();
-    browser.screenshot(&shots.join("overview.png")).unwrap();
+    browser.screenshot(&shots.join("version.png")).unwrap();
 }
