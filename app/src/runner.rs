@@ -47,10 +47,12 @@ impl Runner {
             })
             .collect();
         // The browser sends a few requests per host at a time, so the probes
-        // whose requests must follow one another start first: they are the
-        // run's critical path.
+        // whose requests must follow one another start first (they are the
+        // run's critical path), then those with the most requests.
         let mut by_chain = slots.clone();
-        by_chain.sort_by_key(|slot| std::cmp::Reverse(slot.probe.requests.len()));
+        by_chain.sort_by_key(|slot| {
+            std::cmp::Reverse((slot.probe.in_order, slot.probe.requests.len()))
+        });
         for slot in by_chain {
             let base = place.base.clone();
             spawn_local(async move {
@@ -101,15 +103,21 @@ impl Runner {
     }
 }
 
-/// Makes `probe`'s requests in order and judges them.
+/// Makes `probe`'s requests — one after another when the probe says they
+/// depend on each other, all at once otherwise — and judges them.
 async fn run_probe(probe: &'static ProbeDef, base: &str) -> ProbeResult {
     let requests = match probe.prepare(base, Client::Browser, &Tokens::default()) {
         Ok(requests) => requests,
         Err(reason) => return probe.skipped(&reason),
     };
-    let mut exchanges = Vec::with_capacity(requests.len());
-    for request in &requests {
-        exchanges.push(fetch::send(request).await);
-    }
+    let exchanges = if probe.in_order {
+        let mut exchanges = Vec::with_capacity(requests.len());
+        for request in &requests {
+            exchanges.push(fetch::send(request).await);
+        }
+        exchanges
+    } else {
+        futures::future::join_all(requests.iter().map(fetch::send)).await
+    };
     probe.result(exchanges, &ProbeContext::new(Client::Browser))
 }

@@ -57,6 +57,7 @@ static PROBES: &[ProbeDef] = &[
             },
             get(Route::Anonymous, "", Credentials::User),
         ],
+        in_order: false,
         judge: judges::anonymous_credentials_stripped,
     },
     ProbeDef {
@@ -75,6 +76,7 @@ static PROBES: &[ProbeDef] = &[
             headers: &[("x-auth-request-user", FORGED_USER)],
             cli_headers: &[],
         }],
+        in_order: false,
         judge: judges::anonymous_forged_identity_masked,
     },
     ProbeDef {
@@ -86,6 +88,7 @@ static PROBES: &[ProbeDef] = &[
         hint: "The muster-auth GafaelfawrIngress (path /muster/auth/fail under the \
                chart's config.pathPrefix, Exact, scopes.all [config.scope]) must exist; without it the anonymous Prefix ingress serves the route.",
         requests: &[get(Route::AuthFail, "", Credentials::None)],
+        in_order: false,
         judge: judges::auth_challenge,
     },
     ProbeDef {
@@ -102,6 +105,7 @@ static PROBES: &[ProbeDef] = &[
             "",
             Credentials::Authorization(Cow::Borrowed("Token bogus")),
         )],
+        in_order: false,
         judge: judges::auth_malformed_authorization,
     },
     ProbeDef {
@@ -113,6 +117,7 @@ static PROBES: &[ProbeDef] = &[
         hint: "Gafaelfawr must answer an unknown token with 401 and a WWW-Authenticate challenge \
                carrying error=\"invalid_token\"; check its logs for this request.",
         requests: &[get(Route::AuthFail, "", Credentials::UnknownToken)],
+        in_order: false,
         judge: judges::auth_invalid_token,
     },
     ProbeDef {
@@ -124,6 +129,7 @@ static PROBES: &[ProbeDef] = &[
         hint: "Set scopes.all: [<scope>] on the muster-auth GafaelfawrIngress, and keep \
                WWW-Authenticate in Phalanx's @autherror location.",
         requests: &[get(Route::AuthFail, "", Credentials::NoScope)],
+        in_order: false,
         judge: judges::auth_insufficient_scope,
     },
     ProbeDef {
@@ -135,6 +141,7 @@ static PROBES: &[ProbeDef] = &[
         hint: "Set loginRedirect: true on the muster-redirect GafaelfawrIngress; its Ingress then \
                gets auth-signin <base URL>/login and nginx answers 302 to /login?rd=<URL>.",
         requests: &[get(Route::AuthRedirect, "", Credentials::None)],
+        in_order: false,
         judge: judges::auth_login_redirect,
     },
     ProbeDef {
@@ -145,6 +152,7 @@ static PROBES: &[ProbeDef] = &[
         component: Component::GafaelfawrIngress,
         hint: ROUTE_REPORT_HINT,
         requests: &[report_of(Route::AuthFail)],
+        in_order: false,
         judge: judges::auth_fail_route,
     },
     ProbeDef {
@@ -155,6 +163,7 @@ static PROBES: &[ProbeDef] = &[
         component: Component::GafaelfawrIngress,
         hint: ROUTE_REPORT_HINT,
         requests: &[report_of(Route::AuthRedirect)],
+        in_order: false,
         judge: judges::auth_redirect_route,
     },
     ProbeDef {
@@ -165,6 +174,7 @@ static PROBES: &[ProbeDef] = &[
         component: Component::GafaelfawrIngress,
         hint: ROUTE_REPORT_HINT,
         requests: &[report_of(Route::AuthCached)],
+        in_order: false,
         judge: judges::auth_cached_route,
     },
     ProbeDef {
@@ -182,6 +192,7 @@ static PROBES: &[ProbeDef] = &[
             get(Route::AuthQuota, "", Credentials::User),
             get(Route::AuthQuota, "", Credentials::User),
         ],
+        in_order: true,
         judge: judges::auth_quota,
     },
     ProbeDef {
@@ -193,6 +204,7 @@ static PROBES: &[ProbeDef] = &[
         component: Component::GafaelfawrIngress,
         hint: ROUTE_REPORT_HINT,
         requests: &[report_of(Route::DelegatedHeader)],
+        in_order: false,
         judge: judges::delegated_header_route,
     },
     ProbeDef {
@@ -203,6 +215,7 @@ static PROBES: &[ProbeDef] = &[
         component: Component::GafaelfawrIngress,
         hint: ROUTE_REPORT_HINT,
         requests: &[report_of(Route::DelegatedAuthorization)],
+        in_order: false,
         judge: judges::delegated_authorization_route,
     },
     ProbeDef {
@@ -222,6 +235,7 @@ static PROBES: &[ProbeDef] = &[
             get(Route::DelegatedHeader, "", Credentials::User),
             get(Route::DelegatedAuthorization, "", Credentials::User),
         ],
+        in_order: false,
         judge: judges::upstream_client_answers,
     },
 ];

@@ -252,6 +252,10 @@ pub struct ProbeDef {
     pub hint: &'static str,
     /// The requests to make, in order.
     pub requests: &'static [ProbeRequest],
+    /// The requests depend on one another (the quota's pair: the second
+    /// must follow the first) and go out one after another; otherwise a
+    /// client may send them all at once.
+    pub in_order: bool,
     /// The judgement of the exchanges, one per request, in order.
     pub judge: fn(&[Exchange], &ProbeContext) -> Outcome,
 }
