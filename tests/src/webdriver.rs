@@ -213,6 +213,15 @@ impl Browser {
             .unwrap_or_default())
     }
 
+    /// Emulates the system colour scheme (`"light"` or `"dark"`) through
+    /// Chromium's DevTools, as `prefers-color-scheme` sees it.
+    pub fn emulate_color_scheme(&self, scheme: &str) -> Result<(), String> {
+        let params = json!({ "features": [{ "name": "prefers-color-scheme", "value": scheme }] });
+        let body = json!({ "cmd": "Emulation.setEmulatedMedia", "params": params });
+        self.command("POST", "/goog/cdp/execute", Some(body))
+            .map(drop)
+    }
+
     /// Resizes the window (to test narrow screens).
     pub fn set_window_size(&self, width: u32, height: u32) -> Result<(), String> {
         let rect = json!({ "width": width, "height": height });

@@ -122,3 +122,65 @@ fn logged_out_overview_offers_login_and_still_runs_the_negative_probes() {
         .expect("a full run after logging in");
     assert_eq!(row_status(&browser, "delegated.header_route"), "pass");
 }
+
+/// Relative luminance (WCAG) of a computed `rgb(r, g, b)` colour.
+fn luminance(css: &str) -> f64 {
+    let channels: Vec<f64> = css
+        .trim_start_matches("rgba(")
+        .trim_start_matches("rgb(")
+        .trim_end_matches(')')
+        .split(',')
+        .take(3)
+        .map(|c| c.trim().parse::<f64>().expect("a colour channel") / 255.0)
+        .map(|c| {
+            if c <= 0.03928 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
+        })
+        .collect();
+    0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+}
+
+/// The WCAG contrast ratio of `css`'s text on the page background.
+fn contrast(browser: &muster_stack::webdriver::Browser, css: &str) -> f64 {
+    let colours = browser
+        .execute(
+            "const e = document.querySelector(arguments[0]); \
+             return [getComputedStyle(document.body).backgroundColor, getComputedStyle(e).color];",
+            json!([css]),
+        )
+        .expect("WebDriver answers");
+    let (background, text) = (
+        luminance(colours[0].as_str().unwrap()),
+        luminance(colours[1].as_str().unwrap()),
+    );
+    (background.max(text) + 0.05) / (background.min(text) + 0.05)
+}
+
+#[test]
+fn dark_colour_scheme_gives_a_dark_readable_page() {
+    let stack = stack(None);
+    let browser = browser(&stack);
+    browser.emulate_color_scheme("dark").unwrap();
+    open_and_run(&browser, &stack);
+    let background = browser
+        .execute(
+            "return getComputedStyle(document.body).backgroundColor;",
+            json!([]),
+        )
+        .unwrap();
+    assert!(
+        luminance(background.as_str().unwrap()) < 0.05,
+        "{background}"
+    );
+    for text in ["h1", ".checks > li h3, .checks > li", "#verdict"] {
+        let ratio = contrast(&browser, text);
+        assert!(ratio >= 4.5, "{text}: contrast {ratio:.1} below WCAG AA");
+    }
+    browser
+        .screenshot(&screenshot_path("overview-dark.png"))
+        .unwrap();
+    assert_no_csp_violations(&browser);
+}
