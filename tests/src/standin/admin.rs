@@ -10,10 +10,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
 
-use super::api::api_challenge;
+use super::api::api_credential;
 use super::clock;
 use super::config::GroupConfig;
-use super::credentials;
 use super::error::{ApiFailure, ErrorDetail, Failure};
 use super::params::MINIMUM_LIFETIME;
 use super::state::{AppState, NewToken};
@@ -74,16 +73,8 @@ pub async fn create_token(
 
 /// Accepts the bootstrap token or a valid token with `admin:token`.
 fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), Failure> {
-    let challenge = api_challenge(state, headers);
-    let credential = credentials::find(headers, false)
-        .map_err(|message| Failure::InvalidRequest {
-            challenge: challenge.clone(),
-            message,
-        })?
-        .ok_or_else(|| Failure::NoAuthorization {
-            challenge: challenge.clone(),
-            ajax: false,
-        })?;
+    // Minting takes the token from Authorization only, never the cookie.
+    let (challenge, credential) = api_credential(state, headers, false)?;
     if credential.text == state.config().bootstrap_token {
         return Ok(());
     }

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 
-use super::credentials::{self, Source};
+use super::credentials::{self, Credential, Source};
 use super::error::{ApiFailure, AuthType, Challenge, Failure};
 use super::fault::StandinFault;
 use super::state::AppState;
@@ -118,10 +118,16 @@ pub fn api_challenge(state: &AppState, headers: &HeaderMap) -> Challenge {
     }
 }
 
-/// The caller's valid token on an API route (cookie, Bearer or Basic).
-fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<TokenData, Failure> {
+/// The challenge of an API route and the credential the request carries
+/// (the cookie only when `allow_cookies`): `invalid_request` for a malformed
+/// one, 401 `no_authorization` when there is none.
+pub fn api_credential(
+    state: &AppState,
+    headers: &HeaderMap,
+    allow_cookies: bool,
+) -> Result<(Challenge, Credential), Failure> {
     let challenge = api_challenge(state, headers);
-    let credential = credentials::find(headers, true)
+    let credential = credentials::find(headers, allow_cookies)
         .map_err(|message| Failure::InvalidRequest {
             challenge: challenge.clone(),
             message,
@@ -130,6 +136,12 @@ fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<TokenData, Fail
             challenge: challenge.clone(),
             ajax: false,
         })?;
+    Ok((challenge, credential))
+}
+
+/// The caller's valid token on an API route (cookie, Bearer or Basic).
+fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<TokenData, Failure> {
+    let (challenge, credential) = api_credential(state, headers, true)?;
     match (state.lookup(&credential.text), credential.source) {
         (Some(data), _) => Ok(data),
         (None, Source::Cookie) => Err(Failure::NoAuthorization {
