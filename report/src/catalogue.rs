@@ -59,6 +59,9 @@ const DELEGATED: &[Route] = &[Route::DelegatedHeader, Route::DelegatedAuthorizat
 const HEADER_MODE: &[Route] = &[Route::DelegatedHeader];
 const AUTHORIZATION_MODE: &[Route] = &[Route::DelegatedAuthorization];
 
+const USER_HEADER_TITLE: &str = "The authenticated username reaches Muster";
+const USER_HEADER_PROVES: &str = "Gafaelfawr authenticated the request and ingress-nginx passed \
+                                  the username on in X-Auth-Request-User.";
 const USER_HEADER_HINT: &str = "Make this route's ingress a GafaelfawrIngress that requires a scope, and \
      keep X-Auth-Request-User in ingress-nginx's auth-response-headers. A request that bypasses the \
      ingress (port-forward, a second Ingress on the same path) carries no identity.";
@@ -104,9 +107,8 @@ pub const SERVER_CHECKS: &[CheckDefinition<BackendObservation>] = &[
     },
     CheckDefinition {
         id: "auth.user_header",
-        title: "The authenticated username reaches Muster",
-        proves: "Gafaelfawr authenticated the request and ingress-nginx passed the username on in \
-                 X-Auth-Request-User.",
+        title: USER_HEADER_TITLE,
+        proves: USER_HEADER_PROVES,
         routes: AUTH,
         component: Component::GafaelfawrIngress,
         hint: USER_HEADER_HINT,
@@ -145,9 +147,8 @@ pub const SERVER_CHECKS: &[CheckDefinition<BackendObservation>] = &[
     },
     CheckDefinition {
         id: "delegated.user_header",
-        title: "The authenticated username reaches Muster",
-        proves: "Gafaelfawr authenticated the request and ingress-nginx passed the username on in \
-                 X-Auth-Request-User.",
+        title: USER_HEADER_TITLE,
+        proves: USER_HEADER_PROVES,
         routes: DELEGATED,
         component: Component::GafaelfawrIngress,
         hint: USER_HEADER_HINT,
