@@ -479,9 +479,27 @@ fn identity_of(run: &Run) -> Vec<String> {
         let value = value.trim();
         !value.is_empty() && !value.starts_with('(') && !value.contains('…')
     });
-    found.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
-    found.dedup();
-    found
+    longest_first(found)
+}
+
+/// `values` without repeats, longest first (equal lengths in byte order),
+/// so that a longer name is hidden before a shorter one inside it. Ordered
+/// by insertion: the lists are short, and a sort would link ~5 KB of code
+/// into the browser app.
+fn longest_first(values: Vec<String>) -> Vec<String> {
+    fn rank(value: &str) -> (std::cmp::Reverse<usize>, &str) {
+        (std::cmp::Reverse(value.len()), value)
+    }
+    let mut ordered: Vec<String> = Vec::with_capacity(values.len());
+    for value in values {
+        let at = ordered.iter().position(|kept| rank(kept) >= rank(&value));
+        match at {
+            Some(at) if ordered[at] == value => {}
+            Some(at) => ordered.insert(at, value),
+            None => ordered.push(value),
+        }
+    }
+    ordered
 }
 
 /// `text` with every whole-word occurrence of an identity, and anything

@@ -315,3 +315,12 @@ fn received_keeps_its_json_shape() {
         assert!(serde_json::from_str::<Received>(bad).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn identities_are_hidden_longest_first_without_repeats() {
+    let found = ["al", "alice", "bob", "alice", "alicia"].map(str::to_owned);
+    assert_eq!(
+        longest_first(found.to_vec()),
+        ["alicia", "alice", "bob", "al"]
+    );
+}
