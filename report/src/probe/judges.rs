@@ -400,7 +400,7 @@ pub fn upstream_client_answers(exchanges: &[Exchange], context: &ProbeContext) -
         }
         let body = shorten(&response.body);
         match (response.status, response.json()) {
-            (200, Some(json)) => bodies.push(json),
+            (200, Some(json)) => bodies.push((json, response.body.as_str())),
             _ => {
                 return Outcome::fail(format!(
                     "{} answered {} with {body}, not 200 with its upstream body.",
@@ -411,7 +411,7 @@ pub fn upstream_client_answers(exchanges: &[Exchange], context: &ProbeContext) -
             }
         }
     }
-    let shown = |json: &serde_json::Value| shorten(&json.to_string());
+    let shown = |(json, _): &(serde_json::Value, &str)| shorten(&json.to_string());
     let mut outcome = Outcome::pass("");
     for (route, body) in ROUTES.iter().zip(&bodies) {
         outcome = outcome.evidence(route.path(), shown(body));
@@ -430,7 +430,7 @@ pub fn upstream_client_answers(exchanges: &[Exchange], context: &ProbeContext) -
         );
         return fail(outcome, observed);
     };
-    if bodies[1] != bodies[0] {
+    if bodies[1].0 != bodies[0].0 {
         let observed = format!(
             "auth/redirect answered {}, but auth/fail {}: the same user must get the same answer.",
             shown(&bodies[1]),
@@ -446,7 +446,7 @@ pub fn upstream_client_answers(exchanges: &[Exchange], context: &ProbeContext) -
         );
         return fail(outcome, observed);
     };
-    if bodies[3] != bodies[2] {
+    if bodies[3].0 != bodies[2].0 {
         let observed = format!(
             "delegated/authorization answered {}, but delegated/header {}: both must give the \
              same user-info.",
@@ -472,7 +472,7 @@ pub fn upstream_client_answers(exchanges: &[Exchange], context: &ProbeContext) -
             let observed = format!(
                 "The auth routes answered {}, not {} (the token's user).",
                 shown(&bodies[0]),
-                shown(&to_json(&expected_auth))
+                shorten(&json_text(&expected_auth))
             );
             return fail(outcome, observed);
         }
@@ -480,7 +480,7 @@ pub fn upstream_client_answers(exchanges: &[Exchange], context: &ProbeContext) -
             let observed = format!(
                 "The delegated routes answered {}, not {} (the token's user, as minted).",
                 shown(&bodies[2]),
-                shown(&to_json(expected))
+                shorten(&json_text(expected))
             );
             return fail(outcome, observed);
         }
@@ -498,15 +498,22 @@ pub fn upstream_client_answers(exchanges: &[Exchange], context: &ProbeContext) -
     outcome
 }
 
-/// `json` as a `T` when it is exactly one: no unknown or extra fields.
-fn exact<T: serde::de::DeserializeOwned + serde::Serialize>(json: &serde_json::Value) -> Option<T> {
-    let value: T = serde_json::from_value(json.clone()).ok()?;
-    (serde_json::to_value(&value).ok()? == *json).then_some(value)
+/// A body (`json`, parsed from `text`) as a `T` when it is exactly one: no
+/// unknown or missing fields, no null where `T` leaves a field out. Read
+/// from and written back to text rather than converted from and to the
+/// `Value`, which would link a second copy of `T`'s serde code into the
+/// browser app.
+fn exact<T: serde::de::DeserializeOwned + serde::Serialize>(
+    (json, text): &(serde_json::Value, &str),
+) -> Option<T> {
+    let value: T = serde_json::from_slice(text.as_bytes()).ok()?;
+    let written = serde_json::to_vec(&value).ok()?;
+    (serde_json::from_slice::<serde_json::Value>(&written).ok()? == *json).then_some(value)
 }
 
-/// An upstream body as JSON, for messages.
-fn to_json(value: &impl serde::Serialize) -> serde_json::Value {
-    serde_json::to_value(value).unwrap_or_default()
+/// An upstream body as JSON text, for messages.
+fn json_text(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_default()
 }
 
 /// True when `second` was counted in a later quota window than `first`:

@@ -571,6 +571,22 @@ fn upstream_answers_fail_on_another_identity_or_extra_fields() {
         "{}",
         check.observed
     );
+    let null_email = r#"{"username":"bot-check-muster","email":null}"#;
+    let check = upstream(
+        [
+            (200, null_email),
+            (200, null_email),
+            (200, BOT_USER),
+            (200, BOT_USER),
+        ],
+        &ProbeContext::new(Client::Cli),
+    );
+    assert_eq!(check.status, Status::Fail);
+    assert!(
+        check.observed.starts_with("auth/fail answered"),
+        "{}",
+        check.observed
+    );
 }
 
 #[test]
