@@ -15,7 +15,8 @@ mod views;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use muster_report::upstream::Index;
+use muster_report::upstream::Metadata;
+use serde::Deserialize;
 
 use pages::overview::Overview;
 use pages::route::RoutePage;
@@ -69,6 +70,15 @@ fn Masthead(children: Children) -> impl IntoView {
             {children()}
         </header>
     }
+}
+
+/// What the page reads of Muster's index (`{prefix}/`): the service's
+/// metadata. Its route URLs are left unread, which keeps their serde code
+/// out of the wasm; the page derives every URL from its own base.
+#[derive(Clone, Deserialize)]
+pub struct Index {
+    /// Name, version and links of the server that answered.
+    pub metadata: Metadata,
 }
 
 /// Fetches Muster's index (`{prefix}/`) for its name and version.

@@ -8,10 +8,10 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use muster_report::probe::{probes, Client, ProbeContext, ProbeDef, ProbeResult, Tokens};
 use muster_report::run::Run;
-use muster_report::upstream::Index;
 
 use crate::fetch;
 use crate::place::Place;
+use crate::Index;
 
 /// One probe and, once it has run, its result.
 #[derive(Clone, Copy)]
