@@ -107,6 +107,23 @@ impl Browser {
         )
     }
 
+    /// Clicks the first element matching `css` as a user would (WebDriver
+    /// scrolls it into view and sends real pointer events).
+    pub fn click(&self, css: &str) -> Result<(), String> {
+        let found = self.command(
+            "POST",
+            "/element",
+            Some(json!({ "using": "css selector", "value": css })),
+        )?;
+        let id = found
+            .as_object()
+            .and_then(|element| element.values().next())
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("no element id for {css}: {found}"))?;
+        self.command("POST", &format!("/element/{id}/click"), Some(json!({})))
+            .map(drop)
+    }
+
     /// The text of the first element matching `css`, or `None`.
     pub fn text_of(&self, css: &str) -> Result<Option<String>, String> {
         let value = self.execute(

@@ -35,7 +35,7 @@ fn overview_shows(fault: &str, failing: &[&str], row: &str, component: &str, hin
     );
     assert!(fix.contains(hint), "{fault}: {row}: {fix}");
     let token = session_token(&browser);
-    assert_no_tokens(&browser.page_html().unwrap(), token.as_deref(), fault);
+    assert_no_tokens(&expanded_html(&browser), token.as_deref(), fault);
     assert_no_csp_violations(&browser);
 }
 

@@ -32,7 +32,19 @@ fn logged_in_overview_passes_muster() {
         Some("muster")
     );
 
-    // The expanded details: request, credentials mode, response, curl.
+    // The README's screenshot: the verdict and the first rows, closed.
+    browser
+        .screenshot(&screenshot_path("overview.png"))
+        .expect("screenshot");
+
+    // A closed row holds only its summary; a click builds the details:
+    // request, credentials mode, response, curl.
+    let summary = format!("{} .check-details > summary", row("auth.fail_route"));
+    assert_eq!(row_text(&browser, "auth.fail_route", ".exchange"), "");
+    browser.click(&summary).unwrap();
+    browser
+        .wait_for_text(&format!("{} .curl", row("auth.fail_route")), PAGE_TIMEOUT)
+        .unwrap();
     let details = row_text(&browser, "auth.fail_route", ".check-details");
     assert!(details.contains("GET http://127.0.0.1:"), "{details}");
     assert!(details.contains("credentials: 'same-origin'"), "{details}");
@@ -42,11 +54,8 @@ fn logged_in_overview_passes_muster() {
     assert!(curl.contains("Authorization: Bearer $TOKEN"), "{curl}");
 
     let token = session_token(&browser).expect("logged in");
-    assert_no_tokens(&browser.page_html().unwrap(), Some(&token), "the page");
+    assert_no_tokens(&expanded_html(&browser), Some(&token), "the page");
     assert_no_csp_violations(&browser);
-    browser
-        .screenshot(&screenshot_path("overview.png"))
-        .expect("screenshot");
 }
 
 #[test]
@@ -55,12 +64,7 @@ fn overview_fits_a_narrow_screen_with_every_row_expanded() {
     let browser = browser(&stack);
     browser.set_window_size(360, 800).unwrap();
     log_in_and_run(&browser, &stack);
-    browser
-        .execute(
-            "document.querySelectorAll('details').forEach(d => d.open = true);",
-            json!([]),
-        )
-        .unwrap();
+    open_all_details(&browser);
     let widths = browser
         .execute(
             "const e = document.documentElement; \

@@ -3,7 +3,7 @@
 
 mod page_support;
 
-use muster_report::model::{Check, Status};
+use muster_report::model::{Check, Evidence, Status};
 use muster_report::probe::{Client, ProbeResult};
 use muster_report::run::Run;
 use muster_report::snapshot::{self, MAX_PAYLOAD_CHARS};
@@ -83,11 +83,7 @@ fn share_link_round_trip_shows_the_same_verdicts_without_secrets() {
         fresh.cookies().unwrap().is_empty(),
         "the fresh profile has no session"
     );
-    assert_no_tokens(
-        &fresh.page_html().unwrap(),
-        Some(&token),
-        "the snapshot page",
-    );
+    assert_no_tokens(&expanded_html(&fresh), Some(&token), "the snapshot page");
     assert!(!fresh.page_text().contains("someuser@example.com"));
     assert_no_csp_violations(&fresh);
 }
@@ -100,7 +96,10 @@ fn hostile_run() -> Run {
         proves: "<script>window.__pwned=2</script>".into(),
         status: Status::Fail,
         observed: "<b onmouseover=\"window.__pwned=3\">bold</b>".into(),
-        evidence: Vec::new(),
+        evidence: vec![Evidence::new(
+            "<svg onload=\"window.__pwned=5\">",
+            "<script>window.__pwned=6</script>",
+        )],
         fix: None,
     };
     let result = ProbeResult {
@@ -165,12 +164,15 @@ fn hostile_share_links_show_an_error_and_run_nothing() {
         title.as_deref(),
         Some("<img src=x onerror=\"window.__pwned=1\">")
     );
+    open_all_details(&browser);
     let text = browser.page_text();
     assert!(text.contains("<script>window.__pwned=2</script>"), "{text}");
     assert!(text.contains("<b onmouseover="), "{text}");
+    assert!(text.contains("<svg onload="), "{text}");
+    assert!(text.contains("<script>window.__pwned=6</script>"), "{text}");
     let injected = browser
         .execute(
-            "return document.querySelectorAll('main img, main script, main b').length;",
+            "return document.querySelectorAll('main img, main script, main b, main svg').length;",
             json!([]),
         )
         .unwrap();

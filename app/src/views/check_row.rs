@@ -60,16 +60,31 @@ pub fn CheckRow(check: Check, #[prop(optional)] exchanges: Vec<Exchange>) -> imp
             <p class="proves">{proves}</p>
             <p class="observed"><span class="label">"Seen: "</span>{observed}</p>
             {fix.map(|fix| view! { <FixHint fix /> })}
-            {(!evidence.is_empty() || count > 0).then(|| view! {
-                <details class="check-details" id=details_id>
-                    <summary>{summary}</summary>
-                    <EvidenceList evidence />
-                    {exchanges
-                        .into_iter()
-                        .enumerate()
-                        .map(|(at, exchange)| view! { <ExchangeView exchange number=at + 1 count /> })
-                        .collect_view()}
-                </details>
+            {(!evidence.is_empty() || count > 0).then(|| {
+                // The details are built when first opened: a closed row
+                // costs a summary, not its exchanges' DOM, so the
+                // checklist and its verdict render sooner.
+                let opened = RwSignal::new(false);
+                view! {
+                    <details class="check-details" id=details_id
+                        on:toggle=move |_| {
+                            if !opened.get_untracked() {
+                                opened.set(true);
+                            }
+                        }>
+                        <summary>{summary}</summary>
+                        {move || opened.get().then(|| view! {
+                            <EvidenceList evidence=evidence.clone() />
+                            {exchanges
+                                .iter()
+                                .enumerate()
+                                .map(|(at, exchange)| view! {
+                                    <ExchangeView exchange=exchange.clone() number=at + 1 count />
+                                })
+                                .collect_view()}
+                        })}
+                    </details>
+                }
             })}
         </li>
     }

@@ -77,6 +77,32 @@ pub fn row_text(browser: &Browser, id: &str, part: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Opens every row's details (the page builds a row's details when it is
+/// first opened) and waits until each shows more than its summary.
+pub fn open_all_details(browser: &Browser) {
+    browser
+        .execute(
+            "document.querySelectorAll('details').forEach(d => d.open = true);",
+            json!([]),
+        )
+        .expect("WebDriver answers");
+    browser
+        .wait_for_script(
+            "return [...document.querySelectorAll('details')]\
+             .every(d => d.open && d.children.length > 1);",
+            json!([]),
+            PAGE_TIMEOUT,
+        )
+        .expect("every opened row shows its details");
+}
+
+/// The page's HTML with every row's details built: what the secret
+/// checks scan, so that no request or response escapes them.
+pub fn expanded_html(browser: &Browser) -> String {
+    open_all_details(browser);
+    browser.page_html().expect("WebDriver answers")
+}
+
 /// Every row as `(id, status)`, in order.
 pub fn rows(browser: &Browser) -> Vec<(String, String)> {
     let value = browser
