@@ -110,18 +110,36 @@ impl Browser {
     /// Clicks the first element matching `css` as a user would (WebDriver
     /// scrolls it into view and sends real pointer events).
     pub fn click(&self, css: &str) -> Result<(), String> {
+        let id = self.element(css)?;
+        self.command("POST", &format!("/element/{id}/click"), Some(json!({})))
+            .map(drop)
+    }
+
+    /// Focuses the first element matching `css` and types `keys` into it
+    /// as key events (WebDriver's key codes, e.g. `"\u{E007}"` for Enter).
+    pub fn send_keys(&self, css: &str, keys: &str) -> Result<(), String> {
+        let id = self.element(css)?;
+        self.command(
+            "POST",
+            &format!("/element/{id}/value"),
+            Some(json!({ "text": keys })),
+        )
+        .map(drop)
+    }
+
+    /// The WebDriver id of the first element matching `css`.
+    fn element(&self, css: &str) -> Result<String, String> {
         let found = self.command(
             "POST",
             "/element",
             Some(json!({ "using": "css selector", "value": css })),
         )?;
-        let id = found
+        found
             .as_object()
             .and_then(|element| element.values().next())
             .and_then(Value::as_str)
-            .ok_or_else(|| format!("no element id for {css}: {found}"))?;
-        self.command("POST", &format!("/element/{id}/click"), Some(json!({})))
-            .map(drop)
+            .map(str::to_owned)
+            .ok_or_else(|| format!("no element id for {css}: {found}"))
     }
 
     /// The text of the first element matching `css`, or `None`.

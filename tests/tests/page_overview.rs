@@ -85,6 +85,57 @@ fn overview_fits_a_narrow_screen_with_every_row_expanded() {
 }
 
 #[test]
+fn overview_has_one_heading_outline_and_opens_rows_from_the_keyboard() {
+    let stack = stack(None);
+    let browser = browser(&stack);
+    log_in_and_run(&browser, &stack);
+    // One h1, then no level skipped on the way down.
+    let levels = browser
+        .execute(
+            "return [...document.querySelectorAll('h1, h2, h3, h4, h5, h6')]\
+             .map(h => Number(h.tagName[1]));",
+            json!([]),
+        )
+        .unwrap();
+    let levels: Vec<u8> = serde_json::from_value(levels).unwrap();
+    assert_eq!(levels.first(), Some(&1), "{levels:?}");
+    assert_eq!(levels.iter().filter(|level| **level == 1).count(), 1);
+    for pair in levels.windows(2) {
+        assert!(
+            pair[1] <= pair[0] + 1,
+            "a heading level is skipped: {levels:?}"
+        );
+    }
+    // Every row's expander is a summary: focusable, announced as expanded
+    // or collapsed by the browser itself. Enter on one opens it.
+    let row_id = "delegated.header_route";
+    let details = format!("{} .check-details", row(row_id));
+    assert_eq!(
+        browser
+            .execute(
+                "return document.querySelector(arguments[0]).open;",
+                json!([details])
+            )
+            .unwrap(),
+        json!(false)
+    );
+    browser
+        .send_keys(&format!("{details} > summary"), "\u{E007}")
+        .unwrap();
+    let focused = browser
+        .execute(
+            "return document.activeElement.closest('li').getAttribute('data-check');",
+            json!([]),
+        )
+        .unwrap();
+    assert_eq!(focused, json!(row_id));
+    browser
+        .wait_for_text(&format!("{} .curl", row(row_id)), PAGE_TIMEOUT)
+        .unwrap();
+    assert_no_csp_violations(&browser);
+}
+
+#[test]
 fn logged_out_overview_offers_login_and_still_runs_the_negative_probes() {
     let stack = stack(None);
     let browser = browser(&stack);
