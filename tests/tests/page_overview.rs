@@ -4,6 +4,7 @@
 mod page_support;
 
 use muster_report::probe::{login_url, probes};
+use muster_stack::stack::{Stack, StackOptions};
 use page_support::*;
 use serde_json::json;
 
@@ -237,5 +238,45 @@ fn dark_colour_scheme_gives_a_dark_readable_page() {
     browser
         .screenshot(&screenshot_path("overview-dark.png"))
         .unwrap();
+    assert_no_csp_violations(&browser);
+}
+
+#[test]
+fn a_user_without_the_route_scope_is_told_it_is_their_account() {
+    let mut options = StackOptions::default();
+    let config = &mut options.gafaelfawr;
+    let login_user = config.login_user.clone();
+    let user = config
+        .users
+        .iter_mut()
+        .find(|user| user.username == login_user)
+        .expect("the login user is listed");
+    // The chart's Muster ingresses require read:image.
+    user.scopes.retain(|scope| scope != "read:image");
+    let stack = Stack::start(options).expect("stack starts");
+    let browser = browser(&stack);
+    log_in_and_run(&browser, &stack);
+    let notice = browser
+        .text_of("#account-notice")
+        .unwrap()
+        .expect("the account notice");
+    assert!(notice.contains("not with the platform"), "{notice}");
+    assert_eq!(browser.text_of("#login-notice").unwrap(), None);
+    for id in ["auth.fail_route", "delegated.header_route", "auth.quota"] {
+        assert_eq!(row_status(&browser, id), "skip", "{id}");
+        let observed = row_text(&browser, id, ".observed");
+        assert!(
+            observed.contains("lacks scope read:image"),
+            "{id}: {observed}"
+        );
+        assert!(observed.contains("not the platform"), "{id}: {observed}");
+        let fix = row_text(&browser, id, ".fix");
+        assert!(fix.contains("look at your account"), "{id}: {fix}");
+        assert!(fix.contains("read:image"), "{id}: {fix}");
+    }
+    // What the platform does for everyone still passes.
+    for id in ["anonymous.credentials_stripped", "auth.challenge"] {
+        assert_eq!(row_status(&browser, id), "pass", "{id}");
+    }
     assert_no_csp_violations(&browser);
 }
