@@ -39,6 +39,9 @@ pub const MAX_EVIDENCE: usize = 64;
 pub const MAX_HEADERS: usize = 100;
 /// Longest single text accepted.
 pub const MAX_TEXT_CHARS: usize = 16 * 1024;
+/// Longest request method a snapshot may carry (methods are ASCII
+/// upper-case letters; the probes only use `GET`).
+pub const MAX_METHOD_CHARS: usize = 16;
 /// Longest response body the encoder keeps; the run's checks already hold
 /// the verdicts, the bodies are only for reading.
 pub const BODY_CHARS: usize = 2000;
@@ -361,6 +364,13 @@ fn validate(run: &mut Run) -> Result<(), SnapshotError> {
             ));
         }
         for exchange in &probe.exchanges {
+            let method = &exchange.request.method;
+            if method.is_empty()
+                || method.len() > MAX_METHOD_CHARS
+                || !method.bytes().all(|byte| byte.is_ascii_uppercase())
+            {
+                return implausible("a request method that is not an HTTP method".to_owned());
+            }
             let responses = match &exchange.received {
                 Received::Response(response) => response.headers.len(),
                 Received::TransportError { .. } => 0,

@@ -230,27 +230,36 @@ impl Exchange {
 
     /// A `curl` command repeating the request, with `$TOKEN` (or
     /// `$NO_SCOPE_TOKEN`) where a secret went; redirects are not followed.
+    ///
+    /// The exchange may come from a hostile share link, and the line is
+    /// meant to be pasted into a shell: every value from the exchange is
+    /// single-quoted, and only the fixed placeholders sit in double quotes.
     pub fn curl(&self) -> String {
         let mut line = String::from("curl -sS -i");
         if self.request.method != "GET" {
-            line.push_str(&format!(" -X {}", self.request.method));
+            line.push_str(&format!(" -X {}", shell_quote(&self.request.method)));
         }
-        let authorization = match &self.request.credentials {
-            Credentials::None => None,
-            Credentials::User => Some("Bearer $TOKEN".to_owned()),
-            Credentials::NoScope => Some("Bearer $NO_SCOPE_TOKEN".to_owned()),
-            Credentials::Authorization(value) => Some(value.to_string()),
-            Credentials::UnknownToken => Some(format!("Bearer {}", super::UNKNOWN_TOKEN)),
-        };
         for header in &self.request.headers {
             if header.name != "authorization" {
                 let value = format!("{}: {}", display_name(&header.name), header.value);
                 line.push_str(&format!(" -H {}", shell_quote(&value)));
             }
         }
-        if let Some(value) = authorization {
-            // Double quotes so the shell expands $TOKEN.
-            line.push_str(&format!(" -H \"Authorization: {value}\""));
+        let authorization = match &self.request.credentials {
+            Credentials::None => None,
+            // Double quotes so the shell expands the placeholder.
+            Credentials::User => Some("\"Authorization: Bearer $TOKEN\"".to_owned()),
+            Credentials::NoScope => Some("\"Authorization: Bearer $NO_SCOPE_TOKEN\"".to_owned()),
+            Credentials::Authorization(value) => {
+                Some(shell_quote(&format!("Authorization: {value}")))
+            }
+            Credentials::UnknownToken => Some(shell_quote(&format!(
+                "Authorization: Bearer {}",
+                super::UNKNOWN_TOKEN
+            ))),
+        };
+        if let Some(header) = authorization {
+            line.push_str(&format!(" -H {header}"));
         }
         line.push(' ');
         line.push_str(&shell_quote(&self.request.url));
@@ -430,7 +439,64 @@ mod tests {
             forged.curl()
         );
         let bogus = Exchange::opaque_redirect(&sent("auth.malformed_authorization"), 1);
-        assert!(bogus.curl().contains("Authorization: Token bogus"));
+        assert!(bogus.curl().contains("-H 'Authorization: Token bogus'"));
+    }
+
+    /// The words a POSIX shell makes of `line`, with `curl` a function that
+    /// prints its arguments one per line and `$TOKEN` set to `T`.
+    fn shell_words(line: &str, scratch: &std::path::Path) -> Vec<String> {
+        let script = format!("curl() {{ printf '%s\\n' \"$@\"; }}; TOKEN=T; {line}");
+        let output = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .current_dir(scratch)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn curl_line_from_a_hostile_exchange_runs_nothing_when_pasted() {
+        let scratch = std::env::temp_dir().join(format!("muster-curl-{}", std::process::id()));
+        std::fs::create_dir_all(&scratch).unwrap();
+        let mut hostile = Exchange::opaque_redirect(&sent("auth.fail_route"), 1);
+        hostile.request.method = "GET;touch method-ran;".into();
+        hostile.request.credentials =
+            Credentials::Authorization("$(touch auth-ran)`touch tick-ran`".into());
+        hostile.request.headers = vec![Header {
+            name: "x-a".into(),
+            value: "'$(touch header-ran)'".into(),
+        }];
+        hostile.request.url = "https://h/'; touch url-ran; '".into();
+        let words = shell_words(&hostile.curl(), &scratch);
+        let created: Vec<_> = std::fs::read_dir(&scratch).unwrap().flatten().collect();
+        std::fs::remove_dir_all(&scratch).unwrap();
+        assert!(
+            created.is_empty(),
+            "the pasted line ran commands: {created:?}"
+        );
+        assert_eq!(
+            words,
+            [
+                "-sS",
+                "-i",
+                "-X",
+                "GET;touch method-ran;",
+                "-H",
+                "X-A: '$(touch header-ran)'",
+                "-H",
+                "Authorization: $(touch auth-ran)`touch tick-ran`",
+                "https://h/'; touch url-ran; '",
+            ]
+        );
+        let user = Exchange::opaque_redirect(&sent("auth.fail_route"), 1);
+        assert!(shell_words(&user.curl(), std::path::Path::new("/"))
+            .contains(&"Authorization: Bearer T".to_owned()));
     }
 
     #[test]

@@ -198,6 +198,25 @@ fn invalid_json_and_implausible_content_are_rejected() {
         decode(&raw(&long)),
         Err(SnapshotError::Implausible(_))
     ));
+    for method in ["", "GET;touch x", "get", "PROPFINDPROPFINDPROPFIND"] {
+        let mut run = healthy_run(Client::Cli);
+        let exchange = run
+            .probes
+            .iter_mut()
+            .find_map(|probe| probe.exchanges.first_mut())
+            .unwrap();
+        exchange.request.method = method.into();
+        let odd = serde_json::to_vec(&Snapshot {
+            run,
+            identity_included: true,
+        })
+        .unwrap();
+        let error = decode(&raw(&odd)).unwrap_err();
+        assert!(
+            error.to_string().contains("request method"),
+            "{method}: {error}"
+        );
+    }
 }
 
 #[test]
