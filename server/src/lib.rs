@@ -7,6 +7,7 @@ pub mod check_routes;
 pub mod config;
 pub mod error;
 pub mod gafaelfawr;
+pub mod listen;
 pub mod logging;
 pub mod metadata;
 pub mod negotiate;
@@ -73,13 +74,17 @@ pub fn build_state(config: Config) -> Result<AppState, StartError> {
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, then finishes
-/// the requests in flight.
+/// the requests in flight, within the default [`listen::Limits`].
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router::router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    listen::serve(
+        listener,
+        router::router(state),
+        shutdown,
+        listen::Limits::default(),
+    )
+    .await
 }
