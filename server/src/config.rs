@@ -74,10 +74,35 @@ impl std::error::Error for ConfigError {}
 
 const DEFAULT_ASSETS_DIR: &str = "/app/dist";
 
+/// Every variable the configuration reads.
+const VARIABLES: [&str; 9] = [
+    "MUSTER_PATH_PREFIX",
+    "MUSTER_BIND",
+    "MUSTER_ASSETS_DIR",
+    "MUSTER_LOG_LEVEL",
+    "MUSTER_LOG_PROFILE",
+    "MUSTER_GAFAELFAWR_URL",
+    "REPERTOIRE_BASE_URL",
+    "MUSTER_GAFAELFAWR_CONNECT_TIMEOUT",
+    "MUSTER_GAFAELFAWR_TIMEOUT",
+];
+
 impl Config {
-    /// Reads the configuration from the process environment.
+    /// Reads the configuration from the process environment. Variables
+    /// that are not UTF-8 are left out, unless they are Muster's own.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_vars(&std::env::vars().collect())
+        for variable in VARIABLES {
+            if std::env::var_os(variable).is_some_and(|value| value.to_str().is_none()) {
+                return Err(ConfigError {
+                    variable,
+                    problem: "is not valid UTF-8".to_owned(),
+                });
+            }
+        }
+        let vars = std::env::vars_os()
+            .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)))
+            .collect();
+        Self::from_vars(&vars)
     }
 
     /// Reads the configuration from a map of variables (the environment, or
@@ -120,19 +145,32 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_TIMEOUT: Duration = Duration::from_secs(60);
 
 fn parse_url(variable: &'static str, raw: &str) -> Result<String, ConfigError> {
-    let error = |problem: &str| ConfigError {
+    http_base_url(raw).map_err(|problem| ConfigError {
         variable,
-        problem: format!("{problem} (got {raw:?}; expected an http:// or https:// URL)"),
-    };
-    let parsed = reqwest::Url::parse(raw).map_err(|e| error(&format!("not a URL: {e}")))?;
+        problem: format!("{problem}; expected an http:// or https:// URL"),
+    })
+}
+
+/// `raw` as the base URL of an API Muster calls: http or https, with a
+/// host, and no credentials, query or fragment (they would reach logs and
+/// reports). The error shows only the URL's scheme, host and path, never
+/// the whole value, which may hold a password or token.
+pub fn http_base_url(raw: &str) -> Result<String, String> {
+    let parsed = reqwest::Url::parse(raw).map_err(|error| format!("not a URL ({error})"))?;
+    let shown = format!(
+        "{}://{}{}",
+        parsed.scheme(),
+        parsed.host_str().unwrap_or(""),
+        parsed.path()
+    );
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-        return Err(error("must be an http or https URL with a host"));
+        return Err(format!("{shown} is not an http or https URL with a host"));
     }
     if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(error("must not carry credentials"));
+        return Err(format!("{shown} must not carry credentials"));
     }
     if parsed.query().is_some() || parsed.fragment().is_some() {
-        return Err(error("must not have a query or fragment"));
+        return Err(format!("{shown} must not have a query or fragment"));
     }
     Ok(raw.trim_end_matches('/').to_owned())
 }
@@ -303,5 +341,24 @@ mod tests {
             assert_eq!(error.variable, name, "{value}");
             assert!(error.to_string().starts_with(name), "{error}");
         }
+    }
+
+    #[test]
+    fn url_errors_never_repeat_credentials_or_queries() {
+        for raw in [
+            "http://muster:Canary0001@gafaelfawr/auth/api/v1",
+            "https://gafaelfawr/auth/api/v1?token=Canary0001",
+            "https://gafaelfawr/auth/api/v1#Canary0001",
+            "Canary0001",
+        ] {
+            let error = Config::from_vars(&vars(&[("MUSTER_GAFAELFAWR_URL", raw)])).unwrap_err();
+            let shown = error.to_string();
+            assert!(!shown.contains("Canary"), "{shown}");
+        }
+        let error = http_base_url("http://muster:pw@gafaelfawr/auth/api/v1").unwrap_err();
+        assert_eq!(
+            error,
+            "http://gafaelfawr/auth/api/v1 must not carry credentials"
+        );
     }
 }

@@ -269,12 +269,8 @@ pub fn gafaelfawr_url_from_discovery(discovery: &serde_json::Value) -> Result<St
             }
         }
     };
-    match reqwest::Url::parse(&url) {
-        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => Ok(url),
-        _ => Err(format!(
-            "Repertoire's gafaelfawr URL {url:?} is not an http(s) URL"
-        )),
-    }
+    crate::config::http_base_url(&url)
+        .map_err(|problem| format!("Repertoire's gafaelfawr URL: {problem}"))
 }
 
 #[cfg(test)]
@@ -308,6 +304,11 @@ mod tests {
             .contains("no internal gafaelfawr"));
         let bad = json!({"services": {"internal": {"gafaelfawr": {"url": "file:///etc"}}}});
         assert!(gafaelfawr_url_from_discovery(&bad).is_err());
+        let secret = json!({"services": {"internal": {"gafaelfawr": {
+            "url": "https://gafaelfawr.example/auth?token=Canary0001"
+        }}}});
+        let error = gafaelfawr_url_from_discovery(&secret).unwrap_err();
+        assert!(!error.contains("Canary"), "{error}");
     }
 
     #[test]
