@@ -243,10 +243,10 @@ pub fn parse(
                     .parse()
                     .ok()
                     .filter(|seconds: &f64| {
-                        seconds.is_finite() && *seconds > 0.0 && *seconds <= 3600.0
+                        seconds.is_finite() && *seconds >= 0.1 && *seconds <= 3600.0
                     })
                     .ok_or_else(|| {
-                        format!("--timeout {text:?} is not a number of seconds between 0 and 3600")
+                        format!("--timeout {text:?} is not a number of seconds from 0.1 to 3600")
                     })?;
                 timeout = Some(Duration::from_secs_f64(seconds));
             }
@@ -399,6 +399,7 @@ mod tests {
         let base = ["--url", "https://h", "--token", "t"];
         for (extra, named) in [
             (["--timeout", "0"], "--timeout"),
+            (["--timeout", "1e-12"], "--timeout"),
             (["--timeout", "soon"], "--timeout"),
             (["--format", "xml"], "--format"),
             (["--scope", "a b"], "--scope"),

@@ -48,13 +48,22 @@ pub struct RunTokens {
     pub secrets: Vec<String>,
 }
 
+/// Longest bootstrap-token file read (a token is under 100 bytes; the
+/// bound keeps a wrong path such as `/dev/zero` from filling memory).
+const BOOTSTRAP_FILE_MAX_BYTES: u64 = 64 * 1024;
+
 /// Reads the bootstrap token from a file or stdin (`-`).
 pub fn read_bootstrap_file(path: &str, stdin: &mut dyn Read) -> Result<String, String> {
     let mut text = String::new();
     let read = if path == "-" {
-        stdin.read_to_string(&mut text)
+        stdin
+            .take(BOOTSTRAP_FILE_MAX_BYTES + 1)
+            .read_to_string(&mut text)
     } else {
-        std::fs::File::open(path).and_then(|mut file| file.read_to_string(&mut text))
+        std::fs::File::open(path).and_then(|file| {
+            file.take(BOOTSTRAP_FILE_MAX_BYTES + 1)
+                .read_to_string(&mut text)
+        })
     };
     let source = if path == "-" {
         "stdin".to_owned()
@@ -62,6 +71,12 @@ pub fn read_bootstrap_file(path: &str, stdin: &mut dyn Read) -> Result<String, S
         path.to_owned()
     };
     read.map_err(|error| format!("cannot read the bootstrap token from {source}: {error}"))?;
+    if text.len() as u64 > BOOTSTRAP_FILE_MAX_BYTES {
+        return Err(format!(
+            "{source} is longer than {BOOTSTRAP_FILE_MAX_BYTES} bytes: it is not a bootstrap \
+             token file"
+        ));
+    }
     let token = text.trim().to_owned();
     if token.is_empty() {
         return Err(format!(
@@ -300,5 +315,17 @@ mod tests {
         assert_eq!(token, "gt-x");
         let error = read_bootstrap_file("/nonexistent/muster", &mut "".as_bytes()).unwrap_err();
         assert!(error.contains("/nonexistent/muster"), "{error}");
+    }
+
+    #[test]
+    fn an_endless_bootstrap_file_is_refused_after_a_bound() {
+        let error = read_bootstrap_file("/dev/zero", &mut "".as_bytes()).unwrap_err();
+        assert!(
+            error.contains("/dev/zero is longer than 65536 bytes"),
+            "{error}"
+        );
+        let mut endless = std::io::repeat(b'a');
+        let error = read_bootstrap_file("-", &mut endless).unwrap_err();
+        assert!(error.starts_with("stdin is longer"), "{error}");
     }
 }

@@ -2,6 +2,7 @@
 //! "running" line on a terminal), then the details of every problem with
 //! its fix and a copy-as-curl line, the verdict and the share link.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use muster_report::probe::{ProbeDef, ProbeResult};
@@ -69,13 +70,36 @@ pub fn finished_line(style: Style, result: &ProbeResult) -> String {
     )
 }
 
+/// `text` from a server (observations, evidence, versions) made safe for a
+/// terminal: control characters, which could move the cursor or restyle
+/// the output, are shown escaped.
+fn shown(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
 /// What precedes the checklist.
 pub fn header(style: Style, base: &str, version: Option<&str>, who: &str) -> String {
-    let muster = version.map_or(String::new(), |version| format!(" (Muster {version})"));
+    let muster = version.map_or(String::new(), |version| {
+        format!(" (Muster {})", shown(version))
+    });
     format!(
-        "{} {base}{muster}\n{}\n\n",
+        "{} {}{muster}\n{}\n\n",
         style.bold("Checking"),
-        style.dim(who)
+        shown(base),
+        style.dim(&shown(who))
     )
 }
 
@@ -100,7 +124,7 @@ pub fn summary(style: Style, run: &Run, share_url: &str) -> String {
     if !skipped.is_empty() {
         let _ = writeln!(out, "\n{}", style.bold("Not checked"));
         for check in skipped {
-            let _ = writeln!(out, "  {}: {}", check.id, check.observed);
+            let _ = writeln!(out, "  {}: {}", check.id, shown(&check.observed));
         }
     }
     let count = |status: Status| run.checks().filter(|c| c.status == status).count();
@@ -138,15 +162,24 @@ fn problem(style: Style, probe: &ProbeResult) -> String {
         style.bold(&check.id),
         check.title
     );
-    let _ = writeln!(out, "    Seen: {}", check.observed);
+    let _ = writeln!(out, "    Seen: {}", shown(&check.observed));
     if let Some(fix) = &check.fix {
-        let _ = writeln!(out, "    Fix ({}): {}", fix.component.name(), fix.hint);
+        let _ = writeln!(
+            out,
+            "    Fix ({}): {}",
+            fix.component.name(),
+            shown(&fix.hint)
+        );
     }
     for evidence in check.evidence.iter().take(EVIDENCE_SHOWN) {
         let _ = writeln!(
             out,
             "    {}",
-            style.dim(&format!("{}: {}", evidence.name, evidence.value))
+            style.dim(&format!(
+                "{}: {}",
+                shown(&evidence.name),
+                shown(&evidence.value)
+            ))
         );
     }
     if check.evidence.len() > EVIDENCE_SHOWN {
@@ -158,7 +191,44 @@ fn problem(style: Style, probe: &ProbeResult) -> String {
         );
     }
     for exchange in &probe.exchanges {
-        let _ = writeln!(out, "    Repeat: {}", exchange.curl());
+        let _ = writeln!(out, "    Repeat: {}", shown(&exchange.curl()));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use muster_report::model::Evidence;
+
+    use super::*;
+
+    #[test]
+    fn server_text_cannot_drive_the_terminal() {
+        let result = ProbeResult {
+            check: Check {
+                id: "auth.fail_route".into(),
+                title: "A title".into(),
+                proves: "Something".into(),
+                status: Status::Fail,
+                observed: "cleared\u{1b}[2J\u{1b}]0;owned\u{7}".into(),
+                evidence: vec![Evidence {
+                    name: "body\r".into(),
+                    value: "\u{1b}[31mred".into(),
+                }],
+                fix: None,
+            },
+            exchanges: Vec::new(),
+        };
+        let out = problem(Style { colour: false }, &result);
+        assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{out:?}");
+        assert!(out.contains(r"cleared\u{1b}[2J"), "{out}");
+        let header = header(
+            Style { colour: false },
+            "https://h",
+            Some("1\u{1b}[0m"),
+            "who",
+        );
+        assert!(!header.contains('\u{1b}'), "{header:?}");
+        assert_eq!(shown("plain text"), "plain text");
+    }
 }
