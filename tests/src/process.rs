@@ -1,14 +1,15 @@
-//! Child processes of the stack (nginx, chromedriver and its Chromium):
-//! started in their own process group with output to a log file, and
+//! Child processes of the stack (nginx, chromedriver and its Chromium)
+//! and of the tests: started in their own process group with output to a
+//! log file (or, for [`output_within`], collected within a deadline), and
 //! stopped — the whole group — when their guard is dropped, so nothing is
 //! left running even when a test panics.
 
 use std::fs::File;
-use std::io;
+use std::io::{self, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// How long a stopped process group gets to exit before it is killed.
@@ -56,6 +57,11 @@ impl ChildGuard {
         self.child.id()
     }
 
+    /// The exit status, once the process has exited.
+    pub fn exit_status(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
     /// `Some(description)` when the process has already exited.
     pub fn exited(&mut self) -> Option<String> {
         match self.child.try_wait() {
@@ -98,6 +104,76 @@ impl Drop for ChildGuard {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Runs `command` to completion in a new process group, writing `stdin` to
+/// it and collecting its stdout and stderr. If it has not exited within
+/// `timeout`, its group is stopped (as by [`ChildGuard`]) and the error
+/// carries what it printed.
+pub fn output_within(
+    name: &str,
+    mut command: Command,
+    stdin: &[u8],
+    timeout: Duration,
+) -> Result<Output, String> {
+    command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    let child = command
+        .spawn()
+        .map_err(|error| format!("cannot start {name}: {error}"))?;
+    let mut guard = ChildGuard {
+        name: name.to_owned(),
+        child,
+        log: PathBuf::new(),
+    };
+    // Threads, so that neither a full pipe nor an unread stdin blocks.
+    let input = guard.child.stdin.take();
+    let stdin = stdin.to_vec();
+    std::thread::spawn(move || {
+        if let Some(mut input) = input {
+            let _ = input.write_all(&stdin);
+        }
+    });
+    let stdout = read_to_end_in_thread(guard.child.stdout.take());
+    let stderr = read_to_end_in_thread(guard.child.stderr.take());
+    let finished = poll_until(timeout, &format!("{name} to exit"), || {
+        Ok(guard.exited().is_some())
+    });
+    // Exited or not, nothing of its group outlives this call.
+    guard.stop();
+    let status = guard.exit_status();
+    let stdout = stdout.join().unwrap_or_default();
+    let stderr = stderr.join().unwrap_or_default();
+    match (finished, status) {
+        (Ok(()), Some(status)) => Ok(Output {
+            status,
+            stdout,
+            stderr,
+        }),
+        (finished, _) => Err(format!(
+            "{}; its stdout:\n{}\nits stderr:\n{}",
+            finished
+                .err()
+                .unwrap_or_else(|| format!("{name} cannot be waited for")),
+            String::from_utf8_lossy(&stdout),
+            String::from_utf8_lossy(&stderr),
+        )),
+    }
+}
+
+fn read_to_end_in_thread(
+    pipe: Option<impl io::Read + Send + 'static>,
+) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut bytes);
+        }
+        bytes
+    })
 }
 
 fn signal_group(group: i32, signal: libc::c_int) {

@@ -3,6 +3,8 @@
 //! `bot-check-muster`) the Muster quota, and a minted service token's
 //! user-info reports the identity given at minting.
 
+use std::time::Duration;
+
 use muster_stack::standin::{QuotaConfig, Standin, StandinConfig, StandinFault};
 use serde_json::{json, Value};
 
@@ -16,8 +18,16 @@ async fn standin() -> Standin {
     Standin::start(config).await.unwrap()
 }
 
+/// A client that gives up on a stalled stand-in after 30 seconds.
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
 async fn mint(standin: &Standin, body: Value) -> String {
-    let reply = reqwest::Client::new()
+    let reply = client()
         .post(format!("{}/auth/api/v1/tokens", standin.url()))
         .bearer_auth(standin.bootstrap_token())
         .json(&body)
@@ -32,7 +42,7 @@ async fn mint(standin: &Standin, body: Value) -> String {
 }
 
 async fn user_info(standin: &Standin, token: &str) -> Value {
-    reqwest::Client::new()
+    client()
         .get(format!("{}/auth/api/v1/user-info", standin.url()))
         .bearer_auth(token)
         .send()
@@ -44,7 +54,7 @@ async fn user_info(standin: &Standin, token: &str) -> Value {
 }
 
 async fn quota_auth(standin: &Standin, token: &str) -> reqwest::Response {
-    reqwest::Client::new()
+    client()
         .get(format!(
             "{}/ingress/auth?scope=read:image&service=muster-quota",
             standin.url()

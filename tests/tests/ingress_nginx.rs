@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
@@ -20,6 +21,8 @@ use muster_stack::ingress::{
 use muster_stack::process::free_port;
 use serde_json::{json, Value};
 
+/// Bound on any one request, so that a stalled nginx fails the test.
+const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
 const DELEGATED_TOKEN: &str = "gt-delegatedAAAAAAAAAAAAAAA.secretBBBBBBBBBBBBBBBBBBBB";
 const USER_TOKEN: &str = "gt-userCCCCCCCCCCCCCCCCCCC.secretDDDDDDDDDDDDDDDDDDDD";
 
@@ -74,6 +77,7 @@ impl Stack {
                 .unwrap_or_else(|error| panic!("nginx did not start: {error}"));
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .timeout(HTTP_TIMEOUT)
             .build()
             .expect("HTTP client");
         Stack {

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use muster_stack::http;
 use muster_stack::stack::{Stack, StackOptions};
 use muster_stack::webdriver::Browser;
 
@@ -10,11 +11,11 @@ const PAGE_TIMEOUT: Duration = Duration::from_secs(20);
 #[test]
 fn page_shows_the_version_the_server_reports() {
     let stack = Stack::start(StackOptions::default()).expect("stack starts");
-    let health: serde_json::Value = ureq::get(&format!("http://{}/", stack.server_addr()))
-        .call()
-        .expect("health answers")
-        .into_json()
-        .expect("health is JSON");
+    // `http::get` bounds the request (30 s).
+    let health =
+        http::get(&format!("http://{}/", stack.server_addr()), &[]).expect("health answers");
+    assert_eq!(health.status, 200, "{}", health.body);
+    let health = health.json().expect("health is JSON");
     let served_version = health["version"].as_str().expect("version").to_owned();
 
     let browser = Browser::start(stack.work_dir()).expect("browser starts");

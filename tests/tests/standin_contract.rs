@@ -55,9 +55,13 @@ impl Reply {
     }
 }
 
+/// Bound on any one request, so that a stalled stand-in fails the test.
+const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
+
 fn client() -> Client {
     Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .timeout(HTTP_TIMEOUT)
         .build()
         .expect("client")
 }
