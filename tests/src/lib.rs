@@ -6,6 +6,7 @@
 pub mod http;
 pub mod ingress;
 pub mod process;
+pub mod share;
 pub mod stack;
 pub mod standin;
 pub mod webdriver;

@@ -7,17 +7,24 @@
 //! they work under `cargo test --workspace` and alone alike.
 
 use std::collections::HashMap;
+use std::os::unix::ffi::OsStrExt as _;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::{Command, Output};
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use muster_check::{Exit, Io};
-use muster_report::probe::probes;
+use muster_report::probe::{probes, Client};
 use muster_report::run::Run;
-use muster_report::snapshot;
+use muster_report::snapshot::{self, Snapshot};
 use muster_report::Status;
-use muster_stack::process::free_port;
+
+use muster_stack::process::{free_port, output_within};
+use muster_stack::share;
 use muster_stack::stack::{Stack, StackOptions};
+
+/// Bound on one run of the `muster-check` binary.
+const BINARY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// What one `muster-check` invocation printed and returned.
 #[derive(Debug)]
@@ -64,7 +71,8 @@ fn check_with(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Outcome {
 }
 
 /// Runs the CLI against `stack` with its bootstrap token in the
-/// environment, plus `extra` arguments.
+/// environment, plus `extra` arguments; checks that neither its output nor
+/// what its share link carries shows a token.
 fn check(stack: &Stack, extra: &[&str]) -> Outcome {
     let url = stack.url();
     let mut args = vec!["--url", url.as_str()];
@@ -72,6 +80,14 @@ fn check(stack: &Stack, extra: &[&str]) -> Outcome {
     let bootstrap = stack.gafaelfawr().bootstrap_token().to_owned();
     let outcome = check_with(&args, &[("GAFAELFAWR_BOOTSTRAP_TOKEN", &bootstrap)], "");
     assert_no_secret(&outcome, &[&bootstrap]);
+    let links = share_links(&outcome);
+    // A run that got as far as checking always prints its link.
+    if outcome.exit != Exit::CouldNotRun {
+        assert!(!links.is_empty(), "no share link: {outcome:#?}");
+    }
+    for link in links {
+        assert_link_has_no_secret(&link, &[&bootstrap]);
+    }
     outcome
 }
 
@@ -87,6 +103,58 @@ fn assert_no_secret(outcome: &Outcome, secrets: &[&str]) {
         }
         assert_eq!(whole_tokens(text), Vec::<String>::new(), "{text}");
     }
+}
+
+/// Every share link printed (after `Share link: `), on stdout or stderr.
+fn share_links(outcome: &Outcome) -> Vec<String> {
+    [&outcome.stdout, &outcome.stderr]
+        .into_iter()
+        .flat_map(|text| text.lines())
+        .filter_map(|line| line.strip_prefix("Share link: "))
+        .map(|link| link.trim().to_owned())
+        .collect()
+}
+
+/// Fails if the JSON `link` carries (inflated, before the decoder's own
+/// scrubbing) holds `secrets` or anything shaped like a whole token; the
+/// link itself is compressed, so searching its text would find nothing.
+fn assert_link_has_no_secret(link: &str, secrets: &[&str]) {
+    let json = share::carried_json(link).unwrap_or_else(|error| panic!("{error}: {link}"));
+    for secret in secrets {
+        assert!(
+            !json.contains(&secret[3..]),
+            "the share link carries a secret:\n{json}"
+        );
+    }
+    assert_eq!(whole_tokens(&json), Vec::<String>::new(), "{json}");
+}
+
+/// The scan of a share link finds a token planted in it, which the
+/// decoder alone would have hidden.
+#[test]
+fn share_link_scan_finds_a_planted_token() {
+    let planted = "gt-PlantedKeyPlantedKey00.PlantedSecretPlanted00";
+    let run = Run::new(
+        format!("0.0.0 {planted}"),
+        "https://h.example",
+        0,
+        Client::Cli,
+        Vec::new(),
+    );
+    let snapshot = Snapshot {
+        run,
+        identity_included: true,
+    };
+    // Compressed by hand: the encoder would scrub the token.
+    let json = serde_json::to_vec(&snapshot).unwrap();
+    let payload = snapshot::payload_of(&miniz_oxide::deflate::compress_to_vec_zlib(&json, 6));
+    let link = snapshot::share_url_of("https://h.example/muster", &payload);
+    let decoded = serde_json::to_string(&snapshot::decode(&link).unwrap()).unwrap();
+    assert!(!decoded.contains("PlantedSecret"), "{decoded}");
+    let carried = share::carried_json(&link).unwrap();
+    assert_eq!(whole_tokens(&carried), vec![planted.to_owned()]);
+    let caught = std::panic::catch_unwind(|| assert_link_has_no_secret(&link, &[]));
+    assert!(caught.is_err(), "the planted token was not found");
 }
 
 /// Every `gt-<22>.<22>` in `text` other than the public unknown token.
@@ -145,9 +213,7 @@ fn healthy_stack_passes_with_minted_tokens() {
         shared.identity_included,
         "the bot's identity is not private"
     );
-    let json = serde_json::to_string(&shared.run).unwrap();
-    assert_eq!(whole_tokens(&json), Vec::<String>::new());
-    assert!(!json.contains(&stack.gafaelfawr().bootstrap_token()[3..]));
+    assert_link_has_no_secret(&link, &[stack.gafaelfawr().bootstrap_token()]);
 }
 
 #[test]
@@ -559,22 +625,13 @@ fn binary() -> &'static PathBuf {
 #[test]
 fn binary_passes_a_healthy_stack_with_the_bootstrap_token_on_stdin() {
     let stack = stack(None);
-    let mut child = Command::new(binary())
+    let mut command = Command::new(binary());
+    command
         .args(["--url", &stack.url(), "--bootstrap-token-file", "-"])
         .env_remove("MUSTER_CHECK_TOKEN")
-        .env_remove("GAFAELFAWR_BOOTSTRAP_TOKEN")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .env_remove("GAFAELFAWR_BOOTSTRAP_TOKEN");
     let bootstrap = stack.gafaelfawr().bootstrap_token().to_owned();
-    {
-        use std::io::Write as _;
-        let mut stdin = child.stdin.take().unwrap();
-        stdin.write_all(bootstrap.as_bytes()).unwrap();
-    }
-    let output = child.wait_with_output().unwrap();
+    let output = run_binary(command, bootstrap.as_bytes());
     let outcome = Outcome {
         exit: match output.status.code() {
             Some(0) => Exit::Pass,
@@ -591,20 +648,35 @@ fn binary_passes_a_healthy_stack_with_the_bootstrap_token_on_stdin() {
         outcome.stdout
     );
     assert_no_secret(&outcome, &[&bootstrap]);
+    assert_link_has_no_secret(&share_link(&outcome.stdout), &[&bootstrap]);
 }
 
 #[test]
 fn binary_exits_2_on_bad_arguments_and_0_on_help() {
-    let bad = Command::new(binary())
-        .args(["--url", "ftp://h"])
+    let mut bad = Command::new(binary());
+    bad.args(["--url", "ftp://h"])
         .env_remove("MUSTER_CHECK_TOKEN")
-        .env_remove("GAFAELFAWR_BOOTSTRAP_TOKEN")
-        .output()
-        .unwrap();
+        .env_remove("GAFAELFAWR_BOOTSTRAP_TOKEN");
+    let bad = run_binary(bad, b"");
     assert_eq!(bad.status.code(), Some(2));
-    let help = Command::new(binary()).arg("--help").output().unwrap();
+    let mut not_utf8 = Command::new(binary());
+    not_utf8.arg(std::ffi::OsStr::from_bytes(b"--url=\xff"));
+    let not_utf8 = run_binary(not_utf8, b"");
+    assert_eq!(not_utf8.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&not_utf8.stderr);
+    assert!(stderr.contains("argument 1 is not valid UTF-8"), "{stderr}");
+    let mut help = Command::new(binary());
+    help.arg("--help");
+    let help = run_binary(help, b"");
     assert_eq!(help.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&help.stdout).contains("--bootstrap-token-file"));
+}
+
+/// Runs the `muster-check` binary `command` with `stdin`, stopping it if
+/// it outlasts [`BINARY_TIMEOUT`].
+fn run_binary(command: Command, stdin: &[u8]) -> Output {
+    output_within("muster-check", command, stdin, BINARY_TIMEOUT)
+        .unwrap_or_else(|error| panic!("{error}"))
 }
 
 /// The component the run's check `probe` points its fix at, under `fault`.

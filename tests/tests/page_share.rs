@@ -6,7 +6,8 @@ mod page_support;
 use muster_report::model::{Check, Evidence, Status};
 use muster_report::probe::{Client, ProbeResult};
 use muster_report::run::Run;
-use muster_report::snapshot::{self, MAX_PAYLOAD_CHARS};
+use muster_report::snapshot::{self, Snapshot, MAX_PAYLOAD_CHARS};
+use muster_stack::share;
 use page_support::*;
 use serde_json::json;
 
@@ -30,12 +31,12 @@ fn share_link_round_trip_shows_the_same_verdicts_without_secrets() {
         link.starts_with(&format!("{}report#v1.", stack.page_url())),
         "{link}"
     );
-    assert_no_tokens(&link, Some(&token), "the share link");
+    // The link's text is compressed: what it carries is what to search.
+    let carried = share::carried_json(&link).expect("the link decodes");
+    assert_no_tokens(&carried, Some(&token), "the share link");
+    assert!(!carried.contains("someuser"), "identity was left out");
     let shared = snapshot::decode(&link).expect("the link decodes");
     assert!(!shared.identity_included);
-    let shared_json = serde_json::to_string(&shared).unwrap();
-    assert_no_tokens(&shared_json, Some(&token), "the snapshot");
-    assert!(!shared_json.contains("someuser"), "identity was left out");
 
     // The toggle puts the identity back in.
     browser
@@ -52,7 +53,10 @@ fn share_link_round_trip_shows_the_same_verdicts_without_secrets() {
             PAGE_TIMEOUT,
         )
         .unwrap();
-    let with_identity = snapshot::decode(with_identity.as_str().unwrap()).unwrap();
+    let with_identity = with_identity.as_str().unwrap();
+    let carried = share::carried_json(with_identity).expect("the link decodes");
+    assert_no_tokens(&carried, Some(&token), "the share link with identity");
+    let with_identity = snapshot::decode(with_identity).unwrap();
     assert!(with_identity.identity_included);
     assert!(serde_json::to_string(&with_identity)
         .unwrap()
@@ -86,6 +90,36 @@ fn share_link_round_trip_shows_the_same_verdicts_without_secrets() {
     assert_no_tokens(&expanded_html(&fresh), Some(&token), "the snapshot page");
     assert!(!fresh.page_text().contains("someuser@example.com"));
     assert_no_csp_violations(&fresh);
+}
+
+/// The token scan of a share link finds a token planted in it, which the
+/// decoder alone would have hidden.
+#[test]
+fn share_link_scan_finds_a_planted_token() {
+    let planted = "gt-PlantedKeyPlantedKey00.PlantedSecretPlanted00";
+    let snapshot = Snapshot {
+        run: Run::new(
+            format!("0.0.0 {planted}"),
+            "https://h.example",
+            0,
+            Client::Browser,
+            Vec::new(),
+        ),
+        identity_included: true,
+    };
+    // Compressed by hand: the encoder would scrub the token.
+    let json = serde_json::to_vec(&snapshot).unwrap();
+    let payload = snapshot::payload_of(&miniz_oxide::deflate::compress_to_vec_zlib(&json, 6));
+    let decoded = serde_json::to_string(&snapshot::decode(&payload).unwrap()).unwrap();
+    assert!(!decoded.contains("PlantedSecret"), "{decoded}");
+    let carried = share::carried_json(&payload).unwrap();
+    for token in [None, Some(planted)] {
+        let caught = std::panic::catch_unwind(|| assert_no_tokens(&carried, token, "planted"));
+        assert!(
+            caught.is_err(),
+            "the planted token was not found ({token:?})"
+        );
+    }
 }
 
 /// A run whose texts are markup and script, as an attacker would craft it.
@@ -213,11 +247,8 @@ fn cli_share_link_opens_in_the_page_with_the_cli_verdicts() {
         .unwrap_or_else(|| panic!("no share link in: {stderr}"))
         .trim()
         .to_owned();
-    assert!(
-        !link.contains(&bootstrap),
-        "the link carries the bootstrap token"
-    );
-    assert_no_tokens(&link, None, "the CLI's share link");
+    let carried = share::carried_json(&link).expect("the link decodes");
+    assert_no_tokens(&carried, Some(&bootstrap), "the CLI's share link");
 
     let browser = page_support::browser(&stack);
     browser.goto(&link).expect("the link opens");

@@ -8,9 +8,13 @@ use crate::support::*;
 
 /// The planted delegated/user token; its key and secret must never appear.
 const CANARY: &str = "gt-CanaryKeyCanaryKey0000.CanarySecretCanary0000";
-const CANARY_PARTS: [&str; 3] = [
+/// A second planted token: the same key with another secret, as a client
+/// with a wrong or stale token sends it.
+const WRONG_CANARY: &str = "gt-CanaryKeyCanaryKey0000.CanarySecretCanary0001";
+const CANARY_PARTS: [&str; 4] = [
     "CanaryKeyCanaryKey0000",
     "CanarySecretCanary0000",
+    "CanarySecretCanary0001",
     "SessionCanaryValue",
 ];
 
@@ -47,10 +51,8 @@ async fn canary_tokens_never_reach_a_body_or_a_log_line() {
         ("x-auth-request-user", "alice"),
         ("x-auth-request-token", CANARY),
     ];
-    let wrong_bearer = [(
-        "authorization",
-        "Bearer gt-CanaryKeyCanaryKey0000.CanarySecretCanary0001",
-    )];
+    let wrong_bearer = format!("Bearer {WRONG_CANARY}");
+    let wrong_bearer = [("authorization", wrong_bearer.as_str())];
     let paths = [
         "/muster/anonymous",
         "/muster/auth/fail",
@@ -76,6 +78,7 @@ async fn canary_tokens_never_reach_a_body_or_a_log_line() {
             wrong.extend(&planted[1..]);
             let answer = get(&f.router, &uri, &wrong).await;
             assert_clean(&answer.body, &uri);
+            assert_clean(&format!("{:?}", answer.headers), &uri);
         }
     }
     let logged = logs.text();
