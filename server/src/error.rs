@@ -10,6 +10,9 @@ use serde_json::json;
 pub enum AppError {
     /// No route or asset at this path (FastAPI's `{"detail":"Not Found"}`).
     NotFound,
+    /// The path exists, but not for this method (FastAPI's
+    /// `{"detail":"Method Not Allowed"}`; the router adds `Allow`).
+    MethodNotAllowed,
 }
 
 impl IntoResponse for AppError {
@@ -19,6 +22,12 @@ impl IntoResponse for AppError {
                 StatusCode::NOT_FOUND,
                 [(header::CACHE_CONTROL, "no-store")],
                 Json(json!({"detail": "Not Found"})),
+            )
+                .into_response(),
+            Self::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                [(header::CACHE_CONTROL, "no-store")],
+                Json(json!({"detail": "Method Not Allowed"})),
             )
                 .into_response(),
         }

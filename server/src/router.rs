@@ -32,6 +32,7 @@ pub fn router(state: AppState) -> Router {
         .route(&format!("{prefix}/openapi.json"), get(openapi::openapi))
         .route(&format!("{prefix}/{{*path}}"), get(assets::asset_or_shell))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(CompressionLayer::new())
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
@@ -49,7 +50,8 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// `{prefix}` without its slash: the app lives at `{prefix}/`.
+/// `{prefix}` without its slash: the app lives at `{prefix}/`. A 307, as
+/// Starlette's slash redirect in the Python service.
 async fn redirect_to_slash(
     State(state): State<AppState>,
     OriginalUri(uri): OriginalUri,
@@ -58,9 +60,13 @@ async fn redirect_to_slash(
         Some(query) => format!("{}/?{query}", state.config.path_prefix),
         None => format!("{}/", state.config.path_prefix),
     };
-    Redirect::permanent(&target).into_response()
+    Redirect::temporary(&target).into_response()
 }
 
 async fn not_found() -> AppError {
     AppError::NotFound
+}
+
+async fn method_not_allowed() -> AppError {
+    AppError::MethodNotAllowed
 }

@@ -149,8 +149,25 @@ async fn public_files_are_revalidated() {
 async fn prefix_without_slash_redirects_to_the_app() {
     let f = fixture("/muster");
     let response = get(&f.router, "/muster", &[BROWSER]).await;
-    assert_eq!(response.status(), StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(response.status(), StatusCode::TEMPORARY_REDIRECT);
     assert_eq!(header_of(&response, "location"), "/muster/");
+}
+
+#[tokio::test]
+async fn other_methods_get_fastapis_405() {
+    let f = fixture("/muster");
+    for path in [
+        "/muster/anonymous",
+        "/muster/auth/fail",
+        "/muster/",
+        "/muster/x.css",
+    ] {
+        let request = Request::post(path).body(Body::empty()).unwrap();
+        let response = f.router.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "{path}");
+        assert_eq!(header_of(&response, "allow"), "GET,HEAD", "{path}");
+        assert_eq!(text(response).await, r#"{"detail":"Method Not Allowed"}"#);
+    }
 }
 
 #[tokio::test]
