@@ -37,7 +37,7 @@
 
 pub mod catalogue;
 pub mod exchange;
-pub mod judges;
+pub(crate) mod judges;
 #[cfg(test)]
 pub(crate) mod testing;
 
@@ -256,8 +256,10 @@ pub struct ProbeDef {
     /// must follow the first) and go out one after another; otherwise a
     /// client may send them all at once.
     pub in_order: bool,
-    /// The judgement of the exchanges, one per request, in order.
-    pub judge: fn(&[Exchange], &ProbeContext) -> Outcome,
+    /// The judgement of the exchanges, one per request, in order. Only
+    /// [`ProbeDef::result`] calls it, once it has made sure every request
+    /// has its exchange.
+    pub(crate) judge: fn(&[Exchange], &ProbeContext) -> Outcome,
 }
 
 /// A probe's verdict and what was exchanged to reach it.
