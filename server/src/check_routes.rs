@@ -33,7 +33,7 @@ pub async fn auth(
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
 ) -> Response {
-    with_mode(&state, RouteKind::Auth, mode, &headers, uri.query()).await
+    with_mode(&state, RouteKind::Auth, mode, &headers, &uri).await
 }
 
 /// `GET {prefix}/delegated/{mode}`.
@@ -43,7 +43,7 @@ pub async fn delegated(
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
 ) -> Response {
-    with_mode(&state, RouteKind::Delegated, mode, &headers, uri.query()).await
+    with_mode(&state, RouteKind::Delegated, mode, &headers, &uri).await
 }
 
 /// Answers a route of family `kind` whose last segment is `mode`, or
@@ -53,9 +53,17 @@ async fn with_mode(
     kind: RouteKind,
     mode: Result<Path<String>, PathRejection>,
     headers: &HeaderMap,
-    query: Option<&str>,
+    uri: &http::Uri,
 ) -> Response {
-    let mode = mode.map(|Path(mode)| mode).unwrap_or_default();
+    let query = uri.query();
+    // A segment that is not UTF-8 once percent-decoded: Starlette decodes
+    // it with replacement characters, and its 422 shows that text.
+    let mode = mode.map(|Path(mode)| mode).unwrap_or_else(|_| {
+        let segment = uri.path().rsplit('/').next().unwrap_or_default();
+        percent_encoding::percent_decode_str(segment)
+            .decode_utf8_lossy()
+            .into_owned()
+    });
     let route = match kind {
         RouteKind::Delegated => Route::delegated(&mode),
         _ => Route::auth(&mode),

@@ -180,6 +180,20 @@ async fn unknown_auth_mode_is_a_literal_error() {
 }
 
 #[tokio::test]
+async fn a_mode_that_is_not_utf8_is_shown_as_starlette_decodes_it() {
+    let f = fixture(&[]);
+    let literal = "{\"type\":\"literal_error\",\"loc\":[\"path\",\"mode\"],\"msg\":\"Input should be 'fail', 'redirect', 'quota' or 'cached'\",\"input\":\"f\u{fffd}il\",\"ctx\":{\"expected\":\"'fail', 'redirect', 'quota' or 'cached'\"}}";
+    assert_answer(
+        &f.router,
+        "/muster/auth/f%FFil",
+        &[("x-auth-request-user", "u")],
+        422,
+        &format!(r#"{{"detail":[{literal}]}}"#),
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn unknown_delegated_mode_lists_every_error_in_fastapi_order() {
     let f = fixture(&[]);
     let literal = r#"{"type":"literal_error","loc":["path","mode"],"msg":"Input should be 'header' or 'authorization'","input":"cookie","ctx":{"expected":"'header' or 'authorization'"}}"#;
