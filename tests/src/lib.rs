@@ -5,7 +5,9 @@
 
 pub mod http;
 pub mod ingress;
+pub mod logs;
 pub mod process;
+pub mod secrets;
 pub mod share;
 pub mod stack;
 pub mod standin;

@@ -15,6 +15,7 @@ use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
 
 use crate::ingress::{self, IngressFault, Nginx, NginxSite};
+use crate::logs::{self, LogCapture};
 use crate::process::free_port;
 use crate::standin::{QuotaConfig, Standin, StandinConfig, StandinFault};
 
@@ -95,13 +96,11 @@ pub struct StackOptions {
 impl Default for StackOptions {
     fn default() -> Self {
         let mut gafaelfawr = StandinConfig::demo();
-        // The stack speaks plain HTTP on loopback.
-        gafaelfawr.secure_cookie = false;
         // Phalanx gives every user the Muster quota (`quota.default`), so
         // the bot muster-check mints has it too.
         gafaelfawr.default_quota = Some(QuotaConfig {
             api: [("muster-quota".to_owned(), 1)].into(),
-            notebook: None,
+            ..QuotaConfig::default()
         });
         Self {
             assets_dir: default_assets_dir(),
@@ -127,6 +126,9 @@ pub struct Stack {
     path_prefix: String,
     standin: Option<Standin>,
     server_shutdown: Option<oneshot::Sender<()>>,
+    /// The server's own runtime, so that all it logs is captured.
+    server_runtime: Option<Runtime>,
+    server_logs: LogCapture,
     runtime: Option<Runtime>,
     work_dir: tempfile::TempDir,
 }
@@ -181,7 +183,9 @@ impl Stack {
             .get("MUSTER_PATH_PREFIX")
             .cloned()
             .unwrap_or_else(|| "/muster".to_owned());
-        let (server_addr, server_shutdown) = runtime.block_on(start_server(&server_env))?;
+        let server_logs = LogCapture::default();
+        let (server_runtime, server_addr, server_shutdown) =
+            start_server(&server_env, &server_logs)?;
 
         let fault = match options.fault {
             Some(Fault::Ingress(fault)) => Some(fault),
@@ -195,6 +199,8 @@ impl Stack {
             path_prefix,
             standin: Some(standin),
             server_shutdown: Some(server_shutdown),
+            server_runtime: Some(server_runtime),
+            server_logs,
             runtime: Some(runtime),
             work_dir,
         })
@@ -241,6 +247,13 @@ impl Stack {
     pub fn work_dir(&self) -> &Path {
         self.work_dir.path()
     }
+
+    /// Everything the Muster server has logged since it started, as its
+    /// configuration (`MUSTER_LOG_PROFILE`, `MUSTER_LOG_LEVEL`) formats
+    /// and filters it (see [`crate::logs`]).
+    pub fn muster_logs(&self) -> String {
+        self.server_logs.text()
+    }
 }
 
 impl Drop for Stack {
@@ -248,6 +261,9 @@ impl Drop for Stack {
         drop(self.nginx.take());
         if let Some(shutdown) = self.server_shutdown.take() {
             let _ = shutdown.send(());
+        }
+        if let Some(runtime) = self.server_runtime.take() {
+            runtime.shutdown_timeout(Duration::from_secs(2));
         }
         if let (Some(runtime), Some(standin)) = (self.runtime.as_ref(), self.standin.take()) {
             runtime.block_on(standin.stop());
@@ -273,10 +289,27 @@ fn configmap_data(manifest: &str, name: &str) -> Result<HashMap<String, String>,
     Err(format!("the rendered chart has no ConfigMap {name}"))
 }
 
-async fn start_server(
+/// Starts the server configured by `env` on a runtime of its own, every
+/// line it logs (start-up included) going to `logs` in its configured
+/// format.
+fn start_server(
     env: &HashMap<String, String>,
-) -> Result<(SocketAddr, oneshot::Sender<()>), String> {
+    logs: &LogCapture,
+) -> Result<(Runtime, SocketAddr, oneshot::Sender<()>), String> {
     let config = muster_server::config::Config::from_vars(env).map_err(|e| e.to_string())?;
+    let dispatch =
+        tracing::Dispatch::new(muster_server::logging::subscriber(&config, logs.clone()));
+    let runtime = logs::runtime_logging_to(dispatch.clone(), 2)
+        .map_err(|e| format!("no tokio runtime for the server: {e}"))?;
+    let (addr, shutdown) = tracing::dispatcher::with_default(&dispatch, || {
+        runtime.block_on(serve_on_this_runtime(config))
+    })?;
+    Ok((runtime, addr, shutdown))
+}
+
+async fn serve_on_this_runtime(
+    config: muster_server::config::Config,
+) -> Result<(SocketAddr, oneshot::Sender<()>), String> {
     let state = muster_server::build_state(config).map_err(|e| e.to_string())?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -20,6 +20,7 @@ use muster_report::snapshot::{self, Snapshot};
 use muster_report::Status;
 
 use muster_stack::process::{free_port, output_within};
+use muster_stack::secrets::{self, Secrets};
 use muster_stack::share;
 use muster_stack::stack::{Stack, StackOptions};
 
@@ -88,7 +89,22 @@ fn check(stack: &Stack, extra: &[&str]) -> Outcome {
     for link in links {
         assert_link_has_no_secret(&link, &[&bootstrap]);
     }
+    assert_nothing_issued_shown(stack, &outcome);
     outcome
+}
+
+/// Fails if the output, or what a share link in it carries, holds any part
+/// of a credential the stack's stand-in has issued: the tokens the CLI
+/// minted and those delegated behind its back, which the test never sees
+/// whole, matched even when only their secret half or a piece shows.
+fn assert_nothing_issued_shown(stack: &Stack, outcome: &Outcome) {
+    let secrets = Secrets::issued_in(stack);
+    secrets.assert_absent(&outcome.stdout, "the CLI's stdout");
+    secrets.assert_absent(&outcome.stderr, "the CLI's stderr");
+    for link in share_links(outcome) {
+        let json = share::carried_json(&link).unwrap_or_else(|error| panic!("{error}: {link}"));
+        secrets.assert_absent(&json, "the JSON the CLI's share link carries");
+    }
 }
 
 /// Fails if the output shows `secrets` or anything shaped like a whole
@@ -413,6 +429,40 @@ fault_fails! {
         "no-uid-gid" => "upstream.client_answers";
 }
 
+/// A full run, under the faults that let the session cookie or the
+/// caller's token reach Muster or that make it log a failed Gafaelfawr
+/// call, leaves no issued credential in Muster's log — captured at its
+/// most verbose, in both formats.
+#[test]
+fn full_runs_leave_no_credential_in_musters_log() {
+    for (fault, profile) in [
+        (None, "production"),
+        (Some("no-cookie-header"), "development"),
+        (Some("no-authorization-header"), "production"),
+        (Some("garbage-json"), "development"),
+    ] {
+        let options = StackOptions {
+            fault: fault.map(|name| name.parse().unwrap()),
+            server_env: vec![
+                ("MUSTER_GAFAELFAWR_TIMEOUT".into(), "0.5".into()),
+                ("MUSTER_LOG_LEVEL".into(), "trace".into()),
+                ("MUSTER_LOG_PROFILE".into(), profile.into()),
+            ],
+            ..StackOptions::default()
+        };
+        let stack = Stack::start(options).unwrap();
+        let outcome = check(&stack, &[]);
+        assert_ne!(outcome.exit, Exit::CouldNotRun, "{fault:?}: {outcome:#?}");
+        let logs = secrets::assert_logs_clean(&stack);
+        // The delegated routes, where the delegated token reaches Muster
+        // and Muster passes it on to Gafaelfawr, were logged too.
+        assert!(logs.contains("/delegated/header"), "{fault:?}: {logs}");
+        if fault == Some("garbage-json") {
+            assert!(logs.contains("Gafaelfawr call failed"), "{logs}");
+        }
+    }
+}
+
 #[test]
 fn warnings_alone_still_pass() {
     let stack = stack(Some("delegated-scopes"));
@@ -456,6 +506,7 @@ fn tls_to_a_plain_http_port_is_explained() {
         "{}",
         outcome.stderr
     );
+    assert_nothing_issued_shown(&stack, &outcome);
 }
 
 #[test]
@@ -477,6 +528,7 @@ fn rejected_bootstrap_token_could_not_run_and_says_so() {
         outcome.stderr
     );
     assert_no_secret(&outcome, &[wrong]);
+    assert_nothing_issued_shown(&stack, &outcome);
 }
 
 #[test]
@@ -513,6 +565,7 @@ fn rejected_given_token_could_not_run() {
         outcome.stderr
     );
     assert_no_secret(&outcome, &[token]);
+    assert_nothing_issued_shown(&stack, &outcome);
 }
 
 #[test]
@@ -525,6 +578,7 @@ fn given_token_skips_the_no_scope_probe_and_hides_identity_in_the_link() {
     let outcome = check_with(&["--url", &url, "--token", &token], &[], "");
     assert_eq!(outcome.exit, Exit::Pass, "{outcome:#?}");
     assert_no_secret(&outcome, &[&token]);
+    assert_nothing_issued_shown(&stack, &outcome);
     assert!(
         outcome.stdout.contains("SKIP  auth.insufficient_scope"),
         "{}",
@@ -554,6 +608,7 @@ fn bootstrap_token_is_read_from_stdin_or_a_file() {
         &bootstrap,
     );
     assert_eq!(from_stdin.exit, Exit::Pass, "{from_stdin:#?}");
+    assert_nothing_issued_shown(&stack, &from_stdin);
     let file = stack.work_dir().join("bootstrap-token");
     std::fs::write(&file, &bootstrap).unwrap();
     let path = file.display().to_string();
@@ -570,6 +625,7 @@ fn bootstrap_token_is_read_from_stdin_or_a_file() {
         "",
     );
     assert_eq!(from_file.exit, Exit::Pass, "{from_file:#?}");
+    assert_nothing_issued_shown(&stack, &from_file);
 }
 
 #[test]
@@ -649,6 +705,7 @@ fn binary_passes_a_healthy_stack_with_the_bootstrap_token_on_stdin() {
     );
     assert_no_secret(&outcome, &[&bootstrap]);
     assert_link_has_no_secret(&share_link(&outcome.stdout), &[&bootstrap]);
+    assert_nothing_issued_shown(&stack, &outcome);
 }
 
 #[test]

@@ -13,7 +13,7 @@ async fn standin() -> Standin {
     let mut config = StandinConfig::demo();
     config.default_quota = Some(QuotaConfig {
         api: [("muster-quota".to_owned(), 1)].into(),
-        notebook: None,
+        ..QuotaConfig::default()
     });
     Standin::start(config).await.unwrap()
 }

@@ -3,6 +3,7 @@
 
 mod page_support;
 
+use muster_stack::secrets;
 use page_support::*;
 
 /// Starts the stack with `fault`, logs in, runs the overview, and checks
@@ -35,7 +36,11 @@ fn overview_shows(fault: &str, failing: &[&str], row: &str, component: &str, hin
     );
     assert!(fix.contains(hint), "{fault}: {row}: {fix}");
     let token = session_token(&browser);
-    assert_no_tokens(&expanded_html(&browser), token.as_deref(), fault);
+    let html = expanded_html(&browser);
+    assert_no_tokens(&html, token.as_deref(), fault);
+    assert_nothing_issued(&stack, &html, fault);
+    // Some faults let the cookie or a token reach Muster: never its log.
+    secrets::assert_logs_clean(&stack);
     assert_no_csp_violations(&browser);
 }
 

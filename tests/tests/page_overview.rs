@@ -4,6 +4,7 @@
 mod page_support;
 
 use muster_report::probe::{login_url, probes};
+use muster_stack::secrets;
 use muster_stack::stack::{Stack, StackOptions};
 use page_support::*;
 use serde_json::json;
@@ -55,7 +56,12 @@ fn logged_in_overview_passes_muster() {
     assert!(curl.contains("Authorization: Bearer $TOKEN"), "{curl}");
 
     let token = session_token(&browser).expect("logged in");
-    assert_no_tokens(&expanded_html(&browser), Some(&token), "the page");
+    let html = expanded_html(&browser);
+    assert_no_tokens(&html, Some(&token), "the page");
+    assert_nothing_issued(&stack, &html, "the page");
+    // Every probe has run: nothing it sent reached Muster's log either.
+    let logs = secrets::assert_logs_clean(&stack);
+    assert!(logs.contains("delegated/header"), "{logs}");
     assert_no_csp_violations(&browser);
 }
 

@@ -29,7 +29,9 @@ fn route_page_shows_the_routes_own_report() {
         "{shown:?}"
     );
     let token = session_token(&browser);
-    assert_no_tokens(&expanded_html(&browser), token.as_deref(), "the route page");
+    let html = expanded_html(&browser);
+    assert_no_tokens(&html, token.as_deref(), "the route page");
+    assert_nothing_issued(&stack, &html, "the route page");
     assert_no_csp_violations(&browser);
 }
 

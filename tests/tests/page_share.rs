@@ -34,6 +34,7 @@ fn share_link_round_trip_shows_the_same_verdicts_without_secrets() {
     // The link's text is compressed: what it carries is what to search.
     let carried = share::carried_json(&link).expect("the link decodes");
     assert_no_tokens(&carried, Some(&token), "the share link");
+    assert_nothing_issued(&stack, &carried, "the share link");
     assert!(!carried.contains("someuser"), "identity was left out");
     let shared = snapshot::decode(&link).expect("the link decodes");
     assert!(!shared.identity_included);
@@ -56,6 +57,7 @@ fn share_link_round_trip_shows_the_same_verdicts_without_secrets() {
     let with_identity = with_identity.as_str().unwrap();
     let carried = share::carried_json(with_identity).expect("the link decodes");
     assert_no_tokens(&carried, Some(&token), "the share link with identity");
+    assert_nothing_issued(&stack, &carried, "the share link with identity");
     let with_identity = snapshot::decode(with_identity).unwrap();
     assert!(with_identity.identity_included);
     assert!(serde_json::to_string(&with_identity)
@@ -87,7 +89,9 @@ fn share_link_round_trip_shows_the_same_verdicts_without_secrets() {
         fresh.cookies().unwrap().is_empty(),
         "the fresh profile has no session"
     );
-    assert_no_tokens(&expanded_html(&fresh), Some(&token), "the snapshot page");
+    let html = expanded_html(&fresh);
+    assert_no_tokens(&html, Some(&token), "the snapshot page");
+    assert_nothing_issued(&stack, &html, "the snapshot page");
     assert!(!fresh.page_text().contains("someuser@example.com"));
     assert_no_csp_violations(&fresh);
 }
@@ -249,6 +253,9 @@ fn cli_share_link_opens_in_the_page_with_the_cli_verdicts() {
         .to_owned();
     let carried = share::carried_json(&link).expect("the link decodes");
     assert_no_tokens(&carried, Some(&bootstrap), "the CLI's share link");
+    assert_nothing_issued(&stack, &carried, "the CLI's share link");
+    let printed = format!("{}{stderr}", String::from_utf8_lossy(&stdout));
+    assert_nothing_issued(&stack, &printed, "the CLI's output");
 
     let browser = page_support::browser(&stack);
     browser.goto(&link).expect("the link opens");

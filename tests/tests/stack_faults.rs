@@ -5,6 +5,7 @@
 //! quotas, a failing user directory) are covered by the probe tests.
 
 use muster_stack::http::get;
+use muster_stack::secrets::{self, Secrets};
 use muster_stack::stack::{Stack, StackOptions};
 use serde_json::Value;
 
@@ -17,8 +18,10 @@ enum Sends {
     Forged(&'static str, &'static str),
 }
 
-/// Starts the stack with `fault`, requests `path`'s report and returns the
-/// check `check_id` from it.
+/// Starts the stack with `fault`, requests `path`'s upstream JSON and its
+/// report, checks that neither (nor Muster's log) holds any token the
+/// stand-in issued — the caller's, the delegated one — and returns the
+/// check `check_id` from the report.
 fn check_under_fault(fault: &str, path: &str, sends: Sends, check_id: &str) -> Value {
     let options = StackOptions {
         fault: Some(fault.parse().unwrap()),
@@ -36,13 +39,17 @@ fn check_under_fault(fault: &str, path: &str, sends: Sends, check_id: &str) -> V
         Sends::Credentials => vec![("authorization", &auth), ("cookie", &cookie)],
         Sends::Forged(name, value) => vec![(name, value)],
     };
-    let url = format!("{}{}/{path}?report=true", stack.url(), stack.path_prefix());
-    let reply = get(&url, &headers).unwrap();
+    let url = format!("{}{}/{path}", stack.url(), stack.path_prefix());
+    let upstream = get(&url, &headers).unwrap();
+    let reply = get(&format!("{url}?report=true"), &headers).unwrap();
     assert_eq!(reply.status, 200, "{fault}: {}", reply.body);
-    assert!(
-        !reply.body.contains(&token[3..]),
-        "{fault}: the report leaked the token"
-    );
+    let secrets = Secrets::issued_in(&stack);
+    for (what, reply) in [("upstream JSON", &upstream), ("report", &reply)] {
+        let what = format!("{fault}: {path}'s {what}");
+        secrets.assert_absent(&reply.body, &what);
+        secrets.assert_absent(&format!("{:?}", reply.headers), &what);
+    }
+    secrets::assert_logs_clean(&stack);
     let report = reply.json().unwrap();
     report["checks"]
         .as_array()

@@ -3,6 +3,7 @@
 //! automated client (mobu's Muster business) exercises them.
 
 use muster_stack::http::{get, send, Reply};
+use muster_stack::secrets::{self, Secrets};
 use muster_stack::stack::{Stack, StackOptions};
 use serde_json::json;
 
@@ -84,6 +85,19 @@ fn automated_client_flow_gets_upstream_bodies_through_the_ingress() {
         json!({"username": BOT, "name": "Mobu Muster", "uid": 90001, "gid": 90001,
                "groups": [{"name": "g_bots", "id": 90002}]})
     );
+    let secrets = Secrets::issued_in(&stack);
+    for reply in [&header, &authorization] {
+        assert_shows_no_secret(&secrets, reply, "a delegated route");
+    }
+}
+
+/// Fails if `reply`'s body or headers hold any part of `secrets`.
+fn assert_shows_no_secret(secrets: &Secrets, reply: &Reply, what: &str) {
+    secrets.assert_absent(&reply.body, &format!("{what}'s body"));
+    secrets.assert_absent(
+        &format!("{:?}", reply.headers),
+        &format!("{what}'s headers"),
+    );
 }
 
 #[test]
@@ -134,21 +148,46 @@ fn every_route_report_passes_on_a_healthy_stack() {
             .issue_token("someuser", "session", &["read:image", "exec:admin"]);
     let auth = bearer(&token);
     let cookie = format!("gafaelfawr={token}; theme=dark");
-    for path in [
+    let paths = [
         "anonymous",
         "auth/fail",
         "auth/redirect",
         "auth/cached",
         "delegated/header",
         "delegated/authorization",
-    ] {
+    ];
+    let mut replies = Vec::new();
+    for path in paths {
+        let credentials = [
+            ("authorization", auth.as_str()),
+            ("cookie", cookie.as_str()),
+        ];
+        let upstream = get(&route(&stack, path), &credentials).unwrap();
+        assert_eq!(upstream.status, 200, "{path}: {}", upstream.body);
         let url = format!("{}?report=true", route(&stack, path));
-        let reply = get(&url, &[("authorization", &auth), ("cookie", &cookie)]).unwrap();
+        let reply = get(&url, &credentials).unwrap();
         assert_eq!(reply.status, 200, "{path}: {}", reply.body);
         let report = reply.json().unwrap();
         assert_eq!(report["status"], "pass", "{path}: {report:#}");
-        assert!(!reply.body.contains(&token[3..]), "{path} leaked the token");
+        replies.push((format!("{path}'s upstream JSON"), upstream));
+        replies.push((format!("{path}'s report"), reply));
     }
+    // nginx strips the caller's token, but the delegated routes get a
+    // delegated one (X-Auth-Request-Token, or Authorization): look for
+    // every token issued, now that they all exist, in both representations.
+    let secrets = Secrets::issued_in(&stack);
+    let delegated = stack
+        .gafaelfawr()
+        .issued_tokens()
+        .into_iter()
+        .filter(|issued| issued.kind == "notebook" || issued.kind == "internal")
+        .count();
+    // Both delegated routes share one delegation, so one token.
+    assert!(delegated >= 1, "the stand-in delegated no token");
+    for (what, reply) in &replies {
+        assert_shows_no_secret(&secrets, reply, what);
+    }
+    secrets::assert_logs_clean(&stack);
 }
 
 #[test]

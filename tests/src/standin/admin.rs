@@ -13,6 +13,7 @@ use serde_json::{json, Map, Value};
 use super::api::api_credential;
 use super::clock;
 use super::config::GroupConfig;
+use super::credentials::Source;
 use super::error::{ApiFailure, ErrorDetail, Failure};
 use super::params::MINIMUM_LIFETIME;
 use super::state::{AppState, NewToken};
@@ -54,6 +55,7 @@ pub async fn create_token(
         token_type: request.token_type,
         token_name: request.token_name,
         scopes: request.scopes,
+        created: clock::now(),
         expires: request
             .expires
             .and_then(|expires| u64::try_from(expires).ok()),
@@ -71,11 +73,14 @@ pub async fn create_token(
         .into_response())
 }
 
-/// Accepts the bootstrap token or a valid token with `admin:token`.
+/// Accepts `Authorization: Bearer <bootstrap token>` or a valid token
+/// with `admin:token`.
 fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), Failure> {
     // Minting takes the token from Authorization only, never the cookie.
     let (challenge, credential) = api_credential(state, headers, false)?;
-    if credential.text == state.config().bootstrap_token {
+    // The contract names one way to present the bootstrap token: Bearer.
+    // Given any other way it is just an unknown token (401 below).
+    if credential.source == Source::Bearer && credential.text == state.config().bootstrap_token {
         return Ok(());
     }
     let data = state

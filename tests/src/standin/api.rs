@@ -148,7 +148,7 @@ fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<TokenData, Fail
             challenge,
             ajax: false,
         }),
-        (None, Source::Authorization) => Err(Failure::InvalidToken {
+        (None, Source::Bearer | Source::Basic) => Err(Failure::InvalidToken {
             challenge,
             message: "Token is not valid".to_owned(),
         }),

@@ -31,10 +31,6 @@ pub struct StandinConfig {
     /// When unset, an absolute `rd` must name the host the request came to.
     #[serde(default)]
     pub public_origin: Option<String>,
-    /// Whether the `gafaelfawr` cookie is marked `Secure` (real Gafaelfawr
-    /// always does; the loopback stack over plain HTTP may need it off).
-    #[serde(default = "default_secure_cookie")]
-    pub secure_cookie: bool,
     /// Gafaelfawr's `quota.default`: the quota of every user the directory
     /// does not list, such as the `bot-` users of service tokens minted
     /// with the bootstrap token. Listed users carry their whole quota in
@@ -62,7 +58,7 @@ pub struct StandinConfig {
 }
 
 /// One user of the directory.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UserConfig {
     /// The username.
@@ -100,8 +96,9 @@ pub struct GroupConfig {
     pub id: u64,
 }
 
-/// A user's quotas, in user-info's format.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// A user's quotas, in user-info's format: `{"api": {service:
+/// per-minute}, "notebook"?: {"cpu", "memory", "spawn"}, "tap"?: {...}}`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QuotaConfig {
     /// API requests per minute, by service name.
@@ -110,23 +107,23 @@ pub struct QuotaConfig {
     /// Notebook quota, passed through to user-info.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notebook: Option<NotebookQuota>,
+    /// TAP quota, passed through to user-info as given (the contract
+    /// leaves its contents open: `"tap"?: {...}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tap: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// The notebook part of a quota.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NotebookQuota {
-    /// CPU equivalents.
-    pub cpu: u64,
-    /// Memory in GiB.
-    pub memory: u64,
+    /// CPU equivalents (may be fractional, e.g. 0.5).
+    pub cpu: f64,
+    /// Memory in GiB (may be fractional, e.g. 1.5).
+    pub memory: f64,
     /// Whether the user may spawn a lab.
     #[serde(default = "default_spawn")]
     pub spawn: bool,
-}
-
-fn default_secure_cookie() -> bool {
-    true
 }
 
 fn default_spawn() -> bool {

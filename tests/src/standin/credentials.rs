@@ -16,8 +16,10 @@ pub const COOKIE_NAME: &str = "gafaelfawr";
 pub enum Source {
     /// The `gafaelfawr` cookie.
     Cookie,
-    /// The `Authorization` header (Bearer or Basic).
-    Authorization,
+    /// `Authorization: Bearer <token>`.
+    Bearer,
+    /// `Authorization: Basic` with the token as user or password.
+    Basic,
 }
 
 /// A token as presented, not yet checked against the store.
@@ -48,12 +50,7 @@ pub fn find(headers: &HeaderMap, allow_cookies: bool) -> Result<Option<Credentia
     let value = value
         .to_str()
         .map_err(|_| "Malformed Authorization header".to_owned())?;
-    token_from_authorization(value).map(|text| {
-        Some(Credential {
-            text,
-            source: Source::Authorization,
-        })
-    })
+    token_from_authorization(value).map(|(text, source)| Some(Credential { text, source }))
 }
 
 /// The value of the `gafaelfawr` cookie, from any `Cookie` header.
@@ -69,8 +66,8 @@ fn session_cookie(headers: &HeaderMap) -> Option<String> {
 }
 
 /// The token text of an `Authorization` header value, as Gafaelfawr's
-/// `parse_authorization` finds it.
-fn token_from_authorization(value: &str) -> Result<String, String> {
+/// `parse_authorization` finds it, and the scheme it came with.
+fn token_from_authorization(value: &str) -> Result<(String, Source), String> {
     let Some((scheme, blob)) = value.trim().split_once(' ') else {
         return Err("Malformed Authorization header".to_owned());
     };
@@ -79,17 +76,18 @@ fn token_from_authorization(value: &str) -> Result<String, String> {
         if blob.is_empty() {
             return Err("Malformed Authorization header".to_owned());
         }
-        Ok(blob.to_owned())
+        Ok((blob.to_owned(), Source::Bearer))
     } else if scheme.eq_ignore_ascii_case("basic") {
         let (user, password) =
             basic_pair(blob).ok_or_else(|| "Invalid Basic auth string".to_owned())?;
-        Ok(if user == "x-oauth-basic" {
+        let text = if user == "x-oauth-basic" {
             password
         } else if password == "x-oauth-basic" || Token::is_token(&user) {
             user
         } else {
             password
-        })
+        };
+        Ok((text, Source::Basic))
     } else {
         Err(format!("Unknown Authorization type {scheme}"))
     }
@@ -182,7 +180,7 @@ mod tests {
         let encoded = STANDARD.encode("x-oauth-basic:secret");
         assert_eq!(
             token_from_authorization(&format!("Basic {encoded}")),
-            Ok("secret".to_owned())
+            Ok(("secret".to_owned(), Source::Basic))
         );
     }
 }

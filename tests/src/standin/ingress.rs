@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
+use super::api::api_challenge;
 use super::clock;
 use super::credentials::{self, Source};
 use super::error::{Challenge, ErrorDetail, Failure, IngressFailure};
@@ -37,20 +38,17 @@ pub async fn auth(
     let params = AuthParams::parse(&pairs)?;
     let original_url = required_header(&headers, "X-Original-URL")?;
     let original_method = required_header(&headers, "X-Original-Method")?;
-    let realm = reqwest::Url::parse(original_url)
+    // The contract asks only that X-Original-URL be present. The realm is
+    // its host; a value without one (relative, or not a URL) is no error:
+    // the realm is then that of the API routes.
+    let original_host = reqwest::Url::parse(original_url)
         .ok()
-        .and_then(|url| url.host_str().map(str::to_owned))
-        .ok_or_else(|| {
-            Failure::invalid_input(
-                "header",
-                "X-Original-URL",
-                "url_parsing",
-                "Input should be an absolute URL with a host",
-            )
-        })?;
+        .and_then(|url| url.host_str().map(str::to_owned));
     let challenge = Challenge {
         auth_type: params.auth_type,
-        realm,
+        realm: original_host
+            .clone()
+            .unwrap_or_else(|| api_challenge(&state, &headers).realm),
     };
 
     if params.allow_options && original_method.eq_ignore_ascii_case("OPTIONS") {
@@ -58,7 +56,7 @@ pub async fn auth(
     }
 
     let data = authenticate(&state, &headers, &params, &challenge)?;
-    authorize(&params, &data, &challenge)?;
+    authorize(&params, &data, original_host.as_deref(), &challenge)?;
     let user = state.user_info(&data)?;
     let rate_limit = count_request(&state, &params, &user, &challenge)?;
 
@@ -155,7 +153,7 @@ fn authenticate(
     match (state.lookup(&credential.text), credential.source) {
         (Some(data), _) => Ok(data),
         (None, Source::Cookie) => Err(no_authorization()),
-        (None, Source::Authorization) => Err(Failure::InvalidToken {
+        (None, Source::Bearer | Source::Basic) => Err(Failure::InvalidToken {
             challenge: challenge.clone(),
             message: "Token is not valid".to_owned(),
         }),
@@ -163,8 +161,14 @@ fn authenticate(
 }
 
 /// Applies the ingress's restrictions in Gafaelfawr's order: service,
-/// username, user domain, token lifetime, then scopes.
-fn authorize(params: &AuthParams, data: &TokenData, challenge: &Challenge) -> Result<(), Failure> {
+/// username, user domain (against `host`, the host of `X-Original-URL`:
+/// none never matches), token lifetime, then scopes.
+fn authorize(
+    params: &AuthParams,
+    data: &TokenData,
+    host: Option<&str>,
+    challenge: &Challenge,
+) -> Result<(), Failure> {
     let refuse = |message: &str| Failure::InsufficientScope {
         challenge: challenge.clone(),
         message: message.to_owned(),
@@ -185,7 +189,9 @@ fn authorize(params: &AuthParams, data: &TokenData, challenge: &Challenge) -> Re
     {
         return Err(refuse("Access not allowed for this user"));
     }
-    if params.user_domain && challenge.realm.split('.').next() != Some(data.username.as_str()) {
+    if params.user_domain
+        && host.and_then(|host| host.split('.').next()) != Some(data.username.as_str())
+    {
         return Err(refuse("Access not allowed for this user"));
     }
     if let Some(required) = params.required_lifetime() {

@@ -36,15 +36,17 @@ pub async fn login(
         .user(&config.login_user)
         .map(|user| user.scopes.iter().cloned().collect())
         .unwrap_or_default();
+    let now = clock::now();
     let data = state.issue(NewToken {
         username: config.login_user.clone(),
         token_type: TokenType::Session,
         token_name: None,
         scopes,
-        expires: Some(clock::now() + config.token_lifetime.as_secs()),
+        created: now,
+        expires: Some(now + config.token_lifetime.as_secs()),
         identity: Identity::default(),
     });
-    let cookie = cookie(&state, &format!("{COOKIE_NAME}={}", data.token));
+    let cookie = cookie(&format!("{COOKIE_NAME}={}", data.token));
     redirect(&rd, &cookie)
 }
 
@@ -57,10 +59,9 @@ pub async fn logout(
 ) -> Result<Response, ApiFailure> {
     let rd = redirect_target(&query, &headers).unwrap_or_else(|| "/".to_owned());
     check_redirect(&state, &headers, &rd)?;
-    let cookie = cookie(
-        &state,
-        &format!("{COOKIE_NAME}=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"),
-    );
+    let cookie = cookie(&format!(
+        "{COOKIE_NAME}=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"
+    ));
     redirect(&rd, &cookie)
 }
 
@@ -83,14 +84,13 @@ fn redirect_target(
         .filter(|rd| !rd.is_empty())
 }
 
-/// A `Set-Cookie` value with the stand-in's attributes.
-fn cookie(state: &AppState, pair: &str) -> String {
-    let secure = if state.config().secure_cookie {
-        "; Secure"
-    } else {
-        ""
-    };
-    format!("{pair}; Path=/; HttpOnly; SameSite=Lax{secure}")
+/// A `Set-Cookie` value with Gafaelfawr's attributes: the contract's
+/// `gafaelfawr` cookie is always `Secure` and HttpOnly. (Browsers accept
+/// `Secure` cookies from `http://127.0.0.1` and `http://localhost`, which
+/// they treat as potentially trustworthy, so the loopback stack needs no
+/// exception.)
+fn cookie(pair: &str) -> String {
+    format!("{pair}; Path=/; HttpOnly; SameSite=Lax; Secure")
 }
 
 fn redirect(rd: &str, cookie: &str) -> Result<Response, ApiFailure> {

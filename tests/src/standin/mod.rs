@@ -45,6 +45,16 @@ pub use token::Token;
 use state::{AppState, NewToken};
 use token::{Identity, TokenType};
 
+/// A credential the stand-in handed out (see [`Standin::issued_tokens`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedToken {
+    /// What it is: `session` (also the `gafaelfawr` cookie value), `user`,
+    /// `notebook`, `internal` (delegated), `service`, `oidc` or `bootstrap`.
+    pub kind: &'static str,
+    /// The token.
+    pub token: Token,
+}
+
 /// How long [`Standin::stop`] lets requests in flight finish.
 const STOP_GRACE: Duration = Duration::from_secs(2);
 
@@ -128,6 +138,7 @@ impl Standin {
         scopes: &[&str],
         lifetime: Option<Duration>,
     ) -> String {
+        let now = clock::now();
         let data = self.state.issue(NewToken {
             username: username.to_owned(),
             token_type: token_type.parse().unwrap_or(TokenType::User),
@@ -136,10 +147,35 @@ impl Standin {
                 .iter()
                 .map(|scope| (*scope).to_owned())
                 .collect::<BTreeSet<_>>(),
-            expires: lifetime.map(|lifetime| clock::now() + lifetime.as_secs()),
+            created: now,
+            expires: lifetime.map(|lifetime| now + lifetime.as_secs()),
             identity: Identity::default(),
         });
         data.token.to_string()
+    }
+
+    /// Every credential it has handed out so far, so that leak checks can
+    /// look for tokens the tests never see: each token issued, minted with
+    /// the bootstrap token or delegated to a backend (expired ones
+    /// included), every session token — which is also the `gafaelfawr`
+    /// cookie value `/login` set — and the bootstrap token itself.
+    pub fn issued_tokens(&self) -> Vec<IssuedToken> {
+        let mut issued = self.state.with_tokens(|store| {
+            store
+                .all()
+                .map(|data| IssuedToken {
+                    kind: data.token_type.as_str(),
+                    token: data.token.clone(),
+                })
+                .collect::<Vec<_>>()
+        });
+        if let Some(token) = Token::parse(self.bootstrap_token()) {
+            issued.push(IssuedToken {
+                kind: "bootstrap",
+                token,
+            });
+        }
+        issued
     }
 
     /// The configuration it started with (the fault and public origin may

@@ -15,7 +15,7 @@ use super::quota::RateLimiter;
 use super::token::{Identity, Token, TokenData, TokenStore, TokenType};
 
 /// What a user looks like to user-info (null fields omitted).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct UserInfo {
     /// The username.
     pub username: String,
@@ -120,7 +120,7 @@ impl AppState {
             token_name: request.token_name,
             service: None,
             scopes: request.scopes,
-            created: clock::now(),
+            created: request.created,
             expires: request.expires,
             parent: None,
             identity: request.identity,
@@ -163,7 +163,7 @@ impl AppState {
                     api: Default::default(),
                     ..quota
                 })
-                .filter(|quota| quota.notebook.is_some());
+                .filter(|quota| quota.notebook.is_some() || quota.tap.is_some());
         }
         Ok(UserInfo {
             username: data.username.clone(),
@@ -198,6 +198,9 @@ pub struct NewToken {
     pub token_name: Option<String>,
     /// Scopes.
     pub scopes: BTreeSet<String>,
+    /// Creation time, epoch seconds: the caller's one clock reading, from
+    /// which it also computes a lifetime-based `expires`.
+    pub created: u64,
     /// Expiry, epoch seconds.
     pub expires: Option<u64>,
     /// User data stored with the token.

@@ -213,6 +213,11 @@ impl TokenStore {
             .filter(|data| data.expires.is_none_or(|expires| expires > now))
     }
 
+    /// Every token ever issued, expired ones included, in no order.
+    pub fn all(&self) -> impl Iterator<Item = &TokenData> {
+        self.tokens.values()
+    }
+
     /// Whether `username` already has a user token called `name`.
     pub fn has_token_name(&self, username: &str, name: &str) -> bool {
         self.tokens

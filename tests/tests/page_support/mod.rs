@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use muster_report::probe::UNKNOWN_TOKEN;
+use muster_stack::secrets::Secrets;
 use muster_stack::stack::{Stack, StackOptions};
 use muster_stack::webdriver::Browser;
 use serde_json::json;
@@ -160,6 +161,14 @@ pub fn assert_no_tokens(text: &str, token: Option<&str>, what: &str) {
             "{what} holds a token: {candidate}"
         );
     }
+}
+
+/// Fails if `text` holds any part of a credential the stack's stand-in has
+/// issued so far: the session cookie, and every token minted or delegated
+/// behind the browser's back, which the test never sees (ask after the
+/// run, when they exist).
+pub fn assert_nothing_issued(stack: &Stack, text: &str, what: &str) {
+    Secrets::issued_in(stack).assert_absent(text, what);
 }
 
 /// Where screenshots go: `target/screenshots`, never a tracked file (the
