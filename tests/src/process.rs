@@ -215,3 +215,12 @@ pub fn running_as_root() -> bool {
         .map(|m| m.uid() == 0)
         .unwrap_or(false)
 }
+
+/// A loopback socket bound to a port but not listening: connections to the
+/// port are refused for as long as the socket lives, and no other test can
+/// take the port meanwhile (unlike a [`free_port`] that is let go).
+pub fn closed_port() -> io::Result<tokio::net::TcpSocket> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))?;
+    Ok(socket)
+}

@@ -16,7 +16,7 @@ use tokio::sync::oneshot;
 
 use crate::ingress::{self, IngressFault, Nginx, NginxSite};
 use crate::logs::{self, LogCapture};
-use crate::process::free_port;
+use crate::process::{closed_port, free_port};
 use crate::standin::{QuotaConfig, Standin, StandinConfig, StandinFault};
 
 /// One deliberate misconfiguration of the stack.
@@ -129,13 +129,34 @@ pub struct Stack {
     /// The server's own runtime, so that all it logs is captured.
     server_runtime: Option<Runtime>,
     server_logs: LogCapture,
+    /// The socket behind the `gafaelfawr-unreachable` fault's URL.
+    _refusing: Option<tokio::net::TcpSocket>,
     runtime: Option<Runtime>,
     work_dir: tempfile::TempDir,
 }
 
+/// How many ports a stack tries for nginx before giving up.
+const PORT_ATTEMPTS: usize = 3;
+
 impl Stack {
-    /// Starts the stand-in, the server and nginx, in that order.
+    /// Starts the stand-in, the server and nginx, in that order. Without a
+    /// fixed port, a port another test took between the check and nginx's
+    /// bind is retried with a new one.
     pub fn start(options: StackOptions) -> Result<Self, String> {
+        if options.port.is_some() {
+            return Self::start_once(&options);
+        }
+        let mut taken = String::new();
+        for _ in 0..PORT_ATTEMPTS {
+            match Self::start_once(&options) {
+                Err(error) if error.contains("Address already in use") => taken = error,
+                started => return started,
+            }
+        }
+        Err(taken)
+    }
+
+    fn start_once(options: &StackOptions) -> Result<Self, String> {
         if !options.assets_dir.join("index.html").exists() {
             return Err(format!(
                 "the app is not built: no index.html in {} (run ./dev build)",
@@ -162,9 +183,17 @@ impl Stack {
         let origin = format!("http://127.0.0.1:{port}");
         standin.set_public_origin(Some(origin.clone()));
 
+        let mut refusing = None;
         let api_url = match options.fault {
             Some(Fault::GafaelfawrUnreachable) => {
-                let closed = free_port().map_err(|e| format!("no free port: {e}"))?;
+                // Bound for the stack's lifetime but never listening: every
+                // connection is refused, and no other test can take it.
+                let socket = closed_port().map_err(|e| format!("no closed port: {e}"))?;
+                let closed = socket
+                    .local_addr()
+                    .map_err(|e| format!("no closed port: {e}"))?
+                    .port();
+                refusing = Some(socket);
                 format!("http://127.0.0.1:{closed}/auth/api/v1")
             }
             _ => format!("{}/auth/api/v1", standin.url()),
@@ -201,6 +230,7 @@ impl Stack {
             server_shutdown: Some(server_shutdown),
             server_runtime: Some(server_runtime),
             server_logs,
+            _refusing: refusing,
             runtime: Some(runtime),
             work_dir,
         })

@@ -19,7 +19,7 @@ use muster_report::run::Run;
 use muster_report::snapshot::{self, Snapshot};
 use muster_report::Status;
 
-use muster_stack::process::{free_port, output_within};
+use muster_stack::process::{closed_port, output_within};
 use muster_stack::secrets::{self, Secrets};
 use muster_stack::share;
 use muster_stack::stack::{Stack, StackOptions};
@@ -482,7 +482,8 @@ fn warnings_alone_still_pass() {
 
 #[test]
 fn unreachable_url_could_not_run() {
-    let port = free_port().unwrap();
+    let closed = closed_port().unwrap();
+    let port = closed.local_addr().unwrap().port();
     let url = format!("http://127.0.0.1:{port}/muster");
     let outcome = check_with(&["--url", &url, "--bootstrap-token", "gt-x"], &[], "");
     assert_eq!(outcome.exit, Exit::CouldNotRun, "{outcome:#?}");

@@ -25,7 +25,8 @@ fn component(check: &Value) -> &str {
 
 #[tokio::test]
 async fn refused_connection_fails_user_info_pointing_at_gafaelfawr() {
-    let f = with_gafaelfawr(&refused_base());
+    let (refused, _held) = refused_base();
+    let f = with_gafaelfawr(&refused);
     let answer = report(&f, &delegated_headers()).await;
     let check = answer.check("delegated.user_info");
     assert_eq!(check["status"], "fail");
@@ -341,7 +342,8 @@ async fn repertoire_discovery_finds_gafaelfawr() {
 
 #[tokio::test]
 async fn failed_discovery_points_at_repertoire() {
-    let f = fixture(&[("REPERTOIRE_BASE_URL", &refused_base())]);
+    let (refused, _held) = refused_base();
+    let f = fixture(&[("REPERTOIRE_BASE_URL", &refused)]);
     let check = report(&f, &delegated_headers())
         .await
         .check("delegated.user_info");

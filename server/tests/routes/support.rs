@@ -228,12 +228,16 @@ async fn fake_answer(State(state): State<FakeState>, request: Request) -> Respon
     (status, [("content-type", "application/json")], reply.body).into_response()
 }
 
-/// A loopback URL where nothing listens.
-pub fn refused_base() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = listener.local_addr().unwrap();
-    drop(listener);
-    format!("http://{address}/auth/api/v1")
+/// A loopback URL whose connections are refused, and the socket that holds
+/// its port (bound, never listening) for as long as the caller keeps it, so
+/// that no other test can start listening there meanwhile.
+pub fn refused_base() -> (String, tokio::net::TcpSocket) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket
+        .bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+        .unwrap();
+    let address = socket.local_addr().unwrap();
+    (format!("http://{address}/auth/api/v1"), socket)
 }
 
 /// A server configured to use `base` as Gafaelfawr.
