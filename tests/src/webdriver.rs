@@ -13,6 +13,8 @@ use crate::process::{free_port, poll_until, ChildGuard};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// How many chromedriver ports [`Browser::start`] tries.
+const DRIVER_ATTEMPTS: usize = 3;
 /// Bound on every WebDriver command.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -35,6 +37,19 @@ impl Browser {
                 return Err(format!("{tool} is missing: run scripts/setup"));
             }
         }
+        // The free port can be taken by a parallel test before chromedriver
+        // binds it: then try another.
+        let mut failed = String::new();
+        for _ in 0..DRIVER_ATTEMPTS {
+            match Self::start_once(log_dir) {
+                Ok(browser) => return Ok(browser),
+                Err(error) => failed = error,
+            }
+        }
+        Err(failed)
+    }
+
+    fn start_once(log_dir: &Path) -> Result<Self, String> {
         let port = free_port().map_err(|e| format!("no free port: {e}"))?;
         let mut command = Command::new(CHROMEDRIVER);
         command.arg(format!("--port={port}"));
