@@ -189,16 +189,30 @@ async fn run_time_prefix_is_applied_without_rebuilding() {
 #[tokio::test]
 async fn every_response_carries_the_security_headers() {
     let f = fixture("/muster");
-    let response = get(&f.router, "/muster/", &[BROWSER]).await;
-    let policy = header_of(&response, "content-security-policy");
-    assert!(
-        policy.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"),
-        "{policy}"
-    );
-    assert!(!policy.contains("unsafe-inline"), "{policy}");
-    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
-    assert_eq!(header_of(&response, "x-content-type-options"), "nosniff");
-    assert_eq!(header_of(&response, "referrer-policy"), "no-referrer");
+    let wasm = format!("/muster/{WASM}");
+    for (uri, headers) in [
+        ("/muster/", &[BROWSER][..]),
+        ("/muster/", &[][..]),
+        ("/muster/anonymous", &[][..]),
+        ("/muster/auth/fail?report=true", &[][..]),
+        (wasm.as_str(), &[][..]),
+        ("/muster/missing.js", &[][..]),
+        ("/elsewhere", &[][..]),
+        ("/", &[][..]),
+    ] {
+        let response = get(&f.router, uri, headers).await;
+        let policy = header_of(&response, "content-security-policy");
+        assert!(
+            policy.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"),
+            "{uri}: {policy}"
+        );
+        assert!(!policy.contains("unsafe-inline"), "{uri}: {policy}");
+        assert!(policy.contains("frame-ancestors 'none'"), "{uri}: {policy}");
+        let nosniff = header_of(&response, "x-content-type-options");
+        assert_eq!(nosniff, "nosniff", "{uri}");
+        let referrer = header_of(&response, "referrer-policy");
+        assert_eq!(referrer, "no-referrer", "{uri}");
+    }
 }
 
 #[tokio::test]
