@@ -64,6 +64,32 @@ fn share_link_round_trip_shows_the_same_verdicts_without_secrets() {
         .unwrap()
         .contains("someuser"));
 
+    // Copying selects the whole link first, for when the browser will not
+    // write to the clipboard, and says which happened.
+    browser.click("#copy-share-link").unwrap();
+    let said = browser
+        .wait_for_script(
+            "const t = document.querySelector('.copied').textContent; return t || null;",
+            json!([]),
+            PAGE_TIMEOUT,
+        )
+        .unwrap();
+    let said = said.as_str().unwrap_or_default();
+    assert!(
+        said == "Copied." || said.starts_with("The browser would not copy"),
+        "{said}"
+    );
+    let selected = browser
+        .execute(
+            "const e = document.querySelector('#share-link'); \
+             return [e.selectionStart, e.selectionEnd, e.value.length];",
+            json!([]),
+        )
+        .unwrap();
+    let length = selected[2].as_u64().unwrap();
+    assert!(length > 0);
+    assert_eq!(selected, json!([0, length, length]));
+
     let fresh = page_support::browser(&stack);
     fresh.goto(&link).expect("the link opens");
     assert_eq!(verdict(&fresh), live_status);

@@ -1,12 +1,15 @@
 //! "Copy status link": the run as a snapshot in a link's fragment.
 
-use leptos::html::Input;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use muster_report::run::Run;
 use muster_report::snapshot::share_url_of;
+use wasm_bindgen::JsCast as _;
 
 use crate::deflate;
+
+/// The `id` of the field that shows the link.
+const LINK_ID: &str = "share-link";
 
 /// The share link of `run`, with a toggle that leaves out the identity.
 #[component]
@@ -42,11 +45,8 @@ pub fn ShareLink(run: Run, base: String) -> impl IntoView {
             }
         });
     });
-    let field = NodeRef::<Input>::new();
     let copy = move |_| {
-        if let Some(field) = field.get() {
-            field.select();
-        }
+        select_link();
         let text = link.get_untracked();
         spawn_local(async move {
             let message = match copy_text(&text).await {
@@ -62,18 +62,27 @@ pub fn ShareLink(run: Run, base: String) -> impl IntoView {
             <p>"The link carries a redacted snapshot of this run in its fragment, which never \
                 reaches a server. Anyone can open it, even without an account here."</p>
             <label class="toggle">
-                <input type="checkbox" id="share-hide-identity" prop:checked=move || hide_identity.get()
-                    on:change=move |ev| hide_identity.set(event_target_checked(&ev)) />
+                <input type="checkbox" id="share-hide-identity" checked
+                    on:click=move |ev| hide_identity.set(event_target_checked(&ev)) />
                 " Leave out username and email"
             </label>
             <label class="field-label" for="share-link">"Status link"</label>
             <div class="share-row">
-                <input type="text" id="share-link" readonly node_ref=field
-                    prop:value=move || link.get() />
+                <textarea id=LINK_ID readonly rows="3">{move || link.get()}</textarea>
                 <button type="button" id="copy-share-link" on:click=copy>"Copy status link"</button>
             </div>
             <p class="copied" role="status">{move || copied.get()}</p>
         </section>
+    }
+}
+
+/// Selects the link's text, so that it can be copied by hand.
+fn select_link() {
+    if let Some(field) = document()
+        .get_element_by_id(LINK_ID)
+        .and_then(|field| field.dyn_into::<web_sys::HtmlTextAreaElement>().ok())
+    {
+        field.select();
     }
 }
 
