@@ -80,10 +80,14 @@ impl Runner {
         });
         let host = place.origin.clone();
         let run = Memo::new(move |_| {
+            // Nothing is cloned until every probe has its result.
+            if done.get() < slots.with_value(Vec::len) {
+                return None;
+            }
             let results: Vec<ProbeResult> = slots.with_value(|slots| {
                 slots
                     .iter()
-                    .map(|slot| slot.result.get())
+                    .map(|slot| slot.result.get_untracked())
                     .collect::<Option<_>>()
             })?;
             let version = match index.get()? {
