@@ -39,6 +39,9 @@ impl Runner {
     /// Starts every probe against `place.base`.
     pub fn start(place: &Place) -> Runner {
         let started_at = (js_sys::Date::now() / 1000.0) as u64;
+        // The run's version comes from the index, and the verdict waits for
+        // it: ask first, before the probes fill the browser's connections.
+        let index = crate::load_index();
         let slots: Vec<Slot> = probes()
             .iter()
             .map(|probe| Slot {
@@ -68,7 +71,6 @@ impl Runner {
                 slot.result.set(Some(run_probe(slot.probe, &base).await));
             });
         }
-        let index = crate::load_index();
         let slots = StoredValue::new(slots);
         let done = Memo::new(move |_| {
             slots.with_value(|slots| {
