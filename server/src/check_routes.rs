@@ -4,8 +4,7 @@
 //! `muster_report` for verdicts, and answer in the representation the
 //! client chose. No verdict is decided here.
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{OriginalUri, Path, State};
+use axum::extract::{OriginalUri, State};
 use axum::response::{IntoResponse, Response};
 use http::{header, HeaderMap, HeaderValue, StatusCode};
 use muster_report::evaluate::{evaluate, unknown_mode};
@@ -29,41 +28,34 @@ pub async fn anonymous(
 /// `GET {prefix}/auth/{mode}`.
 pub async fn auth(
     State(state): State<AppState>,
-    mode: Result<Path<String>, PathRejection>,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
 ) -> Response {
-    with_mode(&state, RouteKind::Auth, mode, &headers, &uri).await
+    with_mode(&state, RouteKind::Auth, &headers, &uri).await
 }
 
 /// `GET {prefix}/delegated/{mode}`.
 pub async fn delegated(
     State(state): State<AppState>,
-    mode: Result<Path<String>, PathRejection>,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
 ) -> Response {
-    with_mode(&state, RouteKind::Delegated, mode, &headers, &uri).await
+    with_mode(&state, RouteKind::Delegated, &headers, &uri).await
 }
 
-/// Answers a route of family `kind` whose last segment is `mode`, or
-/// upstream's 422 when the family has no such mode.
+/// Answers a route of family `kind` by the last segment of `uri`, its
+/// mode, or upstream's 422 when the family has no such mode.
 async fn with_mode(
     state: &AppState,
     kind: RouteKind,
-    mode: Result<Path<String>, PathRejection>,
     headers: &HeaderMap,
     uri: &http::Uri,
 ) -> Response {
     let query = uri.query();
-    // A segment that is not UTF-8 once percent-decoded: Starlette decodes
-    // it with replacement characters, and its 422 shows that text.
-    let mode = mode.map(|Path(mode)| mode).unwrap_or_else(|_| {
-        let segment = uri.path().rsplit('/').next().unwrap_or_default();
-        percent_encoding::percent_decode_str(segment)
-            .decode_utf8_lossy()
-            .into_owned()
-    });
+    // Percent-decoded as Starlette does, with replacement characters where
+    // the bytes are not UTF-8, so that a 422 shows the same input.
+    let segment = uri.path().rsplit('/').next().unwrap_or_default();
+    let mode = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
     let route = match kind {
         RouteKind::Delegated => Route::delegated(&mode),
         _ => Route::auth(&mode),
