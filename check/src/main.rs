@@ -1,9 +1,10 @@
 //! The `muster-check` binary: reads the process's arguments, environment
 //! and streams, and hands them to [`muster_check::run`].
 
-use std::collections::HashMap;
 use std::io::IsTerminal as _;
 use std::process::ExitCode;
+
+use muster_report::environment::utf8_variables;
 
 /// The variables `muster-check` reads.
 const VARIABLES: [&str; 4] = [
@@ -25,16 +26,13 @@ fn main() -> ExitCode {
             }
         }
     }
-    for variable in VARIABLES {
-        if std::env::var_os(variable).is_some_and(|value| value.to_str().is_none()) {
+    let env = match utf8_variables(std::env::vars_os(), &VARIABLES) {
+        Ok(env) => env,
+        Err(variable) => {
             eprintln!("muster-check: {variable} is not valid UTF-8");
             return ExitCode::from(2);
         }
-    }
-    // Other variables that are not UTF-8 are none of muster-check's business.
-    let env: HashMap<String, String> = std::env::vars_os()
-        .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)))
-        .collect();
+    };
     let stdout = std::io::stdout();
     let stdout_is_terminal = stdout.is_terminal();
     let io = muster_check::Io {

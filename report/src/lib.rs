@@ -16,6 +16,7 @@
 
 pub mod catalogue;
 pub mod checks;
+pub mod environment;
 pub mod evaluate;
 pub mod model;
 pub mod observed;

@@ -7,6 +7,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use muster_report::environment::utf8_variables;
+
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogProfile {
@@ -91,17 +93,11 @@ impl Config {
     /// Reads the configuration from the process environment. Variables
     /// that are not UTF-8 are left out, unless they are Muster's own.
     pub fn from_env() -> Result<Self, ConfigError> {
-        for variable in VARIABLES {
-            if std::env::var_os(variable).is_some_and(|value| value.to_str().is_none()) {
-                return Err(ConfigError {
-                    variable,
-                    problem: "is not valid UTF-8".to_owned(),
-                });
-            }
-        }
-        let vars = std::env::vars_os()
-            .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)))
-            .collect();
+        let vars =
+            utf8_variables(std::env::vars_os(), &VARIABLES).map_err(|variable| ConfigError {
+                variable,
+                problem: "is not valid UTF-8".to_owned(),
+            })?;
         Self::from_vars(&vars)
     }
 
