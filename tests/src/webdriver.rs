@@ -38,15 +38,15 @@ impl Browser {
             }
         }
         // The free port can be taken by a parallel test before chromedriver
-        // binds it: then try another.
-        let mut failed = String::new();
+        // binds it (it then exits, logging the bind error): try another.
+        let mut taken = String::new();
         for _ in 0..DRIVER_ATTEMPTS {
             match Self::start_once(log_dir) {
-                Ok(browser) => return Ok(browser),
-                Err(error) => failed = error,
+                Err(error) if error.contains("Address already in use") => taken = error,
+                started => return started,
             }
         }
-        Err(failed)
+        Err(taken)
     }
 
     fn start_once(log_dir: &Path) -> Result<Self, String> {
