@@ -75,29 +75,32 @@ fn wait_for(
     }
 }
 
+/// Runs `muster` on a loopback port with `vars`, expects it to refuse to
+/// start (exit 2), and returns what it said.
+fn refusal(vars: &[(&str, &std::ffi::OsStr)]) -> String {
+    let mut command = Command::new(BINARY);
+    command.env("MUSTER_BIND", "127.0.0.1:0");
+    for (name, value) in vars {
+        command.env(name, value);
+    }
+    let output = output_within(command, REFUSAL_TIMEOUT);
+    assert_eq!(output.status.code(), Some(2), "{vars:?}");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
 #[test]
 fn bad_prefix_is_refused_naming_the_variable() {
     let dir = assets_dir();
-    let mut command = Command::new(BINARY);
-    command
-        .env("MUSTER_BIND", "127.0.0.1:0")
-        .env("MUSTER_PATH_PREFIX", "muster")
-        .env("MUSTER_ASSETS_DIR", dir.path());
-    let output = output_within(command, REFUSAL_TIMEOUT);
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = refusal(&[
+        ("MUSTER_PATH_PREFIX", "muster".as_ref()),
+        ("MUSTER_ASSETS_DIR", dir.path().as_os_str()),
+    ]);
     assert!(stderr.contains("MUSTER_PATH_PREFIX"), "{stderr}");
 }
 
 #[test]
 fn missing_assets_are_refused_naming_the_variable() {
-    let mut command = Command::new(BINARY);
-    command
-        .env("MUSTER_BIND", "127.0.0.1:0")
-        .env("MUSTER_ASSETS_DIR", "/nonexistent/muster/dist");
-    let output = output_within(command, REFUSAL_TIMEOUT);
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = refusal(&[("MUSTER_ASSETS_DIR", "/nonexistent/muster/dist".as_ref())]);
     assert!(stderr.contains("MUSTER_ASSETS_DIR"), "{stderr}");
 }
 
@@ -105,27 +108,17 @@ fn missing_assets_are_refused_naming_the_variable() {
 fn non_utf8_variables_are_named_or_ignored_never_a_panic() {
     use std::os::unix::ffi::OsStrExt as _;
     let not_utf8 = std::ffi::OsStr::from_bytes(b"/mu\xffster");
-    let mut command = Command::new(BINARY);
-    command
-        .env("MUSTER_BIND", "127.0.0.1:0")
-        .env("MUSTER_PATH_PREFIX", not_utf8);
-    let output = output_within(command, REFUSAL_TIMEOUT);
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = refusal(&[("MUSTER_PATH_PREFIX", not_utf8)]);
     assert!(
         stderr.contains("MUSTER_PATH_PREFIX: is not valid UTF-8"),
         "{stderr}"
     );
     // Someone else's variable is none of Muster's business: the refusal
     // is about the missing assets, not a panic about the environment.
-    let mut command = Command::new(BINARY);
-    command
-        .env("MUSTER_BIND", "127.0.0.1:0")
-        .env("SOMEONE_ELSES", not_utf8)
-        .env("MUSTER_ASSETS_DIR", "/nonexistent/muster/dist");
-    let output = output_within(command, REFUSAL_TIMEOUT);
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = refusal(&[
+        ("SOMEONE_ELSES", not_utf8),
+        ("MUSTER_ASSETS_DIR", "/nonexistent/muster/dist".as_ref()),
+    ]);
     assert!(stderr.contains("MUSTER_ASSETS_DIR"), "{stderr}");
 }
 
