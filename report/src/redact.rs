@@ -35,10 +35,17 @@ pub fn fingerprint(secret: &str) -> String {
 }
 
 /// The value of an `Authorization` header with its credential replaced by a
-/// fingerprint; the scheme stays readable (`Bearer gt-AbCd…(48 chars)`).
+/// fingerprint; the scheme and any stray spaces around the credential stay
+/// readable (`Bearer gt-AbCd…(48 chars)`), since a wrong spacing is often
+/// why a value is refused.
 pub fn authorization(value: &str) -> String {
     match value.split_once(' ') {
-        Some((scheme, credential)) => format!("{scheme} {}", fingerprint(credential.trim())),
+        Some((scheme, credential)) => {
+            let leading = &credential[..credential.len() - credential.trim_start().len()];
+            let trailing = &credential[credential.trim_end().len()..];
+            let secret = fingerprint(credential.trim());
+            format!("{scheme} {leading}{secret}{trailing}")
+        }
         None => fingerprint(value),
     }
 }
@@ -112,6 +119,14 @@ mod tests {
         );
         assert_eq!(authorization("Token bogus"), "Token …(5 chars)");
         assert_eq!(authorization("opaque"), "…(6 chars)");
+    }
+
+    #[test]
+    fn authorization_keeps_stray_spaces_visible() {
+        assert_eq!(
+            authorization(&format!("Bearer  {TOKEN} ")),
+            "Bearer  gt-AbCd…(48 chars) "
+        );
     }
 
     #[test]
