@@ -6,14 +6,14 @@
 
 use axum::extract::{OriginalUri, State};
 use axum::response::{IntoResponse, Response};
-use http::{header, HeaderMap, HeaderValue, StatusCode};
+use http::{header, HeaderMap, StatusCode};
 use muster_report::evaluate::{evaluate, unknown_mode};
 use muster_report::model::{Route, RouteKind};
 use muster_report::observed::{BackendObservation, Gafaelfawr, RequestSeen};
 use muster_report::upstream::UpstreamResponse;
 
 use crate::assets::shell_response;
-use crate::negotiate::{Representation, REPORT_MEDIA_TYPE};
+use crate::negotiate::{vary_on_accept, Representation, REPORT_MEDIA_TYPE};
 use crate::state::AppState;
 
 /// `GET {prefix}/anonymous`.
@@ -75,7 +75,7 @@ async fn answer(
 ) -> Response {
     let representation = Representation::choose(headers, query);
     if representation == Representation::Html {
-        return vary(shell_response(state));
+        return vary_on_accept(shell_response(state));
     }
     let observed = observe(state, route, headers).await;
     let evaluation = evaluate(&observed, &state.metadata.version);
@@ -99,7 +99,7 @@ fn reject_mode(
     query: Option<&str>,
 ) -> Response {
     if Representation::choose(headers, query) == Representation::Html {
-        return vary(shell_response(state));
+        return vary_on_accept(shell_response(state));
     }
     upstream(unknown_mode(kind, mode, &request_seen(headers)))
 }
@@ -171,13 +171,5 @@ fn json(status: StatusCode, content_type: &'static str, body: String) -> Respons
         body,
     )
         .into_response();
-    vary(response)
-}
-
-/// The representation depends on `Accept`: caches must key on it.
-fn vary(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .append(header::VARY, HeaderValue::from_static("Accept"));
-    response
+    vary_on_accept(response)
 }

@@ -10,8 +10,8 @@ use serde_json::json;
 pub enum AppError {
     /// No route or asset at this path (FastAPI's `{"detail":"Not Found"}`).
     NotFound,
-    /// The path exists, but not for this method (FastAPI's
-    /// `{"detail":"Method Not Allowed"}`; the router adds `Allow`).
+    /// A route of the Python service asked with another method than GET
+    /// (FastAPI's `{"detail":"Method Not Allowed"}` with `Allow: GET`).
     MethodNotAllowed,
 }
 
@@ -26,7 +26,7 @@ impl IntoResponse for AppError {
                 .into_response(),
             Self::MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
-                [(header::CACHE_CONTROL, "no-store")],
+                [(header::CACHE_CONTROL, "no-store"), (header::ALLOW, "GET")],
                 Json(json!({"detail": "Method Not Allowed"})),
             )
                 .into_response(),

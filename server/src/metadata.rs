@@ -8,7 +8,7 @@ use http::{header, HeaderMap};
 use muster_report::upstream::{Index, Metadata};
 
 use crate::assets::shell_response;
-use crate::negotiate::Representation;
+use crate::negotiate::{vary_on_accept, Representation};
 use crate::state::AppState;
 
 /// This build's metadata.
@@ -19,7 +19,9 @@ pub fn metadata() -> Metadata {
         description: "Checks that a Phalanx environment's ingress, authentication and \
                       delegation work"
             .to_owned(),
-        repository_url: Some(env!("CARGO_PKG_REPOSITORY").to_owned()),
+        // Left out when the build names no repository, as upstream omits
+        // absent fields.
+        repository_url: Some(env!("CARGO_PKG_REPOSITORY").to_owned()).filter(|url| !url.is_empty()),
         documentation_url: Some("https://phalanx.lsst.io/applications/muster/".to_owned()),
     }
 }
@@ -36,10 +38,13 @@ pub async fn index(
     headers: HeaderMap,
 ) -> Response {
     if Representation::choose(&headers, uri.query()) == Representation::Html {
-        return shell_response(&state);
+        return vary_on_accept(shell_response(&state));
     }
     let base = format!("{}{}", external_origin(&headers), state.config.path_prefix);
-    no_store(Json(Index::new(state.metadata.as_ref().clone(), &base)))
+    vary_on_accept(no_store(Json(Index::new(
+        state.metadata.as_ref().clone(),
+        &base,
+    ))))
 }
 
 /// `scheme://host` as the client saw it, honouring the ingress's

@@ -1,10 +1,19 @@
 //! Chooses which representation of a route a request gets (design §2):
 //! upstream-compatible JSON, the full report, or the SPA shell.
 
-use http::HeaderMap;
+use axum::response::Response;
+use http::{header, HeaderMap, HeaderValue};
 
 /// Media type that asks for the full report.
 pub const REPORT_MEDIA_TYPE: &str = "application/vnd.muster.report+json";
+
+/// Marks `response` as chosen by `Accept`, so that caches key on it.
+pub fn vary_on_accept(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .append(header::VARY, HeaderValue::from_static("Accept"));
+    response
+}
 
 /// The three representations of every check route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

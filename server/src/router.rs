@@ -2,9 +2,10 @@
 //! response passes through.
 
 use axum::extract::{OriginalUri, State};
+use axum::handler::Handler;
 use axum::middleware;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{any, get, MethodRouter};
 use axum::Router;
 use http::{header, HeaderValue};
 use tower_http::compression::CompressionLayer;
@@ -20,20 +21,44 @@ pub fn router(state: AppState) -> Router {
     let policy = HeaderValue::from_str(&state.shell.content_security_policy)
         .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"));
     Router::new()
-        .route("/", get(metadata::health))
-        .route(&prefix, get(redirect_to_slash))
-        .route(&format!("{prefix}/"), get(metadata::index))
-        .route(&format!("{prefix}/anonymous"), get(check_routes::anonymous))
-        .route(&format!("{prefix}/auth/{{mode}}"), get(check_routes::auth))
+        .route("/", fastapi_get(metadata::health))
+        .route(&prefix, any(redirect_to_slash))
+        .route(&format!("{prefix}/"), fastapi_get(metadata::index))
+        .route(
+            &format!("{prefix}/anonymous"),
+            fastapi_get(check_routes::anonymous),
+        )
+        .route(
+            &format!("{prefix}/auth/{{mode}}"),
+            fastapi_get(check_routes::auth),
+        )
         .route(
             &format!("{prefix}/delegated/{{mode}}"),
-            get(check_routes::delegated),
+            fastapi_get(check_routes::delegated),
         )
-        .route(&format!("{prefix}/openapi.json"), get(openapi::openapi))
-        .route(&format!("{prefix}/{{*path}}"), get(assets::asset_or_shell))
+        .route(
+            &format!("{prefix}/openapi.json"),
+            fastapi_get(openapi::openapi),
+        )
+        // Starlette's slash redirect, for the Python service's routes.
+        .route(&format!("{prefix}/anonymous/"), any(redirect_without_slash))
+        .route(
+            &format!("{prefix}/auth/{{mode}}/"),
+            any(redirect_without_slash),
+        )
+        .route(
+            &format!("{prefix}/delegated/{{mode}}/"),
+            any(redirect_without_slash),
+        )
+        // Assets only: the Python service never compresses, and a client
+        // refusing uncompressed bodies would turn its answers into 406.
+        .route(
+            &format!("{prefix}/{{*path}}"),
+            get(assets::asset_or_shell).layer(CompressionLayer::new()),
+        )
+        // Any other path or method is unknown to the Python service: 404.
         .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(CompressionLayer::new())
+        .method_not_allowed_fallback(not_found)
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             policy,
@@ -50,8 +75,23 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// `{prefix}` without its slash: the app lives at `{prefix}/`. A 307, as
-/// Starlette's slash redirect in the Python service.
+/// A route of the Python service: GET only. FastAPI, unlike Starlette,
+/// does not answer HEAD on GET routes, so HEAD and every other method get
+/// its 405 with `Allow: GET`.
+fn fastapi_get<H, T>(handler: H) -> MethodRouter<AppState>
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    get(handler).head(get_only).fallback(get_only)
+}
+
+async fn get_only() -> AppError {
+    AppError::MethodNotAllowed
+}
+
+/// `{prefix}` without its slash: the app lives at `{prefix}/`. A 307 for
+/// any method, as Starlette's slash redirect in the Python service.
 async fn redirect_to_slash(
     State(state): State<AppState>,
     OriginalUri(uri): OriginalUri,
@@ -63,10 +103,17 @@ async fn redirect_to_slash(
     Redirect::temporary(&target).into_response()
 }
 
-async fn not_found() -> AppError {
-    AppError::NotFound
+/// A route of the Python service asked with a trailing slash: a 307 to it
+/// without the slash, as Starlette's slash redirect.
+async fn redirect_without_slash(OriginalUri(uri): OriginalUri) -> Response {
+    let path = uri.path().strip_suffix('/').unwrap_or(uri.path());
+    let target = match uri.query() {
+        Some(query) => format!("{path}?{query}"),
+        None => path.to_owned(),
+    };
+    Redirect::temporary(&target).into_response()
 }
 
-async fn method_not_allowed() -> AppError {
-    AppError::MethodNotAllowed
+async fn not_found() -> AppError {
+    AppError::NotFound
 }

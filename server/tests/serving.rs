@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use axum::body::Body;
-use http::{header, Request, StatusCode};
+use http::{header, Method, Request, StatusCode};
 use http_body_util::BodyExt as _;
 use muster_server::config::Config;
 use tower::ServiceExt as _;
@@ -154,19 +154,110 @@ async fn prefix_without_slash_redirects_to_the_app() {
 }
 
 #[tokio::test]
+async fn check_routes_with_a_trailing_slash_redirect_without_it() {
+    let f = fixture("/muster");
+    for (path, location) in [
+        ("/muster/anonymous/", "/muster/anonymous"),
+        (
+            "/muster/auth/fail/?report=true",
+            "/muster/auth/fail?report=true",
+        ),
+        ("/muster/delegated/header/", "/muster/delegated/header"),
+    ] {
+        let response = get(&f.router, path, &[]).await;
+        assert_eq!(response.status(), StatusCode::TEMPORARY_REDIRECT, "{path}");
+        assert_eq!(header_of(&response, "location"), location, "{path}");
+    }
+}
+
+#[tokio::test]
 async fn other_methods_get_fastapis_405() {
     let f = fixture("/muster");
+    // FastAPI answers GET only on its routes, HEAD included (unlike Starlette).
     for path in [
+        "/",
+        "/muster/",
         "/muster/anonymous",
         "/muster/auth/fail",
-        "/muster/",
-        "/muster/x.css",
+        "/muster/delegated/header",
+        "/muster/openapi.json",
     ] {
+        for method in [Method::HEAD, Method::POST, Method::OPTIONS] {
+            let request = Request::builder()
+                .method(method.clone())
+                .uri(path)
+                .body(Body::empty())
+                .unwrap();
+            let response = f.router.clone().oneshot(request).await.unwrap();
+            let at = format!("{method} {path}");
+            assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "{at}");
+            assert_eq!(header_of(&response, "allow"), "GET", "{at}");
+            if method != Method::HEAD {
+                assert_eq!(text(response).await, r#"{"detail":"Method Not Allowed"}"#);
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn other_methods_elsewhere_get_fastapis_404() {
+    let f = fixture("/muster");
+    for path in ["/muster/nonexistent", "/muster/x.css", "/elsewhere"] {
         let request = Request::post(path).body(Body::empty()).unwrap();
         let response = f.router.clone().oneshot(request).await.unwrap();
-        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "{path}");
-        assert_eq!(header_of(&response, "allow"), "GET,HEAD", "{path}");
-        assert_eq!(text(response).await, r#"{"detail":"Method Not Allowed"}"#);
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(text(response).await, r#"{"detail":"Not Found"}"#, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn assets_answer_head() {
+    let f = fixture("/muster");
+    let request = Request::head(format!("/muster/{WASM}"))
+        .body(Body::empty())
+        .unwrap();
+    let response = f.router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(header_of(&response, "content-type"), "application/wasm");
+}
+
+#[tokio::test]
+async fn json_routes_are_never_compressed() {
+    // The Python service never compresses: refusing identity must not turn
+    // its answers, failures included, into 406.
+    let f = fixture("/muster");
+    let refuse_identity = ("accept-encoding", "identity;q=0");
+    let ok = get(&f.router, "/muster/anonymous", &[refuse_identity]).await;
+    assert_eq!(ok.status(), StatusCode::OK);
+    assert_eq!(text(ok).await, r#"{"ok":true}"#);
+    let failing = get(
+        &f.router,
+        "/muster/anonymous",
+        &[refuse_identity, ("authorization", "x")],
+    )
+    .await;
+    assert_eq!(failing.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let index = get(
+        &f.router,
+        "/muster/",
+        &[("accept", "application/json"), ("accept-encoding", "br")],
+    )
+    .await;
+    assert!(index.headers().get("content-encoding").is_none());
+    assert!(text(index).await.starts_with(r#"{"metadata":"#));
+}
+
+#[tokio::test]
+async fn index_varies_on_accept() {
+    let f = fixture("/muster");
+    for accept in [("accept", "application/json"), BROWSER] {
+        let response = get(&f.router, "/muster/", &[accept]).await;
+        assert_eq!(response.status(), StatusCode::OK, "{accept:?}");
+        let vary: Vec<_> = response.headers().get_all("vary").iter().collect();
+        assert!(
+            vary.iter().any(|v| v.to_str().unwrap().contains("Accept")),
+            "{accept:?}: {vary:?}"
+        );
     }
 }
 
@@ -227,6 +318,9 @@ async fn health_answers_metadata_uncached() {
     let body: serde_json::Value = serde_json::from_str(&text(response).await).unwrap();
     assert_eq!(body["name"], "muster");
     assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
-    assert!(body["repository_url"].is_string());
+    // The workspace names the repository; an empty string would break
+    // upstream's "absent fields omitted".
+    let repository = body["repository_url"].as_str().unwrap();
+    assert!(repository.starts_with("https://"), "{repository}");
     assert!(body["documentation_url"].is_string());
 }
