@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Check, Status};
+use crate::model::{Check, Component, Status};
 use crate::probe::{Client, ProbeResult, NOT_LOGGED_IN};
 
 /// One run of the probes.
@@ -75,6 +75,26 @@ impl Run {
             .any(|check| check.status == Status::Skip && check.observed == NOT_LOGGED_IN)
     }
 
+    /// True when some checks were skipped because the account (or token)
+    /// lacks a scope their route requires: the page then says the problem
+    /// is the account, not the platform.
+    pub fn account_lacks_scope(&self) -> bool {
+        self.checks().any(|check| {
+            check.status == Status::Skip
+                && check
+                    .fix
+                    .as_ref()
+                    .is_some_and(|fix| fix.component == Component::UserAccount)
+        })
+    }
+
+    /// True when checks were skipped because of who ran them (no session,
+    /// or an account without a route's scope): a pass then covers only the
+    /// checks that could run, and must not read as a clean bill of health.
+    pub fn partial(&self) -> bool {
+        self.needs_login() || self.account_lacks_scope()
+    }
+
     /// The Muster version named by the first server report among the
     /// exchanges, for clients that did not read it from `{prefix}/`.
     pub fn reported_version(probes: &[ProbeResult]) -> Option<String> {
@@ -132,6 +152,29 @@ mod tests {
         let result = judge("auth.fail_route", vec![exchange], Client::Browser);
         let run = Run::new("1", "https://h", 0, Client::Browser, vec![result]);
         assert!(run.needs_login());
+        assert!(run.partial());
+        assert!(!run.account_lacks_scope());
         assert_eq!(run.problems(), 0);
+    }
+
+    #[test]
+    fn an_account_without_the_route_scope_makes_the_run_partial() {
+        let sent = prepared("auth.fail_route", Client::Browser);
+        let challenge = "Bearer realm=\"h\", error=\"insufficient_scope\", scope=\"read:image\"";
+        let exchange = Exchange::response(
+            &sent[0],
+            403,
+            vec![("www-authenticate".to_owned(), challenge.to_owned())],
+            b"",
+            3,
+        );
+        let result = judge("auth.fail_route", vec![exchange], Client::Browser);
+        let run = Run::new("1", "https://h", 0, Client::Browser, vec![result]);
+        assert_eq!(run.status, Status::Skip);
+        assert!(run.account_lacks_scope());
+        assert!(run.partial());
+        assert!(!run.needs_login());
+        let healthy = healthy_run(Client::Browser);
+        assert!(!healthy.account_lacks_scope() && !healthy.partial());
     }
 }

@@ -113,6 +113,21 @@ fn overview_has_one_heading_outline_and_opens_rows_from_the_keyboard() {
             "a heading level is skipped: {levels:?}"
         );
     }
+    // Every expander is named after its own check, not only "Evidence…".
+    let names = browser
+        .execute(
+            "return [...document.querySelectorAll('.checks > li')].filter(li => \
+             li.querySelector('summary')).map(li => [li.querySelector('h3').textContent, \
+             li.querySelector('summary').textContent]);",
+            json!([]),
+        )
+        .unwrap();
+    let names = names.as_array().expect("title and summary pairs");
+    assert!(names.len() >= 10, "{names:?}");
+    for pair in names {
+        let (title, summary) = (pair[0].as_str().unwrap(), pair[1].as_str().unwrap());
+        assert!(summary.ends_with(&format!(": {title}")), "{summary}");
+    }
     // Every row's expander is a summary: focusable, announced as expanded
     // or collapsed by the browser itself. Enter on one opens it.
     let row_id = "delegated.header_route";
@@ -268,6 +283,12 @@ fn a_user_without_the_route_scope_is_told_it_is_their_account() {
         .expect("the account notice");
     assert!(notice.contains("not with the platform"), "{notice}");
     assert_eq!(browser.text_of("#login-notice").unwrap(), None);
+    // The platform passed what could run, but that is no clean bill of health.
+    let verdict = browser
+        .text_of("#verdict-text")
+        .unwrap()
+        .unwrap_or_default();
+    assert_eq!(verdict, "No problems in the checks that could run");
     for id in ["auth.fail_route", "delegated.header_route", "auth.quota"] {
         assert_eq!(row_status(&browser, id), "skip", "{id}");
         let observed = row_text(&browser, id, ".observed");

@@ -2,7 +2,6 @@
 //! and the share link.
 
 use leptos::prelude::*;
-use muster_report::model::{Component, Status};
 use muster_report::probe::login_url;
 
 use crate::place::Place;
@@ -53,7 +52,7 @@ pub fn Overview(place: Place) -> impl IntoView {
                     None => view! { <Progress done=runner.done total /> }.into_any(),
                     Some(run) => view! {
                         <Verdict status=run.status tally=Tally::of(run.checks())
-                            needs_login=run.needs_login() />
+                            partial=run.partial() />
                     }
                     .into_any(),
                 })}
@@ -63,17 +62,8 @@ pub fn Overview(place: Place) -> impl IntoView {
                     .then(|| view! { <LoginNotice login_url=login.clone() /> })
             }}
             {move || {
-                run.with(|run| {
-                    run.as_ref().is_some_and(|run| {
-                        run.checks().any(|check| {
-                            check.status == Status::Skip
-                                && check.fix.as_ref().is_some_and(|fix| {
-                                    fix.component == Component::UserAccount
-                                })
-                        })
-                    })
-                })
-                .then(|| view! { <AccountNotice /> })
+                run.with(|run| run.as_ref().is_some_and(|run| run.account_lacks_scope()))
+                    .then(|| view! { <AccountNotice /> })
             }}
             <section class="panel checklist" aria-labelledby="checklist-heading">
                 <h2 id="checklist-heading">"Checks"</h2>

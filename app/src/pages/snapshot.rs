@@ -38,7 +38,7 @@ fn body(decoded: Result<Snapshot, SnapshotError>) -> AnyView {
             };
             let run = snapshot.run;
             let tally = Tally::of(run.checks());
-            let needs_login = run.needs_login();
+            let partial = run.partial();
             let rows = run
                 .probes
                 .into_iter()
@@ -54,7 +54,7 @@ fn body(decoded: Result<Snapshot, SnapshotError>) -> AnyView {
                         <strong id="snapshot-age">{age}</strong> ". " {identity}</p>
                     <p><a class="button" id="run-live" href="./">"Run live"</a></p>
                 </section>
-                <Verdict status=run.status tally needs_login />
+                <Verdict status=run.status tally partial />
                 <section class="panel checklist" aria-labelledby="checklist-heading">
                     <h2 id="checklist-heading">"Checks"</h2>
                     <ol class="checks">{rows}</ol>

@@ -44,6 +44,9 @@ pub fn CheckRow(check: Check, #[prop(optional)] exchanges: Vec<Exchange>) -> imp
         fix,
     } = check;
     let details_id = format!("details-{id}");
+    // Each expander is named after its check: a screen reader tabbing
+    // through the list hears which check's evidence it opens.
+    let names_the_check = format!(": {title}");
     let count = exchanges.len();
     let summary = match count {
         0 => "Evidence".to_owned(),
@@ -72,7 +75,10 @@ pub fn CheckRow(check: Check, #[prop(optional)] exchanges: Vec<Exchange>) -> imp
                                 opened.set(true);
                             }
                         }>
-                        <summary>{summary}</summary>
+                        <summary>
+                            {summary}
+                            <span class="visually-hidden">{names_the_check}</span>
+                        </summary>
                         {move || opened.get().then(|| view! {
                             <EvidenceList evidence=evidence.clone() />
                             {exchanges

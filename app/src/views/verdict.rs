@@ -35,14 +35,15 @@ impl Tally {
 }
 
 /// The verdict of a report or run whose status is `status`. With
-/// `needs_login`, a pass only covers the checks that could run.
+/// `partial` (see `Run::partial`), a pass only covers the checks that could
+/// run.
 #[component]
-pub fn Verdict(status: Status, tally: Tally, #[prop(optional)] needs_login: bool) -> impl IntoView {
+pub fn Verdict(status: Status, tally: Tally, #[prop(optional)] partial: bool) -> impl IntoView {
     let (icon, _) = status_words(status);
     let plural =
         |count: usize, word: &str| format!("{count} {word}{}", if count == 1 { "" } else { "s" });
     let headline = match status {
-        Status::Pass if needs_login => "No problems in the checks that could run".to_owned(),
+        Status::Pass if partial => "No problems in the checks that could run".to_owned(),
         Status::Pass => "Passes muster".to_owned(),
         Status::Skip => "Nothing could be checked".to_owned(),
         Status::Warn | Status::Fail => match (tally.fail, tally.warn) {
