@@ -124,3 +124,27 @@ fn missing_api_quota_fails_the_rate_limit_check() {
         "config.quota.default.api.muster-quota",
     );
 }
+
+#[test]
+fn a_failing_user_directory_points_the_quota_and_client_rows_at_gafaelfawr() {
+    // ingress-nginx answers its own 500 when the auth subrequest fails:
+    // the quota and client rows must say so, not blame the quota setup or
+    // Muster's configuration.
+    for row in ["auth.quota", "upstream.client_answers"] {
+        overview_shows(
+            "ldap-down",
+            &[
+                "auth.fail_route",
+                "auth.redirect_route",
+                "auth.cached_route",
+                "auth.quota",
+                "delegated.header_route",
+                "delegated.authorization_route",
+                "upstream.client_answers",
+            ],
+            row,
+            "Gafaelfawr",
+            "auth subrequest fails",
+        );
+    }
+}

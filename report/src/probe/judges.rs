@@ -347,10 +347,13 @@ pub fn auth_quota(exchanges: &[Exchange], context: &ProbeContext) -> Outcome {
                     "Add Phalanx's @autherror location, whose 429 branch returns Retry-After \
                      and the X-RateLimit-* headers, and error_page 403 = @autherror.",
                 ),
-                _ => Outcome::fail(format!(
-                    "The second request got {}, not 429.",
-                    second.describe()
-                )),
+                _ => unless_ingress_failed(
+                    Outcome::fail(format!(
+                        "The second request got {}, not 429.",
+                        second.describe()
+                    )),
+                    second,
+                ),
             };
             let outcome = quota_evidence(outcome, "first answer", first);
             quota_evidence(outcome, "second answer", second)
@@ -369,7 +372,10 @@ pub fn auth_quota(exchanges: &[Exchange], context: &ProbeContext) -> Outcome {
             first,
         ),
         _ => quota_evidence(
-            Outcome::fail(format!("The first request got {}.", first.describe())),
+            unless_ingress_failed(
+                Outcome::fail(format!("The first request got {}.", first.describe())),
+                first,
+            ),
             "first answer",
             first,
         ),
@@ -402,12 +408,13 @@ pub fn upstream_client_answers(exchanges: &[Exchange], context: &ProbeContext) -
         match (response.status, response.json()) {
             (200, Some(json)) => bodies.push((json, response.body.as_str())),
             _ => {
-                return Outcome::fail(format!(
+                let outcome = Outcome::fail(format!(
                     "{} answered {} with {body}, not 200 with its upstream body.",
                     route.path(),
                     response.describe()
                 ))
-                .evidence(route.path(), format!("{} {body}", response.describe()))
+                .evidence(route.path(), format!("{} {body}", response.describe()));
+                return unless_ingress_failed(outcome, response);
             }
         }
     }
@@ -703,22 +710,9 @@ fn expect_report(
             route.path(),
             response.describe()
         ));
-        // ingress-nginx turns a failed auth subrequest into its own 500;
-        // 502-504 mean it could not reach Muster itself.
-        let outcome = if response.status == 500 && response.json().is_none() {
-            outcome.fix(
-                Component::Gafaelfawr,
-                "ingress-nginx answers 500 when Gafaelfawr's auth subrequest fails. Check \
-                 Gafaelfawr's logs: user_info_failed means its user directory (LDAP, \
-                 Firestore or the identity provider) is failing; otherwise Gafaelfawr itself \
-                 is erroring or unreachable from ingress-nginx.",
-            )
-        } else {
-            outcome.fix(
-                Component::IngressNginx,
-                "ingress-nginx could not get an answer from Muster: check the Muster pod, its \
-                 Service (port 8080) and the NetworkPolicy admitting ingress-nginx.",
-            )
+        let outcome = match ingress_failure(response) {
+            Some((component, hint)) => outcome.fix(component, hint),
+            None => outcome.fix(Component::IngressNginx, MUSTER_UNREACHABLE),
         };
         let outcome = with_response_evidence(outcome, response, &["www-authenticate"]);
         return Err(Box::new(outcome.evidence("body", shorten(&response.body))));
@@ -750,6 +744,37 @@ fn expect_report(
         ),
     };
     Err(Box::new(outcome))
+}
+
+/// What to fix when Muster cannot have answered an authenticated request.
+const MUSTER_UNREACHABLE: &str = "ingress-nginx could not get an answer from Muster: check the \
+     Muster pod, its Service (port 8080) and the NetworkPolicy admitting ingress-nginx.";
+
+/// The component and fix for an answer ingress-nginx made itself instead
+/// of passing on Muster's: its own 500 (not JSON) when Gafaelfawr's auth
+/// subrequest failed, or 502-504 when it could not reach Muster. `None`
+/// for any other answer.
+fn ingress_failure(response: &ResponseSeen) -> Option<(Component, &'static str)> {
+    match response.status {
+        500 if response.json().is_none() => Some((
+            Component::Gafaelfawr,
+            "ingress-nginx answers 500 when Gafaelfawr's auth subrequest fails. Check \
+             Gafaelfawr's logs: user_info_failed means its user directory (LDAP, Firestore or \
+             the identity provider) is failing; otherwise Gafaelfawr itself is erroring or \
+             unreachable from ingress-nginx.",
+        )),
+        502..=504 => Some((Component::IngressNginx, MUSTER_UNREACHABLE)),
+        _ => None,
+    }
+}
+
+/// `outcome` with [`ingress_failure`]'s fix when `response` is such an
+/// answer; unchanged (the probe's own hint applies) otherwise.
+fn unless_ingress_failed(outcome: Outcome, response: &ResponseSeen) -> Outcome {
+    match ingress_failure(response) {
+        Some((component, hint)) => outcome.fix(component, hint),
+        None => outcome,
+    }
 }
 
 /// One outcome for a server report: its status; for a problem, the first

@@ -661,3 +661,52 @@ fn nginx_500_on_a_route_points_at_gafaelfawr_and_502_at_ingress_nginx() {
     assert_eq!(bad_gateway.status, Status::Fail);
     assert_eq!(bad_gateway.fix.unwrap().component, Component::IngressNginx);
 }
+
+const NGINX_500: &str = "<html><head><title>500 Internal Server Error</title></head></html>";
+
+#[test]
+fn ingress_errors_point_at_their_cause_not_at_the_probes_own_hint() {
+    // A failed auth subrequest (nginx's own 500) and an unreachable backend
+    // (502) are not a quota or Muster configuration problem.
+    for (status, component) in [(500, Component::Gafaelfawr), (502, Component::IngressNginx)] {
+        let sent = prepared("auth.quota", Client::Cli);
+        let quota = quota(
+            respond(&sent[0], status, &[], NGINX_500),
+            respond(&sent[1], status, &[], NGINX_500),
+        );
+        assert!(
+            quota.observed.contains("first request"),
+            "{}",
+            quota.observed
+        );
+        assert_eq!(quota.status, Status::Fail);
+        assert_eq!(quota.fix.unwrap().component, component, "quota {status}");
+
+        let id = "upstream.client_answers";
+        let sent = prepared(id, Client::Cli);
+        let exchanges = sent
+            .iter()
+            .map(|request| respond(request, status, &[], NGINX_500))
+            .collect();
+        let upstream = judge(id, exchanges, Client::Cli).check;
+        assert_eq!(upstream.status, Status::Fail);
+        assert_eq!(
+            upstream.fix.unwrap().component,
+            component,
+            "upstream {status}"
+        );
+    }
+    // Muster's own 500 (JSON) keeps the probe's hint.
+    let id = "upstream.client_answers";
+    let sent = prepared(id, Client::Cli);
+    let muster_500 = r#"{"detail":[{"msg":"x","type":"gafaelfawr_data"}]}"#;
+    let exchanges = sent
+        .iter()
+        .map(|request| respond(request, 500, &[], muster_500))
+        .collect();
+    let upstream = judge(id, exchanges, Client::Cli).check;
+    assert_eq!(
+        upstream.fix.unwrap().component,
+        Component::MusterConfiguration
+    );
+}
