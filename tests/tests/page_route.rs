@@ -3,6 +3,7 @@
 mod page_support;
 
 use page_support::*;
+use serde_json::json;
 
 #[test]
 fn route_page_shows_the_routes_own_report() {
@@ -32,6 +33,7 @@ fn route_page_shows_the_routes_own_report() {
     let html = expanded_html(&browser);
     assert_no_tokens(&html, token.as_deref(), "the route page");
     assert_nothing_issued(&stack, &html, "the route page");
+    assert_heading_outline(&browser, "the route page");
     assert_no_csp_violations(&browser);
 }
 
@@ -48,5 +50,36 @@ fn route_page_shows_a_failing_server_check_with_its_fix() {
     let fix = row_text(&browser, "auth.no_gafaelfawr_cookie", ".fix");
     assert!(fix.contains("the GafaelfawrIngress"), "{fix}");
     assert!(fix.contains("Cookie"), "{fix}");
+    assert_no_csp_violations(&browser);
+}
+
+#[test]
+fn quota_route_page_explains_its_429_in_one_outline() {
+    // A fresh stack's quota: opening auth/quota uses it for the page
+    // itself, so the page's own request gets 429 and the page explains it.
+    let stack = stack(None);
+    let browser = browser(&stack);
+    let elsewhere = format!("{}{}/openapi.json", stack.url(), stack.path_prefix());
+    browser
+        .goto(&format!("{}/login?rd={elsewhere}", stack.url()))
+        .unwrap();
+    browser
+        .goto(&format!("{}auth/quota", stack.page_url()))
+        .unwrap();
+    let shown = browser
+        .wait_for_script(
+            "return document.querySelector('#route-error') ? 'error' : \
+             (document.querySelector('#verdict[data-status]') ? 'report' : null);",
+            json!([]),
+            PAGE_TIMEOUT,
+        )
+        .unwrap();
+    // Only a new minute starting between the page and its request could
+    // let the request through; the outline must hold either way.
+    if shown == json!("error") {
+        let explained = browser.text_of("#route-error").unwrap().unwrap_or_default();
+        assert!(explained.contains("one request a minute"), "{explained}");
+    }
+    assert_heading_outline(&browser, "the quota route's page");
     assert_no_csp_violations(&browser);
 }

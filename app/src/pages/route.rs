@@ -68,7 +68,7 @@ fn RouteReportView(exchange: Exchange, route: Route, login_url: String) -> impl 
                 <ol class="checks">{rows}</ol>
                 <details class="check-details">
                     <summary>"Request and response"</summary>
-                    <ExchangeView exchange number=1 count=1 />
+                    <ExchangeView exchange number=1 count=1 in_section=true />
                 </details>
             </section>
         }
@@ -99,7 +99,7 @@ fn RouteReportView(exchange: Exchange, route: Route, login_url: String) -> impl 
             aria-labelledby="route-error-heading">
             <h2 id="route-error-heading">"No report"</h2>
             <p>{what} {quota}</p>
-            <ExchangeView exchange number=1 count=1 />
+            <ExchangeView exchange number=1 count=1 in_section=true />
         </section>
     }
     .into_any()

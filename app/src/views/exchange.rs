@@ -6,9 +6,16 @@ use muster_report::probe::{Client, Exchange, Header, Received};
 
 use super::check_row::ServerChecks;
 
-/// Request `number` of `count` made by a probe, and its answer.
+/// Request `number` of `count` made by a probe, and its answer. Its heading
+/// is an `h4` under a checklist row's `h3`, or an `h3` when it sits
+/// directly in a section (`in_section`), so that no level is skipped.
 #[component]
-pub fn ExchangeView(exchange: Exchange, number: usize, count: usize) -> impl IntoView {
+pub fn ExchangeView(
+    exchange: Exchange,
+    number: usize,
+    count: usize,
+    #[prop(optional)] in_section: bool,
+) -> impl IntoView {
     let curl = exchange.curl();
     let server_checks = exchange.route_report().map(|report| report.checks);
     let Exchange {
@@ -17,8 +24,13 @@ pub fn ExchangeView(exchange: Exchange, number: usize, count: usize) -> impl Int
         elapsed_ms,
     } = exchange;
     let heading = match count {
-        1 => "Request".to_owned(),
+        1 => "Request and answer".to_owned(),
         _ => format!("Request {number} of {count}"),
+    };
+    let heading = if in_section {
+        view! { <h3>{heading}</h3> }.into_any()
+    } else {
+        view! { <h4>{heading}</h4> }.into_any()
     };
     let sent_headers = if request.headers.is_empty() {
         None
@@ -51,7 +63,7 @@ pub fn ExchangeView(exchange: Exchange, number: usize, count: usize) -> impl Int
     };
     view! {
         <div class="exchange">
-            <h4>{heading}</h4>
+            {heading}
             <dl class="pairs">
                 <dt>"Request"</dt><dd><code>{request.method} " " {request.url}</code></dd>
                 <dt>"Credentials"</dt><dd>{request.credentials.describe(Client::Browser)}</dd>

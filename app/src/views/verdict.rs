@@ -87,7 +87,8 @@ pub fn Progress(done: Memo<usize>, total: usize) -> impl IntoView {
         <section class="panel verdict verdict-running" id="verdict" data-status="running"
             aria-labelledby="verdict-heading" aria-busy="true">
             <h2 id="verdict-heading">"Running the checks…"</h2>
-            <progress max=total value=move || done.get()></progress>
+            <progress max=total value=move || done.get()
+                aria-labelledby="verdict-heading"></progress>
             // Not announced at every step: the live region around it
             // announces the verdict.
             <p class="verdict-detail" aria-live="off">{move || done.get()} " of " {total} " done"</p>

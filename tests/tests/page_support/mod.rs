@@ -179,3 +179,24 @@ pub fn screenshot_path(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).expect("screenshot dir");
     dir.join(name)
 }
+
+/// Asserts the page's headings form one outline: a single `h1` first, and
+/// no level skipped on the way down (open details included).
+pub fn assert_heading_outline(browser: &Browser, what: &str) {
+    let levels = browser
+        .execute(
+            "return [...document.querySelectorAll('h1, h2, h3, h4, h5, h6')]\
+             .map(h => Number(h.tagName[1]));",
+            json!([]),
+        )
+        .unwrap();
+    let levels: Vec<u8> = serde_json::from_value(levels).unwrap();
+    assert_eq!(levels.first(), Some(&1), "{what}: {levels:?}");
+    assert_eq!(levels.iter().filter(|level| **level == 1).count(), 1);
+    for pair in levels.windows(2) {
+        assert!(
+            pair[1] <= pair[0] + 1,
+            "{what}: a heading level is skipped: {levels:?}"
+        );
+    }
+}
