@@ -210,7 +210,7 @@ static PROBES: &[ProbeDef] = &[
     ProbeDef {
         id: "delegated.authorization_route",
         title: "Delegation in Authorization passes Muster's checks",
-        proves: "With useAuthorization, the delegated token arrives as `Authorization: Bearer`, \
+        proves: "With useAuthorization, the delegated token arrives as Authorization: Bearer, \
                  for services that read tokens only from there.",
         component: Component::GafaelfawrIngress,
         hint: ROUTE_REPORT_HINT,

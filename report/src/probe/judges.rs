@@ -90,7 +90,7 @@ pub fn auth_challenge(exchanges: &[Exchange], _: &ProbeContext) -> Outcome {
             Outcome::pass("401 with a Bearer challenge.")
         }
         (401, Some(value)) => Outcome::fail(format!(
-            "401, but the challenge is `{value}`, not `Bearer realm=\"…\"`."
+            "401, but the challenge is {value}, not Bearer realm=\"…\"."
         ))
         .fix(
             Component::GafaelfawrIngress,
@@ -899,11 +899,18 @@ fn header_name(name: &str) -> String {
     }
 }
 
-/// Adds the status and the listed headers (or `(absent)`) as evidence.
+/// Adds the status and the listed headers (or `(absent)`, or `(hidden by
+/// the browser)` for an opaque redirect, whose headers a page cannot read)
+/// as evidence.
 fn with_response_evidence(outcome: Outcome, response: &ResponseSeen, headers: &[&str]) -> Outcome {
     let mut outcome = outcome.evidence("status", response.describe());
+    let missing = if response.opaque_redirect {
+        "(hidden by the browser)"
+    } else {
+        "(absent)"
+    };
     for name in headers {
-        let value = response.header(name).unwrap_or("(absent)").to_owned();
+        let value = response.header(name).unwrap_or(missing).to_owned();
         outcome = outcome.evidence(header_name(name), value);
     }
     outcome

@@ -159,6 +159,12 @@ fn login_redirect_accepts_an_opaque_redirect_in_the_browser() {
         Client::Browser,
     );
     assert_eq!(opaque.check.status, Status::Pass);
+    // The browser hides the target; the evidence must not say nginx sent none.
+    let location = opaque.check.evidence.iter().find(|e| e.name == "Location");
+    assert_eq!(
+        location.map(|e| e.value.as_str()),
+        Some("(hidden by the browser)")
+    );
     assert_eq!(
         status(
             id,
