@@ -804,11 +804,25 @@ fn fold_report(report: &RouteReport) -> Outcome {
         .filter(|c| c.status == report.status && c.id != check.id)
         .map(|c| c.id.as_str())
         .collect();
+    // Said as a verdict on the server check, so that its title (a claim,
+    // e.g. "The user has a UID") is not read as what was seen.
+    let verb = if report.status == Status::Fail {
+        "failed"
+    } else {
+        "warned"
+    };
     let more = match others.len() {
         0 => String::new(),
-        _ => format!(" (also: {})", others.join(", ")),
+        n => format!(
+            " ({n} more server check{} {verb}: {})",
+            if n == 1 { "" } else { "s" },
+            others.join(", ")
+        ),
     };
-    let observed = format!("{}: {}{more}", check.title, check.observed);
+    let observed = format!(
+        "Muster's check \"{}\" {verb}: {}{more}",
+        check.title, check.observed
+    );
     let mut outcome = if report.status == Status::Fail {
         Outcome::fail(observed)
     } else {

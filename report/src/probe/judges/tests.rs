@@ -220,8 +220,10 @@ fn route_reports_fold_the_first_failing_server_check() {
     assert!(
         check
             .observed
-            .starts_with("The user's token does not reach the backend")
-            && check.observed.contains("also: auth.no_gafaelfawr_cookie"),
+            .starts_with("Muster's check \"The user's token does not reach the backend\" failed: ")
+            && check
+                .observed
+                .ends_with("(1 more server check failed: auth.no_gafaelfawr_cookie)"),
         "{}",
         check.observed
     );
