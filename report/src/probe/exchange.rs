@@ -193,12 +193,24 @@ impl Exchange {
 
     fn new(sent: &Prepared, received: Received, elapsed_ms: u64) -> Self {
         let secrets = secrets(sent);
+        // A probe's own fixed credential (`Token bogus`, the unknown token)
+        // is no secret: shown as sent, like the Credentials line and the
+        // curl line show it.
+        let fixed = match &sent.credentials {
+            Credentials::Authorization(value) => Some(value.to_string()),
+            Credentials::UnknownToken => Some(format!("Bearer {}", super::UNKNOWN_TOKEN)),
+            Credentials::None | Credentials::User | Credentials::NoScope => None,
+        };
         let headers = sent
             .headers
             .iter()
             .map(|(name, value)| {
                 let name = name.to_ascii_lowercase();
-                let value = scrub(&redact_header(&name, value), &secrets);
+                let value = if name == "authorization" && fixed.as_deref() == Some(value.as_str()) {
+                    value.clone()
+                } else {
+                    scrub(&redact_header(&name, value), &secrets)
+                };
                 Header { name, value }
             })
             .collect();
@@ -440,6 +452,21 @@ mod tests {
         );
         let bogus = Exchange::opaque_redirect(&sent("auth.malformed_authorization"), 1);
         assert!(bogus.curl().contains("-H 'Authorization: Token bogus'"));
+    }
+
+    #[test]
+    fn probes_fixed_credentials_are_shown_as_sent_everywhere() {
+        // Not secrets: the headers list agrees with the curl line.
+        let bogus = Exchange::opaque_redirect(&sent("auth.malformed_authorization"), 1);
+        assert_eq!(bogus.request.headers[0].value, "Token bogus");
+        let unknown = Exchange::opaque_redirect(&sent("auth.invalid_token"), 1);
+        assert_eq!(
+            unknown.request.headers[0].value,
+            format!("Bearer {}", crate::probe::UNKNOWN_TOKEN)
+        );
+        // A real token still is not.
+        let user = Exchange::opaque_redirect(&sent("auth.fail_route"), 1);
+        assert_eq!(user.request.headers[0].value, "Bearer gt-Cana…(48 chars)");
     }
 
     /// The words a POSIX shell makes of `line`, with `curl` a function that
