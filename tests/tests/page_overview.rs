@@ -151,6 +151,14 @@ fn logged_out_overview_offers_login_and_still_runs_the_negative_probes() {
     assert_eq!(browser.current_url().unwrap(), stack.page_url());
     let notice = browser.text_of("#login-notice").unwrap().expect("notice");
     assert!(notice.contains("not logged in"), "{notice}");
+    // Announced with the verdict, not only shown.
+    let announced = browser
+        .execute(
+            "return document.querySelector('[aria-live=polite] #login-notice') !== null;",
+            json!([]),
+        )
+        .unwrap();
+    assert_eq!(announced, json!(true));
     let link = browser.attribute_of("#login-link", "href").unwrap();
     assert_eq!(link, Some(login_url(&stack.url(), &stack.page_url())));
     for id in [

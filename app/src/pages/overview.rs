@@ -46,7 +46,8 @@ pub fn Overview(place: Place) -> impl IntoView {
         </Masthead>
         <main>
             // One persistent live region: screen readers announce the
-            // verdict when it replaces the progress inside it.
+            // verdict when it replaces the progress inside it, and the
+            // notice that explains a partial run with it.
             <div class="verdict-region" aria-live="polite">
                 {move || run.with(|run| match run {
                     None => view! { <Progress done=runner.done total /> }.into_any(),
@@ -56,15 +57,15 @@ pub fn Overview(place: Place) -> impl IntoView {
                     }
                     .into_any(),
                 })}
+                {move || {
+                    run.with(|run| run.as_ref().is_some_and(|run| run.needs_login()))
+                        .then(|| view! { <LoginNotice login_url=login.clone() /> })
+                }}
+                {move || {
+                    run.with(|run| run.as_ref().is_some_and(|run| run.account_lacks_scope()))
+                        .then(|| view! { <AccountNotice /> })
+                }}
             </div>
-            {move || {
-                run.with(|run| run.as_ref().is_some_and(|run| run.needs_login()))
-                    .then(|| view! { <LoginNotice login_url=login.clone() /> })
-            }}
-            {move || {
-                run.with(|run| run.as_ref().is_some_and(|run| run.account_lacks_scope()))
-                    .then(|| view! { <AccountNotice /> })
-            }}
             <section class="panel checklist" aria-labelledby="checklist-heading">
                 <h2 id="checklist-heading">"Checks"</h2>
                 <ol class="checks">{rows}</ol>
