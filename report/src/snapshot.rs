@@ -58,8 +58,19 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// How long before `now` (Unix seconds) the run started, in words.
+    /// How long before `now` (Unix seconds) the run started, in words; a
+    /// run more than five minutes ahead of `now` is said to be in the future.
     pub fn age(&self, now: u64) -> String {
+        let ahead = self.run.started_at.saturating_sub(now);
+        if ahead > FUTURE_TOLERANCE_SECONDS {
+            // A wrong clock here or there, or a hand-made link: say so
+            // rather than "just now".
+            let (count, unit) = count_and_unit(ahead);
+            let plural = if count == 1 { "" } else { "s" };
+            return format!(
+                "in the future ({count} {unit}{plural} ahead of this computer's clock)"
+            );
+        }
         describe_age(now.saturating_sub(self.run.started_at))
     }
 }
@@ -318,14 +329,26 @@ pub fn from_json(json: &[u8]) -> Result<Snapshot, SnapshotError> {
 /// `seconds` as a person says it: `just now`, `5 minutes ago`, `3 hours
 /// ago`, `2 days ago`.
 pub fn describe_age(seconds: u64) -> String {
-    let (count, unit) = match seconds {
-        0..=59 => return "just now".to_owned(),
+    if seconds < 60 {
+        return "just now".to_owned();
+    }
+    let (count, unit) = count_and_unit(seconds);
+    let plural = if count == 1 { "" } else { "s" };
+    format!("{count} {unit}{plural} ago")
+}
+
+/// How far a run may seem to lie ahead of the reader's clock before the
+/// age says so: clocks a few minutes apart are common.
+const FUTURE_TOLERANCE_SECONDS: u64 = 300;
+
+/// `seconds` in whole seconds, minutes, hours or days.
+fn count_and_unit(seconds: u64) -> (u64, &'static str) {
+    match seconds {
+        0..=59 => (seconds, "second"),
         60..=3599 => (seconds / 60, "minute"),
         3600..=86_399 => (seconds / 3600, "hour"),
         _ => (seconds / 86_400, "day"),
-    };
-    let plural = if count == 1 { "" } else { "s" };
-    format!("{count} {unit}{plural} ago")
+    }
 }
 
 fn pack_json(run: &Run, identity_included: bool, body_chars: usize) -> Vec<u8> {

@@ -281,6 +281,10 @@ fn ages_are_described_in_words() {
     let started = snapshot.run.started_at;
     assert_eq!(snapshot.age(started + 300), "5 minutes ago");
     assert_eq!(snapshot.age(started - 100), "just now");
+    assert_eq!(
+        snapshot.age(started - 2 * 3600),
+        "in the future (2 hours ahead of this computer's clock)"
+    );
 }
 
 /// The browser app runs `encode` and `decode` in steps around the
