@@ -373,6 +373,9 @@ fn pack_json(run: &Run, identity_included: bool, body_chars: usize) -> Vec<u8> {
 
 fn validate(run: &mut Run) -> Result<(), SnapshotError> {
     let implausible = |why: String| Err(SnapshotError::Implausible(why));
+    if !is_origin(&run.host) {
+        return implausible("a host that is not an http(s) origin".to_owned());
+    }
     if run.probes.len() > MAX_PROBES {
         return implausible(format!("{} checks", run.probes.len()));
     }
@@ -409,6 +412,19 @@ fn validate(run: &mut Run) -> Result<(), SnapshotError> {
         return implausible(format!("a text of {longest} bytes"));
     }
     Ok(())
+}
+
+/// True for what the page and `muster-check` record as a run's host:
+/// `http://` or `https://` and a host name or address, with a port.
+fn is_origin(host: &str) -> bool {
+    host.strip_prefix("https://")
+        .or_else(|| host.strip_prefix("http://"))
+        .is_some_and(|authority| {
+            !authority.is_empty()
+                && authority
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-_:[]".contains(c))
+        })
 }
 
 /// Calls `f` on every string of `run`.

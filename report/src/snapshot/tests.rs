@@ -198,6 +198,22 @@ fn invalid_json_and_implausible_content_are_rejected() {
         decode(&raw(&long)),
         Err(SnapshotError::Implausible(_))
     ));
+    for host in [
+        "<img src=x onerror=alert(1)>",
+        "javascript:alert(1)",
+        "https://",
+        "",
+    ] {
+        let mut run = healthy_run(Client::Cli);
+        run.host = host.into();
+        let odd = serde_json::to_vec(&Snapshot {
+            run,
+            identity_included: true,
+        })
+        .unwrap();
+        let error = decode(&raw(&odd)).unwrap_err();
+        assert!(error.to_string().contains("host"), "{host}: {error}");
+    }
     for method in ["", "GET;touch x", "get", "PROPFINDPROPFINDPROPFIND"] {
         let mut run = healthy_run(Client::Cli);
         let exchange = run
