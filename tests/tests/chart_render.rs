@@ -131,6 +131,34 @@ fn values_set_image_tag_and_gafaelfawr_url() {
 }
 
 #[test]
+fn gafaelfawr_timeouts_are_values() {
+    let data = &resource(&default_resources(), "ConfigMap", "muster")["data"].clone();
+    assert!(data.get("MUSTER_GAFAELFAWR_TIMEOUT").is_none());
+    let resources = render(json!({
+        "config": {"gafaelfawrConnectTimeout": 1.5, "gafaelfawrTimeout": 10},
+    }));
+    let data = &resource(&resources, "ConfigMap", "muster")["data"];
+    assert_eq!(
+        data["MUSTER_GAFAELFAWR_CONNECT_TIMEOUT"].as_str(),
+        Some("1.5")
+    );
+    assert_eq!(data["MUSTER_GAFAELFAWR_TIMEOUT"].as_str(), Some("10"));
+}
+
+#[test]
+fn a_root_path_prefix_is_refused_when_rendering() {
+    // The server refuses "/" at start: the chart says so before a pod
+    // crash-loops.
+    for prefix in ["/", ""] {
+        let error = render_chart(&json!({"config": {"pathPrefix": prefix}})).unwrap_err();
+        assert!(
+            error.contains("config.pathPrefix must not be /"),
+            "{prefix:?}: {error}"
+        );
+    }
+}
+
+#[test]
 fn rendering_fails_clearly_without_host_or_gafaelfawr() {
     let error = render_chart(&json!({"global": {"host": null}})).unwrap_err();
     assert!(error.contains("global.host must be set"), "{error}");
