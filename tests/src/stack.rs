@@ -201,6 +201,7 @@ impl Stack {
         let values = ingress::local_stack_values(&format!("127.0.0.1:{port}"), &api_url);
         let manifest = ingress::render_chart(&values)?;
         let ingresses = ingress::parse_manifest(&manifest)?;
+        refuse_unknown_scopes(&ingresses, &options.gafaelfawr)?;
         let mut server_env = configmap_data(&manifest, "muster")?;
         server_env.insert(
             "MUSTER_ASSETS_DIR".into(),
@@ -322,6 +323,29 @@ fn configmap_data(manifest: &str, name: &str) -> Result<HashMap<String, String>,
 /// Starts the server configured by `env` on a runtime of its own, every
 /// line it logs (start-up included) going to `logs` in its configured
 /// format.
+/// Gafaelfawr's operator refuses a `GafaelfawrIngress` naming a scope that
+/// is not one of its `knownScopes` (the contract), so the stack does too,
+/// instead of serving routes a real deployment would not have.
+fn refuse_unknown_scopes(
+    ingresses: &[ingress::GafaelfawrIngress],
+    gafaelfawr: &StandinConfig,
+) -> Result<(), String> {
+    for ingress in ingresses {
+        if let Some(scope) = ingress
+            .scopes_named()
+            .into_iter()
+            .find(|scope| !gafaelfawr.known_scopes.contains_key(*scope))
+        {
+            return Err(format!(
+                "GafaelfawrIngress {} names scope {scope:?}, which is not one of \
+                 Gafaelfawr's knownScopes: its operator would refuse it",
+                ingress.name
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn start_server(
     env: &HashMap<String, String>,
     logs: &LogCapture,

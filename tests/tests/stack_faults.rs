@@ -133,3 +133,23 @@ fault_shows_as!(delegated_token_with_extra_scopes_warns:
 fault_shows_as!(delegated_token_for_another_service_warns:
     "delegated-other-service" on "delegated/authorization" sending Sends::Credentials =>
     "delegated.token_info" "warn" pointing at "gafaelfawr_ingress");
+
+#[test]
+fn a_scope_gafaelfawr_does_not_know_stops_the_stack() {
+    // As Gafaelfawr's operator refuses such an ingress, a chart whose
+    // scope is not a knownScope must not give a passing local stack.
+    let mut options = StackOptions::default();
+    options.gafaelfawr.known_scopes.remove("read:image");
+    for user in &mut options.gafaelfawr.users {
+        user.scopes.retain(|scope| scope != "read:image");
+    }
+    let error = match Stack::start(options) {
+        Ok(_) => panic!("the stack started with an unknown scope"),
+        Err(error) => error,
+    };
+    assert!(
+        error.contains("not one of Gafaelfawr's knownScopes"),
+        "{error}"
+    );
+    assert!(error.contains("\"read:image\""), "{error}");
+}

@@ -80,6 +80,27 @@ impl AuthType {
     }
 }
 
+impl GafaelfawrIngress {
+    /// Every scope this ingress names: required ones and those of a
+    /// delegated internal token.
+    pub fn scopes_named(&self) -> Vec<&str> {
+        let mut named: Vec<&str> = match &self.config.scopes {
+            Scopes::All(scopes) | Scopes::Any(scopes) => {
+                scopes.iter().map(String::as_str).collect()
+            }
+            Scopes::Anonymous => Vec::new(),
+        };
+        if let Some(Delegate {
+            kind: DelegateKind::Internal { scopes, .. },
+            ..
+        }) = &self.config.delegate
+        {
+            named.extend(scopes.iter().map(String::as_str));
+        }
+        named
+    }
+}
+
 /// `config.delegate`: which token Gafaelfawr mints for the backend.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Delegate {
