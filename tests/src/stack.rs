@@ -91,6 +91,10 @@ pub struct StackOptions {
     /// Server settings that override the chart's ConfigMap (e.g. shorter
     /// Gafaelfawr timeouts in tests).
     pub server_env: Vec<(String, String)>,
+    /// Render the chart as Phalanx deploys it by default: no
+    /// `config.gafaelfawrUrl`, so Muster asks Repertoire's discovery (the
+    /// stand-in's) for Gafaelfawr's API instead of being given its URL.
+    pub discover_gafaelfawr: bool,
 }
 
 impl Default for StackOptions {
@@ -108,6 +112,7 @@ impl Default for StackOptions {
             fault: None,
             gafaelfawr,
             server_env: Vec::new(),
+            discover_gafaelfawr: false,
         }
     }
 }
@@ -198,7 +203,11 @@ impl Stack {
             }
             _ => format!("{}/auth/api/v1", standin.url()),
         };
-        let values = ingress::local_stack_values(&format!("127.0.0.1:{port}"), &api_url);
+        let mut values = ingress::local_stack_values(&format!("127.0.0.1:{port}"), &api_url);
+        if options.discover_gafaelfawr {
+            values["config"]["gafaelfawrUrl"] = serde_json::Value::Null;
+            values["global"]["repertoireUrl"] = format!("{}/repertoire", standin.url()).into();
+        }
         let manifest = ingress::render_chart(&values)?;
         let ingresses = ingress::parse_manifest(&manifest)?;
         refuse_unknown_scopes(&ingresses, &options.gafaelfawr)?;

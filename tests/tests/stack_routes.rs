@@ -91,6 +91,33 @@ fn automated_client_flow_gets_upstream_bodies_through_the_ingress() {
     }
 }
 
+#[test]
+fn delegated_routes_find_gafaelfawr_through_repertoire_as_deployed() {
+    // The chart's default: no Gafaelfawr URL, only Repertoire's discovery.
+    let stack = Stack::start(StackOptions {
+        discover_gafaelfawr: true,
+        ..StackOptions::default()
+    })
+    .unwrap();
+    let token = mint_bot_token(&stack);
+    let auth = bearer(&token);
+    let with_token = [("authorization", auth.as_str())];
+    for path in ["delegated/header", "delegated/authorization"] {
+        let reply = get(&route(&stack, path), &with_token).unwrap();
+        assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+        assert_eq!(reply.json().unwrap()["username"], BOT, "{path}");
+        let report = get(&format!("{}?report=true", route(&stack, path)), &with_token).unwrap();
+        let user_info = report.json().unwrap()["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|check| check["id"] == "delegated.user_info")
+            .cloned()
+            .unwrap();
+        assert_eq!(user_info["status"], "pass", "{path}: {user_info}");
+    }
+}
+
 /// Fails if `reply`'s body or headers hold any part of `secrets`.
 fn assert_shows_no_secret(secrets: &Secrets, reply: &Reply, what: &str) {
     secrets.assert_absent(&reply.body, &format!("{what}'s body"));

@@ -1,8 +1,9 @@
 //! The Gafaelfawr stand-in: an in-process axum server that follows
 //! `gafaelfawr-contract.md` to the status code and header — tokens, the
 //! bootstrap token, scopes, quotas, delegation, user-info and token-info,
-//! the failure table of the auth subrequest, and a `/login` that sets the
-//! `gafaelfawr` cookie for a configured user — and that can be told to
+//! the failure table of the auth subrequest, a `/login` that sets the
+//! `gafaelfawr` cookie for a configured user, and Repertoire's discovery of
+//! Gafaelfawr's API — and that can be told to
 //! misbehave by naming a [`StandinFault`].
 //!
 //! ```no_run
@@ -20,6 +21,7 @@ mod api;
 mod clock;
 mod config;
 mod credentials;
+mod discovery;
 mod error;
 mod fault;
 mod ingress;
@@ -66,6 +68,7 @@ fn router(state: AppState) -> Router {
         .route("/auth/api/v1/user-info", get(api::user_info))
         .route("/auth/api/v1/token-info", get(api::token_info))
         .route("/auth/api/v1/tokens", post(admin::create_token))
+        .route("/repertoire/discovery", get(discovery::discovery))
         .route("/login", get(login::login))
         .route("/logout", get(login::logout))
         .with_state(state)
