@@ -35,8 +35,9 @@ TARGET:
                               http:// is accepted for local stacks.
                               [env: MUSTER_CHECK_URL]
 
-TOKEN SOURCE (the first one given is used; prefer the environment or a file,
-since command-line arguments are visible to other local users):
+TOKEN SOURCE (give at most one; without one, MUSTER_CHECK_TOKEN is used, else
+GAFAELFAWR_BOOTSTRAP_TOKEN; prefer the environment or a file, since
+command-line arguments are visible to other local users):
     --token TOKEN             a token with the routes' scope; the probes that
                               need a token without it are skipped
                               [env: MUSTER_CHECK_TOKEN]
@@ -48,8 +49,9 @@ since command-line arguments are visible to other local users):
                               read the bootstrap token from PATH ('-': stdin)
 
 OPTIONS:
-    --scope SCOPE             scope of the minted token: the scope Muster's
-                              GafaelfawrIngresses require [default: read:image]
+    --scope SCOPE             the scope Muster's GafaelfawrIngresses require:
+                              the minted token gets it, a given token must
+                              have it [default: read:image]
     --format FORMAT           text (a checklist), json (the run, as the page
                               renders it) or junit (JUnit XML) [default: text]
     --timeout SECONDS         total time allowed for each request; connecting

@@ -12,7 +12,8 @@
 //! Clients (the browser app and `muster-check`) share the [`probe`]
 //! catalogue: the requests to make through the ingress and the pure judges
 //! of what came back, gathered into a [`run::Run`] that the page renders,
-//! the CLI prints, and a [`snapshot`] share link carries.
+//! the CLI prints, and a [`snapshot`] share link carries; both state it in
+//! the words of [`verdict`].
 
 pub mod catalogue;
 pub mod checks;
@@ -26,6 +27,7 @@ pub mod redact;
 pub mod run;
 pub mod snapshot;
 pub mod upstream;
+pub mod verdict;
 
 pub use evaluate::{evaluate, Evaluation};
 pub use model::{Check, Component, Evidence, Fix, Route, RouteReport, Status};

@@ -213,7 +213,7 @@ fn healthy_stack_passes_with_minted_tokens() {
         );
     }
     assert!(
-        outcome.stdout.contains("passes muster"),
+        outcome.stdout.contains("Result: Passes muster"),
         "{}",
         outcome.stdout
     );
@@ -473,8 +473,9 @@ fn warnings_alone_still_pass() {
         "{}",
         outcome.stdout
     );
+    // The page's words: warnings are not problems.
     assert!(
-        outcome.stdout.contains("with warnings"),
+        outcome.stdout.contains("Result: Passes, with 2 warnings"),
         "{}",
         outcome.stdout
     );
@@ -567,6 +568,42 @@ fn rejected_given_token_could_not_run() {
     );
     assert_no_secret(&outcome, &[token]);
     assert_nothing_issued_shown(&stack, &outcome);
+}
+
+#[test]
+fn given_token_without_the_route_scope_could_not_run() {
+    let stack = stack(None);
+    let token = stack
+        .gafaelfawr()
+        .issue_token("someuser", "user", &["exec:admin"]);
+    let outcome = check_with(&["--url", &stack.url(), "--token", &token], &[], "");
+    assert_eq!(outcome.exit, Exit::CouldNotRun, "{outcome:#?}");
+    assert!(
+        outcome.stderr.contains(
+            "the token lacks scope read:image, which Muster's routes require (it has: exec:admin)"
+        ),
+        "{}",
+        outcome.stderr
+    );
+    assert_no_secret(&outcome, &[&token]);
+}
+
+#[test]
+fn given_token_with_a_slow_gafaelfawr_reports_the_fault() {
+    // The platform's fault, not a reason to give up: exit 1 with the
+    // delegated checks failing, as with minted tokens.
+    let stack = stack(Some("slow"));
+    let token = stack
+        .gafaelfawr()
+        .issue_token("someuser", "user", &["read:image"]);
+    let outcome = check_with(&["--url", &stack.url(), "--token", &token], &[], "");
+    assert_eq!(outcome.exit, Exit::Failed, "{outcome:#?}");
+    assert!(
+        outcome.stdout.contains("FAIL  delegated."),
+        "{}",
+        outcome.stdout
+    );
+    assert_no_secret(&outcome, &[&token]);
 }
 
 #[test]
@@ -700,7 +737,7 @@ fn binary_passes_a_healthy_stack_with_the_bootstrap_token_on_stdin() {
     };
     assert_eq!(output.status.code(), Some(0), "{outcome:#?}");
     assert!(
-        outcome.stdout.contains("passes muster"),
+        outcome.stdout.contains("Result: Passes muster"),
         "{}",
         outcome.stdout
     );

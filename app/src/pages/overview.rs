@@ -9,8 +9,9 @@ use crate::runner::Runner;
 use crate::views::check_row::{CheckRow, PendingRow};
 use crate::views::notices::{AccountNotice, LoginNotice};
 use crate::views::share_link::ShareLink;
-use crate::views::verdict::{Progress, Tally, Verdict};
+use crate::views::verdict::{Progress, Verdict};
 use crate::{Masthead, ServiceLine};
+use muster_report::verdict::Tally;
 
 /// The overview page.
 #[component]

@@ -10,8 +10,9 @@ use crate::place::Place;
 use crate::views::check_row::CheckRow;
 use crate::views::exchange::ExchangeView;
 use crate::views::notices::LoginNotice;
-use crate::views::verdict::{Tally, Verdict};
+use crate::views::verdict::Verdict;
 use crate::{load_index, Masthead, ServiceLine};
+use muster_report::verdict::Tally;
 
 /// The page of one route.
 #[component]

@@ -7,8 +7,9 @@ use muster_report::snapshot::{Snapshot, SnapshotError};
 
 use crate::place::Place;
 use crate::views::check_row::CheckRow;
-use crate::views::verdict::{Tally, Verdict};
+use crate::views::verdict::Verdict;
 use crate::Masthead;
+use muster_report::verdict::Tally;
 
 /// The snapshot page.
 #[component]

@@ -1,38 +1,10 @@
 //! The one-line verdict above a checklist.
 
 use leptos::prelude::*;
-use muster_report::model::{Check, Status};
+use muster_report::model::Status;
+use muster_report::verdict::{counted, headline, Tally};
 
 use super::check_row::status_words;
-
-/// How many checks ended in each status.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Tally {
-    /// Passed.
-    pub pass: usize,
-    /// Warned.
-    pub warn: usize,
-    /// Failed.
-    pub fail: usize,
-    /// Skipped.
-    pub skip: usize,
-}
-
-impl Tally {
-    /// Counts `checks`.
-    pub fn of<'a>(checks: impl IntoIterator<Item = &'a Check>) -> Tally {
-        let mut tally = Tally::default();
-        for check in checks {
-            *match check.status {
-                Status::Pass => &mut tally.pass,
-                Status::Warn => &mut tally.warn,
-                Status::Fail => &mut tally.fail,
-                Status::Skip => &mut tally.skip,
-            } += 1;
-        }
-        tally
-    }
-}
 
 /// The verdict of a report or run whose status is `status`. With
 /// `partial` (see `Run::partial`), a pass only covers the checks that could
@@ -40,31 +12,13 @@ impl Tally {
 #[component]
 pub fn Verdict(status: Status, tally: Tally, #[prop(optional)] partial: bool) -> impl IntoView {
     let (icon, _) = status_words(status);
-    let plural =
-        |count: usize, word: &str| format!("{count} {word}{}", if count == 1 { "" } else { "s" });
-    let headline = match status {
-        Status::Pass if partial => "No problems in the checks that could run".to_owned(),
-        Status::Pass => "Passes muster".to_owned(),
-        Status::Skip => "Nothing could be checked".to_owned(),
-        Status::Warn | Status::Fail => match (tally.fail, tally.warn) {
-            (0, warnings) => format!("Passes, with {}", plural(warnings, "warning")),
-            (problems, 0) => plural(problems, "problem"),
-            (problems, warnings) => {
-                format!(
-                    "{}, {}",
-                    plural(problems, "problem"),
-                    plural(warnings, "warning")
-                )
-            }
-        },
-    };
-    let total = tally.pass + tally.warn + tally.fail + tally.skip;
+    let headline = headline(status, tally, partial);
     let detail = format!(
         "{}: {} passed, {} failed, {}, {} skipped.",
-        plural(total, "check"),
+        counted(tally.total(), "check"),
         tally.pass,
         tally.fail,
-        plural(tally.warn, "warning"),
+        counted(tally.warn, "warning"),
         tally.skip
     );
     view! {

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 
 use muster_report::probe::{ProbeDef, ProbeResult};
 use muster_report::run::Run;
+use muster_report::verdict::{headline, Tally};
 use muster_report::{Check, Status};
 
 /// Most evidence items shown per problem (the JSON output has them all).
@@ -127,26 +128,17 @@ pub fn summary(style: Style, run: &Run, share_url: &str) -> String {
             let _ = writeln!(out, "  {}: {}", check.id, shown(&check.observed));
         }
     }
-    let count = |status: Status| run.checks().filter(|c| c.status == status).count();
+    let tally = Tally::of(run.checks());
     let counts = format!(
         "{} pass, {} warn, {} fail, {} skipped",
-        count(Status::Pass),
-        count(Status::Warn),
-        count(Status::Fail),
-        count(Status::Skip)
+        tally.pass, tally.warn, tally.fail, tally.skip
     );
-    let verdict = match run.status {
-        Status::Pass => style.paint("1;32", "passes muster"),
-        Status::Warn => style.paint("1;33", "passes muster, with warnings"),
-        Status::Fail => style.paint(
-            "1;31",
-            &match run.problems() {
-                1 => "1 problem".to_owned(),
-                n => format!("{n} problems"),
-            },
-        ),
-        Status::Skip => style.paint("1;31", "nothing could be checked"),
+    let colour = match run.status {
+        Status::Pass => "1;32",
+        Status::Warn => "1;33",
+        Status::Fail | Status::Skip => "1;31",
     };
+    let verdict = style.paint(colour, &headline(run.status, tally, run.partial()));
     let _ = writeln!(out, "\n{} {verdict} ({counts})", style.bold("Result:"));
     let _ = writeln!(out, "{} {share_url}", style.bold("Share link:"));
     out
