@@ -1,7 +1,7 @@
 //! The whole HTTP surface in one place: every route, then the layers every
 //! response passes through.
 
-use axum::extract::{OriginalUri, State};
+use axum::extract::OriginalUri;
 use axum::handler::Handler;
 use axum::middleware;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -22,7 +22,7 @@ pub fn router(state: AppState) -> Router {
         .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"));
     Router::new()
         .route("/", fastapi_get(metadata::health))
-        .route(&prefix, any(redirect_to_slash))
+        .route(&prefix, any(slash_redirect))
         .route(&format!("{prefix}/"), fastapi_get(metadata::index))
         .route(
             &format!("{prefix}/anonymous"),
@@ -41,14 +41,11 @@ pub fn router(state: AppState) -> Router {
             fastapi_get(openapi::openapi),
         )
         // Starlette's slash redirect, for the Python service's routes.
-        .route(&format!("{prefix}/anonymous/"), any(redirect_without_slash))
-        .route(
-            &format!("{prefix}/auth/{{mode}}/"),
-            any(redirect_without_slash),
-        )
+        .route(&format!("{prefix}/anonymous/"), any(slash_redirect))
+        .route(&format!("{prefix}/auth/{{mode}}/"), any(slash_redirect))
         .route(
             &format!("{prefix}/delegated/{{mode}}/"),
-            any(redirect_without_slash),
+            any(slash_redirect),
         )
         // Assets only: the Python service never compresses, and a client
         // refusing uncompressed bodies would turn its answers into 406.
@@ -90,26 +87,19 @@ async fn get_only() -> AppError {
     AppError::MethodNotAllowed
 }
 
-/// `{prefix}` without its slash: the app lives at `{prefix}/`. A 307 for
-/// any method, as Starlette's slash redirect in the Python service.
-async fn redirect_to_slash(
-    State(state): State<AppState>,
-    OriginalUri(uri): OriginalUri,
-) -> Response {
-    let target = match uri.query() {
-        Some(query) => format!("{}/?{query}", state.config.path_prefix),
-        None => format!("{}/", state.config.path_prefix),
+/// Starlette's slash redirect, as in the Python service: a 307, for any
+/// method, to the same path with its trailing slash toggled — `{prefix}`
+/// to `{prefix}/` (where the app lives), and a check route asked with a
+/// trailing slash to the route without it. The query is kept.
+async fn slash_redirect(OriginalUri(uri): OriginalUri) -> Response {
+    let path = uri.path();
+    let toggled = match path.strip_suffix('/') {
+        Some(without) => without.to_owned(),
+        None => format!("{path}/"),
     };
-    Redirect::temporary(&target).into_response()
-}
-
-/// A route of the Python service asked with a trailing slash: a 307 to it
-/// without the slash, as Starlette's slash redirect.
-async fn redirect_without_slash(OriginalUri(uri): OriginalUri) -> Response {
-    let path = uri.path().strip_suffix('/').unwrap_or(uri.path());
     let target = match uri.query() {
-        Some(query) => format!("{path}?{query}"),
-        None => path.to_owned(),
+        Some(query) => format!("{toggled}?{query}"),
+        None => toggled,
     };
     Redirect::temporary(&target).into_response()
 }
