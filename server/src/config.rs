@@ -37,6 +37,27 @@ pub struct Config {
     pub gafaelfawr_connect_timeout: Duration,
     /// Longest wait for a whole answer from Gafaelfawr (or Repertoire).
     pub gafaelfawr_timeout: Duration,
+    /// Where to post alerts about Muster's own defects, if anywhere.
+    pub slack_webhook: Option<SlackWebhook>,
+}
+
+/// `MUSTER_SLACK_WEBHOOK`: a Slack incoming-webhook URL. The URL is the
+/// secret that lets anyone post to the channel, so it is never shown: its
+/// `Debug` form and every error name only its scheme and host.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SlackWebhook(String);
+
+impl SlackWebhook {
+    /// The whole URL, for the one request that posts to it.
+    pub fn url(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SlackWebhook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SlackWebhook(<redacted>)")
+    }
 }
 
 /// How Muster finds Gafaelfawr's API base URL (the URL that
@@ -77,7 +98,7 @@ impl std::error::Error for ConfigError {}
 const DEFAULT_ASSETS_DIR: &str = "/app/dist";
 
 /// Every variable the configuration reads.
-const VARIABLES: [&str; 9] = [
+const VARIABLES: [&str; 10] = [
     "MUSTER_PATH_PREFIX",
     "MUSTER_BIND",
     "MUSTER_ASSETS_DIR",
@@ -87,6 +108,7 @@ const VARIABLES: [&str; 9] = [
     "REPERTOIRE_BASE_URL",
     "MUSTER_GAFAELFAWR_CONNECT_TIMEOUT",
     "MUSTER_GAFAELFAWR_TIMEOUT",
+    "MUSTER_SLACK_WEBHOOK",
 ];
 
 impl Config {
@@ -128,6 +150,9 @@ impl Config {
                 get("MUSTER_GAFAELFAWR_TIMEOUT"),
                 DEFAULT_TIMEOUT,
             )?,
+            slack_webhook: get("MUSTER_SLACK_WEBHOOK")
+                .map(parse_slack_webhook)
+                .transpose()?,
         })
     }
 }
@@ -169,6 +194,28 @@ pub fn http_base_url(raw: &str) -> Result<String, String> {
         return Err(format!("{shown} must not have a query or fragment"));
     }
     Ok(raw.trim_end_matches('/').to_owned())
+}
+
+/// A webhook URL must be https (http only on loopback, for tests). Unlike
+/// [`http_base_url`], the error never shows the path: it holds the secret.
+fn parse_slack_webhook(raw: &str) -> Result<SlackWebhook, ConfigError> {
+    let error = |problem: String| {
+        ConfigError {
+        variable: "MUSTER_SLACK_WEBHOOK",
+        problem: format!("{problem}; expected a Slack incoming-webhook URL such as https://hooks.slack.com/services/…"),
+    }
+    };
+    let parsed =
+        reqwest::Url::parse(raw).map_err(|problem| error(format!("not a URL ({problem})")))?;
+    let host = parsed.host_str().unwrap_or("");
+    let loopback = matches!(host, "127.0.0.1" | "localhost" | "[::1]");
+    match parsed.scheme() {
+        "https" if !host.is_empty() => Ok(SlackWebhook(raw.to_owned())),
+        "http" if loopback => Ok(SlackWebhook(raw.to_owned())),
+        scheme => Err(error(format!(
+            "a {scheme}:// URL with host {host:?} is not an https URL"
+        ))),
+    }
 }
 
 fn parse_seconds(
@@ -351,6 +398,36 @@ mod tests {
             let shown = error.to_string();
             assert!(!shown.contains("Canary"), "{shown}");
         }
+        let error = http_base_url("http://muster:pw@gafaelfawr/auth/api/v1").unwrap_err();
+        assert_eq!(
+            error,
+            "http://gafaelfawr/auth/api/v1 must not carry credentials"
+        );
+    }
+
+    #[test]
+    fn slack_webhook_is_optional_and_never_shown() {
+        assert_eq!(Config::from_vars(&vars(&[])).unwrap().slack_webhook, None);
+        let url = "https://hooks.slack.com/services/T0/B0/Canary0001";
+        let config = Config::from_vars(&vars(&[("MUSTER_SLACK_WEBHOOK", url)])).unwrap();
+        assert_eq!(
+            config.slack_webhook.as_ref().map(SlackWebhook::url),
+            Some(url)
+        );
+        assert!(!format!("{config:?}").contains("Canary"));
+        for raw in [
+            "http://hooks.slack.com/services/T0/B0/Canary0001",
+            "ftp://hooks.slack.com/services/T0/B0/Canary0001",
+            "hooks.slack.com/services/T0/B0/Canary0001",
+        ] {
+            let error = Config::from_vars(&vars(&[("MUSTER_SLACK_WEBHOOK", raw)])).unwrap_err();
+            assert_eq!(error.variable, "MUSTER_SLACK_WEBHOOK");
+            assert!(!error.to_string().contains("Canary"), "{error}");
+        }
+    }
+
+    #[test]
+    fn credentials_error_shows_the_url_without_them() {
         let error = http_base_url("http://muster:pw@gafaelfawr/auth/api/v1").unwrap_err();
         assert_eq!(
             error,

@@ -2,6 +2,7 @@
 //! and answers the JSON check routes. All check logic lives in
 //! `muster-report`; this crate does HTTP in and out.
 
+pub mod alerts;
 pub mod assets;
 pub mod check_routes;
 pub mod config;
@@ -22,6 +23,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tower_http::services::ServeDir;
 
+use crate::alerts::SlackAlerts;
 use crate::config::{Config, GafaelfawrSource};
 use crate::gafaelfawr::{ClientError, GafaelfawrClient};
 use crate::shell::{Shell, ShellError};
@@ -34,6 +36,8 @@ pub enum StartError {
     Shell(ShellError),
     /// The HTTP client for Gafaelfawr could not be built.
     Client(ClientError),
+    /// The HTTP client for Slack alerts could not be built.
+    Alerts(String),
 }
 
 impl std::fmt::Display for StartError {
@@ -41,6 +45,7 @@ impl std::fmt::Display for StartError {
         match self {
             Self::Shell(error) => error.fmt(f),
             Self::Client(error) => error.fmt(f),
+            Self::Alerts(problem) => f.write_str(problem),
         }
     }
 }
@@ -55,6 +60,12 @@ impl std::error::Error for StartError {}
 pub fn build_state(config: Config) -> Result<AppState, StartError> {
     let shell = Shell::load(&config.assets_dir, &config.path_prefix).map_err(StartError::Shell)?;
     let gafaelfawr = GafaelfawrClient::new(&config).map_err(StartError::Client)?;
+    let alerts = match &config.slack_webhook {
+        Some(webhook) => Some(Arc::new(
+            SlackAlerts::new(webhook.clone()).map_err(StartError::Alerts)?,
+        )),
+        None => None,
+    };
     if config.gafaelfawr == GafaelfawrSource::NotConfigured {
         tracing::warn!(
             "neither MUSTER_GAFAELFAWR_URL nor REPERTOIRE_BASE_URL is set: the delegated routes will fail"
@@ -70,6 +81,7 @@ pub fn build_state(config: Config) -> Result<AppState, StartError> {
         assets,
         metadata: Arc::new(metadata::metadata()),
         gafaelfawr: Arc::new(gafaelfawr),
+        alerts,
     })
 }
 

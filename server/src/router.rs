@@ -13,7 +13,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::{assets, check_routes, logging, metadata, openapi};
+use crate::{alerts, assets, check_routes, logging, metadata, openapi};
 
 /// Builds the router for `state`.
 pub fn router(state: AppState) -> Router {
@@ -56,6 +56,10 @@ pub fn router(state: AppState) -> Router {
         // Any other path or method is unknown to the Python service: 404.
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.alerts.clone(),
+            alerts::catch_panics,
+        ))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             policy,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use muster_report::upstream::Metadata;
 use tower_http::services::ServeDir;
 
+use crate::alerts::SlackAlerts;
 use crate::config::Config;
 use crate::gafaelfawr::GafaelfawrClient;
 use crate::shell::Shell;
@@ -22,4 +23,6 @@ pub struct AppState {
     pub metadata: Arc<Metadata>,
     /// The pooled client of Gafaelfawr's API (delegated routes).
     pub gafaelfawr: Arc<GafaelfawrClient>,
+    /// Where panics are reported, when `MUSTER_SLACK_WEBHOOK` is set.
+    pub alerts: Option<Arc<SlackAlerts>>,
 }
