@@ -146,6 +146,48 @@ fn gafaelfawr_timeouts_are_values() {
 }
 
 #[test]
+fn slack_alerts_read_the_webhook_from_the_vault_secret() {
+    let resources = default_resources();
+    assert!(!resources.iter().any(|r| r["kind"] == "VaultSecret"));
+    let container =
+        &resource(&resources, "Deployment", "muster")["spec"]["template"]["spec"]["containers"][0];
+    assert!(container.get("env").is_none(), "{container:?}");
+
+    let resources = render(json!({"config": {"slackAlerts": true}}));
+    let secret = resource(&resources, "VaultSecret", "muster");
+    assert_eq!(
+        secret["spec"]["path"].as_str(),
+        Some("secret/phalanx/example/muster")
+    );
+    let env = &resource(&resources, "Deployment", "muster")["spec"]["template"]["spec"]
+        ["containers"][0]["env"][0];
+    assert_eq!(env["name"].as_str(), Some("MUSTER_SLACK_WEBHOOK"));
+    let key = &env["valueFrom"]["secretKeyRef"];
+    assert_eq!(key["name"], secret["metadata"]["name"]);
+    assert_eq!(key["key"].as_str(), Some("slack-webhook"));
+    let secrets: Value = serde_yaml::from_str(
+        &std::fs::read_to_string(muster_stack::ingress::chart_dir().join("secrets.yaml"))
+            .expect("chart/secrets.yaml"),
+    )
+    .expect("chart/secrets.yaml is YAML");
+    assert_eq!(
+        secrets["slack-webhook"]["if"].as_str(),
+        Some("config.slackAlerts")
+    );
+
+    let error = render_chart(&json!({
+        "config": {"slackAlerts": true},
+        "global": {"vaultSecretsPath": null},
+    }))
+    .unwrap_err();
+    assert!(
+        error.contains("global.vaultSecretsPath must be set"),
+        "{error}"
+    );
+    lint_chart(&json!({"config": {"slackAlerts": true}})).unwrap_or_else(|error| panic!("{error}"));
+}
+
+#[test]
 fn a_root_path_prefix_is_refused_when_rendering() {
     // The server refuses "/" at start: the chart says so before a pod
     // crash-loops.
