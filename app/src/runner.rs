@@ -6,6 +6,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use muster_report::model::Check;
 use muster_report::probe::{probes, Client, ProbeContext, ProbeDef, ProbeResult, Tokens};
 use muster_report::run::Run;
 
@@ -33,6 +34,13 @@ pub struct Runner {
     pub done: Memo<usize>,
     /// The whole run, once every probe has finished.
     pub run: Memo<Option<Run>>,
+    /// Whether a finished probe was skipped for want of a session: known
+    /// from the first such answer, so the login notice need not wait for
+    /// the slowest probe.
+    pub needs_login: Memo<bool>,
+    /// Whether a finished probe was skipped because the account lacks its
+    /// route's scope (known as early, for the same reason).
+    pub lacks_scope: Memo<bool>,
 }
 
 impl Runner {
@@ -109,6 +117,8 @@ impl Runner {
             index,
             done,
             run,
+            needs_login: any_finished(slots, Check::skipped_without_session),
+            lacks_scope: any_finished(slots, Check::skipped_for_account),
         }
     }
 
@@ -116,6 +126,18 @@ impl Runner {
     pub fn total(&self) -> usize {
         self.slots.with_value(Vec::len)
     }
+}
+
+/// Whether any probe finished so far has a check for which `test` holds.
+fn any_finished(slots: StoredValue<Vec<Slot>>, test: fn(&Check) -> bool) -> Memo<bool> {
+    Memo::new(move |_| {
+        slots.with_value(|slots| {
+            slots.iter().any(|slot| {
+                slot.result
+                    .with(|result| result.as_ref().is_some_and(|result| test(&result.check)))
+            })
+        })
+    })
 }
 
 /// Makes `probe`'s requests — one after another when the probe says they

@@ -152,6 +152,25 @@ pub struct Check {
     pub fix: Option<Fix>,
 }
 
+impl Check {
+    /// True when the check was skipped because the browser had no session:
+    /// the page offers the login link (`probe::login_url`).
+    pub fn skipped_without_session(&self) -> bool {
+        self.status == Status::Skip && self.observed == crate::probe::NOT_LOGGED_IN
+    }
+
+    /// True when the check was skipped because the account (or token)
+    /// lacks a scope its route requires: the problem is the account, not
+    /// the platform.
+    pub fn skipped_for_account(&self) -> bool {
+        self.status == Status::Skip
+            && self
+                .fix
+                .as_ref()
+                .is_some_and(|fix| fix.component == Component::UserAccount)
+    }
+}
+
 /// A route Muster serves and checks on the server side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Route {

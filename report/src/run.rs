@@ -4,8 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Check, Component, Status};
-use crate::probe::{Client, ProbeResult, NOT_LOGGED_IN};
+use crate::model::{Check, Status};
+use crate::probe::{Client, ProbeResult};
 
 /// One run of the probes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,21 +64,14 @@ impl Run {
     /// True when a browser run found no session: the page then offers the
     /// login link (`probe::login_url`) instead of a verdict on those checks.
     pub fn needs_login(&self) -> bool {
-        self.checks()
-            .any(|check| check.status == Status::Skip && check.observed == NOT_LOGGED_IN)
+        self.checks().any(Check::skipped_without_session)
     }
 
     /// True when some checks were skipped because the account (or token)
     /// lacks a scope their route requires: the page then says the problem
     /// is the account, not the platform.
     pub fn account_lacks_scope(&self) -> bool {
-        self.checks().any(|check| {
-            check.status == Status::Skip
-                && check
-                    .fix
-                    .as_ref()
-                    .is_some_and(|fix| fix.component == Component::UserAccount)
-        })
+        self.checks().any(Check::skipped_for_account)
     }
 
     /// True when checks were skipped because of who ran them (no session,

@@ -267,7 +267,24 @@ impl Browser {
     /// Chromium's DevTools, as `prefers-color-scheme` sees it.
     pub fn emulate_color_scheme(&self, scheme: &str) -> Result<(), String> {
         let params = json!({ "features": [{ "name": "prefers-color-scheme", "value": scheme }] });
-        let body = json!({ "cmd": "Emulation.setEmulatedMedia", "params": params });
+        self.devtools("Emulation.setEmulatedMedia", params)
+    }
+
+    /// Holds every request whose URL matches `pattern` (DevTools wildcards)
+    /// unanswered until [`Browser::release_requests`]: a test sees the page
+    /// in the state it has while those answers are outstanding.
+    pub fn hold_requests(&self, pattern: &str) -> Result<(), String> {
+        self.devtools("Fetch.enable", json!({ "patterns": [{ "urlPattern": pattern }] }))
+    }
+
+    /// Lets the requests held by [`Browser::hold_requests`] go on.
+    pub fn release_requests(&self) -> Result<(), String> {
+        self.devtools("Fetch.disable", json!({}))
+    }
+
+    /// Runs one Chromium DevTools command on the page.
+    fn devtools(&self, command: &str, params: Value) -> Result<(), String> {
+        let body = json!({ "cmd": command, "params": params });
         self.command("POST", "/goog/cdp/execute", Some(body))
             .map(drop)
     }

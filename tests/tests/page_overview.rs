@@ -145,7 +145,20 @@ fn overview_has_one_heading_outline_and_opens_rows_from_the_keyboard() {
 fn logged_out_overview_offers_login_and_still_runs_the_negative_probes() {
     let stack = stack(None);
     let browser = browser(&stack);
-    let status = open_and_run(&browser, &stack);
+    // The notice does not wait for the slowest probe: with the anonymous
+    // route's answers held, it shows while the run is still going.
+    browser.hold_requests("*/muster/anonymous*").unwrap();
+    browser.goto(&stack.page_url()).expect("page loads");
+    browser
+        .wait_for_script(
+            "return document.querySelector('#login-notice') !== null \
+             && document.querySelector('#verdict[data-status=running]') !== null;",
+            json!([]),
+            PAGE_TIMEOUT,
+        )
+        .expect("the login notice while probes still run");
+    browser.release_requests().unwrap();
+    let status = verdict(&browser);
     assert_eq!(status, "pass", "{}", browser.page_text());
     // No redirect loop: the page stayed where it was.
     assert_eq!(browser.current_url().unwrap(), stack.page_url());

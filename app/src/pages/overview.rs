@@ -48,7 +48,8 @@ pub fn Overview(place: Place) -> impl IntoView {
         <main>
             // One persistent live region: screen readers announce the
             // verdict when it replaces the progress inside it, and the
-            // notice that explains a partial run with it.
+            // notices that explain a partial run as soon as the first
+            // probe shows one applies.
             <div class="verdict-region" aria-live="polite">
                 {move || run.with(|run| match run {
                     None => view! { <Progress done=runner.done total /> }.into_any(),
@@ -59,13 +60,10 @@ pub fn Overview(place: Place) -> impl IntoView {
                     .into_any(),
                 })}
                 {move || {
-                    run.with(|run| run.as_ref().is_some_and(|run| run.needs_login()))
+                    runner.needs_login.get()
                         .then(|| view! { <LoginNotice login_url=login.clone() /> })
                 }}
-                {move || {
-                    run.with(|run| run.as_ref().is_some_and(|run| run.account_lacks_scope()))
-                        .then(|| view! { <AccountNotice /> })
-                }}
+                {move || runner.lacks_scope.get().then(|| view! { <AccountNotice /> })}
             </div>
             <section class="panel checklist" aria-labelledby="checklist-heading">
                 <h2 id="checklist-heading">"Checks"</h2>
