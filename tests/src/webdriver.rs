@@ -232,6 +232,11 @@ impl Browser {
             .unwrap_or_default())
     }
 
+    /// Deletes every cookie of the current page (logs the browser out).
+    pub fn delete_cookies(&self) -> Result<(), String> {
+        self.command("DELETE", "/cookie", None).map(drop)
+    }
+
     /// The visible text of the whole page, for failure messages.
     pub fn page_text(&self) -> String {
         self.execute(
@@ -274,7 +279,10 @@ impl Browser {
     /// unanswered until [`Browser::release_requests`]: a test sees the page
     /// in the state it has while those answers are outstanding.
     pub fn hold_requests(&self, pattern: &str) -> Result<(), String> {
-        self.devtools("Fetch.enable", json!({ "patterns": [{ "urlPattern": pattern }] }))
+        self.devtools(
+            "Fetch.enable",
+            json!({ "patterns": [{ "urlPattern": pattern }] }),
+        )
     }
 
     /// Lets the requests held by [`Browser::hold_requests`] go on.

@@ -18,6 +18,14 @@ fn route_page_shows_the_routes_own_report() {
         browser.text_of("#route-path").unwrap().as_deref(),
         Some("delegated/header")
     );
+    // Announced: the verdict replaced the wait inside a live region.
+    let announced = browser
+        .execute(
+            "return document.querySelector('[aria-live=polite] > #verdict') !== null;",
+            json!([]),
+        )
+        .unwrap();
+    assert_eq!(announced, json!(true));
     let shown = rows(&browser);
     assert!(
         shown
@@ -54,6 +62,42 @@ fn route_page_shows_a_failing_server_check_with_its_fix() {
 }
 
 #[test]
+fn a_session_lost_before_the_report_is_asked_gets_the_login_notice() {
+    // Opened with a session, the page asks its route for the report; the
+    // session ends before that request leaves, so the route sends the
+    // request to log in instead, and the page says so.
+    let stack = stack(None);
+    let browser = browser(&stack);
+    log_in_and_run(&browser, &stack);
+    browser
+        .hold_requests("*/auth/redirect?report=true")
+        .unwrap();
+    browser
+        .goto(&format!("{}auth/redirect", stack.page_url()))
+        .unwrap();
+    browser
+        .wait_for_script(
+            "return document.querySelector('#verdict[data-status=running]') !== null;",
+            json!([]),
+            PAGE_TIMEOUT,
+        )
+        .expect("the page waits for its report");
+    browser.delete_cookies().unwrap();
+    browser.release_requests().unwrap();
+    browser
+        .wait_for_script(
+            "return document.querySelector('[aria-live=polite] > #login-notice') !== null;",
+            json!([]),
+            PAGE_TIMEOUT,
+        )
+        .expect("the login notice, announced");
+    assert_eq!(browser.text_of("#route-error").unwrap(), None);
+    assert_eq!(browser.text_of("#verdict").unwrap(), None);
+    assert_heading_outline(&browser, "the logged-out route page");
+    assert_no_csp_violations(&browser);
+}
+
+#[test]
 fn quota_route_page_explains_its_429_in_one_outline() {
     // A fresh stack's quota: opening auth/quota uses it for the page
     // itself, so the page's own request gets 429 and the page explains it.
@@ -69,7 +113,7 @@ fn quota_route_page_explains_its_429_in_one_outline() {
     let shown = browser
         .wait_for_script(
             "return document.querySelector('#route-error') ? 'error' : \
-             (document.querySelector('#verdict[data-status]') ? 'report' : null);",
+             (document.querySelector('#verdict:not([data-status=running])') ? 'report' : null);",
             json!([]),
             PAGE_TIMEOUT,
         )

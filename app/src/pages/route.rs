@@ -2,7 +2,7 @@
 //! from the same URL with `?report=true`.
 
 use leptos::prelude::*;
-use muster_report::model::Route;
+use muster_report::model::{Route, RouteReport};
 use muster_report::probe::{login_url, Credentials, Exchange, Prepared};
 
 use crate::fetch;
@@ -24,9 +24,13 @@ pub fn RoutePage(place: Place, route: Route) -> impl IntoView {
         send_cookies: true,
         headers: Vec::new(),
     };
-    let exchange = RwSignal::new(None);
+    // The answer, with its report parsed once for the live region and the
+    // checklist below it.
+    let answer = RwSignal::new(None::<(Exchange, Option<RouteReport>)>);
     leptos::task::spawn_local(async move {
-        exchange.set(Some(fetch::send(&request).await));
+        let exchange = fetch::send(&request).await;
+        let report = exchange.route_report();
+        answer.set(Some((exchange, report)));
     });
     let login = login_url(&place.origin, &place.page_url);
     view! {
@@ -36,52 +40,67 @@ pub fn RoutePage(place: Place, route: Route) -> impl IntoView {
                 " alone. " <a href="./">"Run every check"</a></p>
         </Masthead>
         <main>
-            {move || match exchange.get() {
-                None => view! {
-                    <section class="panel verdict verdict-running" id="verdict" data-status="running">
-                        <h2>"Asking Muster…"</h2>
-                    </section>
-                }
-                .into_any(),
-                Some(exchange) => view! {
-                    <RouteReportView exchange route login_url=login.clone() />
-                }
-                .into_any(),
-            }}
+            // One persistent live region, as on the overview: the verdict
+            // (or the login notice) is announced when it replaces the wait.
+            <div class="verdict-region" aria-live="polite">
+                {move || answer.with(|answer| match answer {
+                    None => view! {
+                        <section class="panel verdict verdict-running" id="verdict"
+                            data-status="running" aria-busy="true">
+                            <h2>"Asking Muster…"</h2>
+                        </section>
+                    }
+                    .into_any(),
+                    Some((_, Some(report))) => {
+                        view! { <Verdict status=report.status tally=Tally::of(&report.checks) /> }
+                            .into_any()
+                    }
+                    Some((exchange, None)) => sent_to_login(exchange)
+                        .then(|| view! { <LoginNotice login_url=login.clone() /> })
+                        .into_any(),
+                })}
+            </div>
+            {move || answer.get().map(|(exchange, report)| match report {
+                Some(report) => view! { <RouteChecks exchange report route /> }.into_any(),
+                None if sent_to_login(&exchange) => ().into_any(),
+                None => view! { <NoReport exchange route /> }.into_any(),
+            })}
         </main>
     }
 }
 
-/// The report in `exchange`, or why there is none.
-#[component]
-fn RouteReportView(exchange: Exchange, route: Route, login_url: String) -> impl IntoView {
-    if let Some(report) = exchange.route_report() {
-        let tally = Tally::of(&report.checks);
-        let rows = report
-            .checks
-            .into_iter()
-            .map(|check| view! { <CheckRow check /> })
-            .collect_view();
-        return view! {
-            <Verdict status=report.status tally />
-            <section class="panel checklist" aria-labelledby="checklist-heading">
-                <h2 id="checklist-heading">"Muster's checks of " {route.path()}</h2>
-                <ol class="checks">{rows}</ol>
-                <details class="check-details">
-                    <summary>"Request and response"</summary>
-                    <ExchangeView exchange number=1 count=1 in_section=true />
-                </details>
-            </section>
-        }
-        .into_any();
-    }
-    let response = exchange.response_seen().cloned();
-    if response
-        .as_ref()
+/// The route answered with a redirect: to Gafaelfawr's login, for a
+/// browser without a session.
+fn sent_to_login(exchange: &Exchange) -> bool {
+    exchange
+        .response_seen()
         .is_some_and(|response| response.is_redirect())
-    {
-        return view! { <LoginNotice login_url /> }.into_any();
+}
+
+/// The route's checks, and the request and response they came from.
+#[component]
+fn RouteChecks(exchange: Exchange, report: RouteReport, route: Route) -> impl IntoView {
+    let rows = report
+        .checks
+        .into_iter()
+        .map(|check| view! { <CheckRow check /> })
+        .collect_view();
+    view! {
+        <section class="panel checklist" aria-labelledby="checklist-heading">
+            <h2 id="checklist-heading">"Muster's checks of " {route.path()}</h2>
+            <ol class="checks">{rows}</ol>
+            <details class="check-details">
+                <summary>"Request and response"</summary>
+                <ExchangeView exchange number=1 count=1 in_section=true />
+            </details>
+        </section>
     }
+}
+
+/// Why `exchange` holds no report of `route`.
+#[component]
+fn NoReport(exchange: Exchange, route: Route) -> impl IntoView {
+    let response = exchange.response_seen().cloned();
     let what = match &response {
         Some(response) => format!(
             "{} answered {} instead of Muster's report.",
@@ -103,5 +122,4 @@ fn RouteReportView(exchange: Exchange, route: Route, login_url: String) -> impl 
             <ExchangeView exchange number=1 count=1 in_section=true />
         </section>
     }
-    .into_any()
 }
