@@ -124,7 +124,8 @@ mod tests {
             evaluation.upstream,
             UpstreamResponse {
                 status: 200,
-                body: r#"{"ok":true}"#.into()
+                body: r#"{"ok":true}"#.into(),
+                failure: None,
             }
         );
     }

@@ -294,6 +294,9 @@ pub struct UpstreamResponse {
     pub status: u16,
     /// Compact JSON body.
     pub body: String,
+    /// The check failure behind a 500, which the Python service also
+    /// reports to Slack (Safir alerts on the exception it raises).
+    pub failure: Option<ErrorDetail>,
 }
 
 impl UpstreamResponse {
@@ -309,12 +312,13 @@ impl UpstreamResponse {
 
     /// HTTP 500 with one check failure.
     pub fn failure(detail: ErrorDetail) -> Self {
-        Self::json(
-            500,
-            &ErrorBody {
-                detail: vec![detail],
-            },
-        )
+        let body = ErrorBody {
+            detail: vec![detail.clone()],
+        };
+        Self {
+            failure: Some(detail),
+            ..Self::json(500, &body)
+        }
     }
 
     fn json(status: u16, body: &impl Serialize) -> Self {
@@ -322,7 +326,11 @@ impl UpstreamResponse {
         // non-string keys); the fallback keeps the function total.
         let body = serde_json::to_string(body)
             .unwrap_or_else(|_| r#"{"detail":"Internal Server Error"}"#.to_owned());
-        Self { status, body }
+        Self {
+            status,
+            body,
+            failure: None,
+        }
     }
 }
 

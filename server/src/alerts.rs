@@ -1,210 +1,114 @@
-//! Muster's own defects. A handler that panics answers what the Python
-//! service answers for an uncaught exception (500, `Internal Server
-//! Error`), the panic is logged, and, when `MUSTER_SLACK_WEBHOOK` is set,
-//! it is posted to Slack as Safir's Slack alerts do.
+//! What the Python service reports to Slack, found in every answer: a
+//! route's failing check (its 500, which Safir's route handler reports as
+//! an uncaught exception) and a handler that panics, which answers what
+//! Starlette answers for an uncaught exception (500, `Internal Server
+//! Error`). Both are logged without secrets; with `MUSTER_SLACK_WEBHOOK`
+//! set, both are posted (see [`crate::slack`]) without delaying the answer.
 //!
-//! Checks that fail are not defects: they are reported in the route's body,
-//! never here. Alerts name the method, the path (token-shaped text
-//! fingerprinted, no query) and the panic message (same), never a header.
+//! Nothing from a header reaches an alert. A failing check's message is
+//! the one its body carries (already redacted); a panic's message and path
+//! have token-shaped text fingerprinted, and a panic names the route
+//! template it hit, not the client's path.
 
 use std::any::Any;
+use std::cell::RefCell;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures_util::FutureExt as _;
 use http::{header, StatusCode};
 use muster_report::redact;
-use serde_json::{json, Value};
 
-use crate::config::SlackWebhook;
+use crate::slack::{Alert, SlackAlerts};
 
-/// Longest wait for a connection to Slack.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// Longest wait for Slack to accept an alert.
-const POST_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Posts alerts to one Slack incoming webhook.
-#[derive(Debug)]
-pub struct SlackAlerts {
-    http: reqwest::Client,
-    webhook: SlackWebhook,
-}
-
-/// One defect worth telling a human about.
+/// A check failed on this answer (set on the response by the check routes).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Alert {
-    /// Method of the request that hit the defect.
-    pub method: String,
-    /// Its path, with token-shaped text fingerprinted.
-    pub path: String,
-    /// What went wrong (the panic message, token-shaped text fingerprinted).
+pub struct CheckFailure {
+    /// The error's `type`, e.g. `unexpected_header`.
+    pub kind: String,
+    /// The error's `msg`, as the body carries it.
     pub message: String,
-    /// When it happened.
-    pub at: SystemTime,
 }
 
-impl SlackAlerts {
-    /// A client posting to `webhook`, with explicit timeouts. The error says
-    /// why the HTTP client could not be built (TLS set-up failed).
-    pub fn new(webhook: SlackWebhook) -> Result<Self, String> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(POST_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("muster/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|error| format!("cannot build the HTTP client for Slack alerts: {error}"))?;
-        Ok(Self { http, webhook })
-    }
-
-    /// Posts `alert`. The error names what failed, never the webhook URL.
-    pub async fn post(&self, alert: &Alert) -> Result<(), String> {
-        let response = self
-            .http
-            .post(self.webhook.url())
-            .json(&slack_message(alert))
-            .send()
-            .await
-            .map_err(|error| describe_send_error(&error))?;
-        let status = response.status();
-        if status.is_success() {
-            Ok(())
-        } else {
-            Err(format!("Slack answered {status}"))
-        }
-    }
+thread_local! {
+    /// Where the last panic on this thread happened, left by the panic
+    /// hook for the middleware that catches it on the same thread.
+    static PANIC_LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
-/// reqwest's own messages include the URL, which is the secret.
-fn describe_send_error(error: &reqwest::Error) -> String {
-    if error.is_timeout() {
-        "Slack did not answer in time".to_owned()
-    } else if error.is_connect() {
-        "cannot connect to Slack".to_owned()
-    } else {
-        "the request to Slack failed".to_owned()
-    }
+/// Replaces Rust's default panic hook, which prints the raw message (and
+/// any token in it) to standard error outside the log format, with one
+/// log line: the message with token-shaped text fingerprinted, and where
+/// the panic happened. Call once, after logging is set up.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|at| format!("{}:{}:{}", at.file(), at.line(), at.column()));
+        let message = redact::tokens_in_text(&panic_message(info.payload()));
+        tracing::error!(
+            location = location.as_deref().unwrap_or("unknown"),
+            panic = %message,
+            "panic"
+        );
+        PANIC_LOCATION.with(|cell| *cell.borrow_mut() = location);
+    }));
 }
 
-/// The webhook payload: a plain `text` for notifications and Block Kit
-/// sections for the channel, in the shape of Safir's uncaught-exception
-/// alerts.
-pub fn slack_message(alert: &Alert) -> Value {
-    let when = utc_timestamp(alert.at);
-    let request = format!("{} {}", alert.method, alert.path);
-    json!({
-        "text": format!("Uncaught panic in Muster: {request}"),
-        "blocks": [
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": "Uncaught panic in Muster"},
-                "fields": [
-                    {"type": "mrkdwn", "text": format!("*Failed at*\n{when}")},
-                    {"type": "mrkdwn", "text": format!("*Request*\n{}", code(&request))},
-                ],
-            },
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": format!("*Panic*\n{}", code_block(&alert.message))},
-            },
-        ],
-    })
-}
-
-/// Inline code, with backticks that would end it replaced.
-fn code(text: &str) -> String {
-    format!("`{}`", text.replace('`', "'"))
-}
-
-/// A code block, with fences that would end it broken up.
-fn code_block(text: &str) -> String {
-    format!("```\n{}\n```", text.replace("```", "`\u{200b}``"))
-}
-
-/// `at` as `YYYY-MM-DD HH:MM:SS UTC`.
-pub fn utc_timestamp(at: SystemTime) -> String {
-    let seconds = at
-        .duration_since(UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_secs())
-        .unwrap_or(0);
-    let (days, of_day) = (seconds / 86_400, seconds % 86_400);
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
-        of_day / 3600,
-        of_day % 3600 / 60,
-        of_day % 60
-    )
-}
-
-/// The proleptic Gregorian date `days` after 1970-01-01 (Howard Hinnant's
-/// `civil_from_days`, for non-negative days).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let day_of_era = z % 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-    let month = if shifted_month < 10 {
-        shifted_month + 3
-    } else {
-        shifted_month - 9
-    };
-    let year = year_of_era + era * 400 + u64::from(month <= 2);
-    (year, month, day)
-}
-
-/// Middleware answering a panicking handler with the Python service's 500,
-/// logging the panic and, if `alerts` is set, posting it to Slack in the
-/// background (the client's answer never waits for Slack).
-pub async fn catch_panics(
+/// Middleware finding what to report in every answer: a failing check, or
+/// a panic (answered with Starlette's 500). Alerts go to `alerts`, if set.
+pub async fn report_defects(
     State(alerts): State<Option<Arc<SlackAlerts>>>,
     request: Request,
     next: Next,
 ) -> Response {
     let method = request.method().to_string();
     let path = redact::tokens_in_text(request.uri().path());
-    let payload = match AssertUnwindSafe(next.run(request)).catch_unwind().await {
-        Ok(response) => return response,
-        Err(payload) => payload,
-    };
-    let alert = Alert {
-        method,
-        path,
-        message: redact::tokens_in_text(&panic_message(payload.as_ref())),
-        at: SystemTime::now(),
-    };
-    tracing::error!(
-        method = %alert.method,
-        path = %alert.path,
-        panic = %alert.message,
-        "uncaught panic"
-    );
-    if let Some(alerts) = alerts {
-        tokio::spawn(async move {
-            if let Err(problem) = alerts.post(&alert).await {
-                tracing::warn!(problem = %problem, "cannot post the alert to Slack");
+    let template = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|matched| matched.as_str().to_owned());
+    match AssertUnwindSafe(next.run(request)).catch_unwind().await {
+        Ok(response) => {
+            if let (Some(alerts), Some(failure)) =
+                (&alerts, response.extensions().get::<CheckFailure>())
+            {
+                alerts.send(Alert {
+                    kind: failure.kind.clone(),
+                    message: failure.message.clone(),
+                    route: path,
+                    location: None,
+                    at: SystemTime::now(),
+                });
             }
-        });
+            response
+        }
+        Err(payload) => {
+            let message = redact::tokens_in_text(&panic_message(payload.as_ref()));
+            tracing::error!(method = %method, path = %path, panic = %message, "uncaught panic");
+            if let Some(alerts) = &alerts {
+                alerts.send(Alert {
+                    kind: "panic".to_owned(),
+                    message,
+                    route: template.unwrap_or_else(|| "(no route)".to_owned()),
+                    location: PANIC_LOCATION.with(|cell| cell.borrow_mut().take()),
+                    at: SystemTime::now(),
+                });
+            }
+            internal_server_error()
+        }
     }
-    internal_server_error()
 }
 
 /// Starlette's answer to an uncaught exception.
 fn internal_server_error() -> Response {
     (
         StatusCode::INTERNAL_SERVER_ERROR,
-        [
-            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
         "Internal Server Error",
     )
         .into_response()
@@ -218,37 +122,5 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
         text.clone()
     } else {
         "a panic without a message".to_owned()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn timestamps_are_utc_calendar_dates() {
-        let at = |seconds| UNIX_EPOCH + Duration::from_secs(seconds);
-        assert_eq!(utc_timestamp(at(0)), "1970-01-01 00:00:00 UTC");
-        assert_eq!(utc_timestamp(at(951_782_400)), "2000-02-29 00:00:00 UTC");
-        assert_eq!(utc_timestamp(at(1_795_305_599)), "2026-11-21 23:59:59 UTC");
-        assert_eq!(utc_timestamp(at(4_107_542_400)), "2100-03-01 00:00:00 UTC");
-    }
-
-    #[test]
-    fn message_quotes_request_and_panic_without_breaking_out() {
-        let message = slack_message(&Alert {
-            method: "GET".to_owned(),
-            path: "/muster/a`b".to_owned(),
-            message: "bad ``` fence".to_owned(),
-            at: UNIX_EPOCH,
-        });
-        let text = message.to_string();
-        assert!(
-            text.contains("Uncaught panic in Muster: GET /muster/a`b"),
-            "{text}"
-        );
-        assert!(text.contains("`GET /muster/a'b`"), "{text}");
-        assert!(!text.contains("bad ``` fence"), "{text}");
-        assert!(text.contains("1970-01-01 00:00:00 UTC"), "{text}");
     }
 }

@@ -12,6 +12,7 @@ use muster_report::model::{Route, RouteKind};
 use muster_report::observed::{BackendObservation, Gafaelfawr, RequestSeen};
 use muster_report::upstream::UpstreamResponse;
 
+use crate::alerts::CheckFailure;
 use crate::assets::shell_response;
 use crate::negotiate::{vary_on_accept, Representation, REPORT_MEDIA_TYPE};
 use crate::state::AppState;
@@ -141,9 +142,18 @@ pub fn request_seen(headers: &HeaderMap) -> RequestSeen {
     )
 }
 
+/// The upstream answer, carrying its check failure (if any) for
+/// [`crate::alerts`].
 fn upstream(response: UpstreamResponse) -> Response {
     let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    json(status, "application/json", response.body)
+    let mut answer = json(status, "application/json", response.body);
+    if let Some(failure) = response.failure {
+        answer.extensions_mut().insert(CheckFailure {
+            kind: failure.kind,
+            message: failure.msg,
+        });
+    }
+    answer
 }
 
 /// The report's media type echoes what the client asked for: the vendor

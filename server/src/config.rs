@@ -199,11 +199,12 @@ pub fn http_base_url(raw: &str) -> Result<String, String> {
 /// A webhook URL must be https (http only on loopback, for tests). Unlike
 /// [`http_base_url`], the error never shows the path: it holds the secret.
 fn parse_slack_webhook(raw: &str) -> Result<SlackWebhook, ConfigError> {
-    let error = |problem: String| {
-        ConfigError {
+    let error = |problem: String| ConfigError {
         variable: "MUSTER_SLACK_WEBHOOK",
-        problem: format!("{problem}; expected a Slack incoming-webhook URL such as https://hooks.slack.com/services/…"),
-    }
+        problem: format!(
+            "{problem}; expected a Slack incoming-webhook URL such as \
+             https://hooks.slack.com/services/…"
+        ),
     };
     let parsed =
         reqwest::Url::parse(raw).map_err(|problem| error(format!("not a URL ({problem})")))?;
@@ -424,14 +425,5 @@ mod tests {
             assert_eq!(error.variable, "MUSTER_SLACK_WEBHOOK");
             assert!(!error.to_string().contains("Canary"), "{error}");
         }
-    }
-
-    #[test]
-    fn credentials_error_shows_the_url_without_them() {
-        let error = http_base_url("http://muster:pw@gafaelfawr/auth/api/v1").unwrap_err();
-        assert_eq!(
-            error,
-            "http://gafaelfawr/auth/api/v1 must not carry credentials"
-        );
     }
 }

@@ -15,6 +15,7 @@ pub mod negotiate;
 pub mod openapi;
 pub mod router;
 pub mod shell;
+pub mod slack;
 pub mod state;
 
 use std::future::Future;
@@ -23,10 +24,10 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tower_http::services::ServeDir;
 
-use crate::alerts::SlackAlerts;
 use crate::config::{Config, GafaelfawrSource};
 use crate::gafaelfawr::{ClientError, GafaelfawrClient};
 use crate::shell::{Shell, ShellError};
+use crate::slack::{SlackAlerts, DEFAULT_MIN_GAP};
 use crate::state::AppState;
 
 /// Why the server cannot start with a configuration.
@@ -62,7 +63,7 @@ pub fn build_state(config: Config) -> Result<AppState, StartError> {
     let gafaelfawr = GafaelfawrClient::new(&config).map_err(StartError::Client)?;
     let alerts = match &config.slack_webhook {
         Some(webhook) => Some(Arc::new(
-            SlackAlerts::new(webhook.clone()).map_err(StartError::Alerts)?,
+            SlackAlerts::new(webhook.clone(), DEFAULT_MIN_GAP).map_err(StartError::Alerts)?,
         )),
         None => None,
     };

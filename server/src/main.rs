@@ -18,6 +18,7 @@ async fn main() -> ExitCode {
         }
     };
     muster_server::logging::init(&config);
+    muster_server::alerts::install_panic_hook();
     let bind = config.bind;
     let state = match muster_server::build_state(config) {
         Ok(state) => state,

@@ -58,7 +58,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.alerts.clone(),
-            alerts::catch_panics,
+            alerts::report_defects,
         ))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,

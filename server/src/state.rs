@@ -5,10 +5,10 @@ use std::sync::Arc;
 use muster_report::upstream::Metadata;
 use tower_http::services::ServeDir;
 
-use crate::alerts::SlackAlerts;
 use crate::config::Config;
 use crate::gafaelfawr::GafaelfawrClient;
 use crate::shell::Shell;
+use crate::slack::SlackAlerts;
 
 /// Shared, cheaply clonable handler state.
 #[derive(Clone)]

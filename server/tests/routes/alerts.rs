@@ -1,21 +1,25 @@
-//! Muster's own defects over real HTTP: a panicking handler answers the
-//! Python service's 500 at once, and the panic reaches a (fake) Slack
-//! webhook and the log, with no token and no webhook secret in either.
+//! Alerts over real HTTP: a failing check and a panicking handler reach a
+//! (fake) Slack webhook without delaying the answer, at most one a minute,
+//! with no token and no webhook secret in the alert or the log.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{middleware, Json, Router};
 use http::StatusCode;
-use muster_server::alerts::{catch_panics, Alert, SlackAlerts};
+use muster_report::redact;
+use muster_server::alerts::report_defects;
 use muster_server::config::{Config, SlackWebhook};
+use muster_server::slack::SlackAlerts;
 use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, Semaphore};
+
+use crate::support::LogBuffer;
 
 /// The bound on every wait here.
 const PATIENCE: Duration = Duration::from_secs(10);
@@ -111,28 +115,6 @@ async fn boom(axum::extract::Path(rest): axum::extract::Path<String>) -> &'stati
     panic!("lost track of {rest}");
 }
 
-#[derive(Clone, Default)]
-struct LogBuffer(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for LogBuffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBuffer {
-    type Writer = LogBuffer;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
 #[tokio::test]
 async fn a_panic_answers_500_at_once_and_reaches_slack_redacted() {
     let mut slack = FakeSlack::start(StatusCode::OK).await;
@@ -148,7 +130,7 @@ async fn a_panic_answers_500_at_once_and_reaches_slack_redacted() {
         .route("/muster/boom/{*rest}", get(boom))
         .layer(middleware::from_fn_with_state(
             state.alerts.clone(),
-            catch_panics,
+            report_defects,
         ));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
@@ -168,7 +150,6 @@ async fn a_panic_answers_500_at_once_and_reaches_slack_redacted() {
         .send()
         .await
         .expect("the panicking route still answers");
-    // Slack has not been allowed to answer yet: the client did not wait.
     assert_eq!(response.status(), 500);
     assert_eq!(
         response.headers()["content-type"],
@@ -178,15 +159,16 @@ async fn a_panic_answers_500_at_once_and_reaches_slack_redacted() {
 
     let alert = slack.next_post().await.to_string();
     slack.release.add_permits(1);
+    assert!(alert.contains("Uncaught exception in muster"), "{alert}");
+    assert!(alert.contains("/muster/boom/{*rest}"), "{alert}");
     assert!(
-        alert.contains("Uncaught panic in Muster: GET /muster/boom/"),
+        alert.contains(&format!("lost track of {}", redact::fingerprint(TOKEN))),
         "{alert}"
     );
-    assert!(alert.contains("lost track of "), "{alert}");
     for secret in [TOKEN, "QueryCanary", WEBHOOK_SECRET] {
         assert!(!alert.contains(secret), "{secret} in {alert}");
     }
-    let logged = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    let logged = logs.text();
     assert!(logged.contains("uncaught panic"), "{logged}");
     for secret in [TOKEN, "QueryCanary", WEBHOOK_SECRET] {
         assert!(!logged.contains(secret), "{secret} in {logged}");
@@ -195,18 +177,64 @@ async fn a_panic_answers_500_at_once_and_reaches_slack_redacted() {
 }
 
 #[tokio::test]
-async fn failed_posts_say_why_without_the_webhook_url() {
-    let alert = Alert {
-        method: "GET".to_owned(),
-        path: "/muster/anonymous".to_owned(),
-        message: "test".to_owned(),
-        at: UNIX_EPOCH,
+async fn a_failing_check_is_alerted_once_a_minute_like_safirs_handler() {
+    let mut slack = FakeSlack::start(StatusCode::OK).await;
+    slack.release.add_permits(10);
+    let assets = tempfile::tempdir().unwrap();
+    std::fs::write(assets.path().join("index.html"), "<html></html>").unwrap();
+    let state = muster_server::build_state(webhook_config(&slack.webhook(), &assets)).unwrap();
+    let alerts = state.alerts.clone().expect("alerts with a webhook");
+    let app = muster_server::router::router(state);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let client = reqwest::Client::builder()
+        .timeout(PATIENCE)
+        .build()
+        .unwrap();
+    let ask = || {
+        client
+            .get(format!("http://{address}/muster/anonymous"))
+            .header("authorization", format!("Bearer {TOKEN}"))
+            .send()
     };
+
+    let first = ask().await.unwrap();
+    assert_eq!(first.status(), 500);
+    let alert = slack.next_post().await.to_string();
+    assert!(alert.contains("Uncaught exception in muster"), "{alert}");
+    assert!(
+        alert.contains("unexpected_header: Header Authorization set but should not be present"),
+        "{alert}"
+    );
+    assert!(alert.contains("/muster/anonymous"), "{alert}");
+    assert!(!alert.contains(TOKEN), "{alert}");
+
+    // The same failure again within the minute: counted, not posted.
+    let second = ask().await.unwrap();
+    assert_eq!(second.status(), 500);
+    assert_eq!(alerts.left_out(), 1);
+    // A passing check is not an alert.
+    let clean = client
+        .get(format!("http://{address}/muster/anonymous"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(clean.status(), 200);
+    assert_eq!(alerts.left_out(), 1);
+    server.abort();
+}
+
+#[tokio::test]
+async fn failed_posts_say_why_without_the_webhook_url() {
+    let message = serde_json::json!({"text": "test"});
     let slack = FakeSlack::start(StatusCode::FORBIDDEN).await;
     slack.release.add_permits(1);
-    let refused = SlackAlerts::new(webhook(&slack.webhook()))
+    let refused = SlackAlerts::new(webhook(&slack.webhook()), Duration::ZERO)
         .unwrap()
-        .post(&alert)
+        .post(&message)
         .await
         .unwrap_err();
     assert_eq!(refused, "Slack answered 403 Forbidden");
@@ -217,11 +245,14 @@ async fn failed_posts_say_why_without_the_webhook_url() {
         closed.local_addr().unwrap()
     );
     drop(closed);
-    let unreachable = SlackAlerts::new(webhook(&closed_url))
+    let unreachable = SlackAlerts::new(webhook(&closed_url), Duration::ZERO)
         .unwrap()
-        .post(&alert)
+        .post(&message)
         .await
         .unwrap_err();
-    assert_eq!(unreachable, "cannot connect to Slack");
+    assert!(
+        unreachable.starts_with("cannot connect to Slack: "),
+        "{unreachable}"
+    );
     assert!(!format!("{refused}{unreachable}").contains(WEBHOOK_SECRET));
 }
