@@ -100,9 +100,10 @@ pub const SERVER_CHECKS: &[CheckDefinition<BackendObservation>] = &[
                  trust X-Auth-Request-User when Gafaelfawr sets it.",
         routes: ANONYMOUS,
         component: Component::GafaelfawrIngress,
-        hint: "The ingress must be a GafaelfawrIngress (anonymous: true) whose auth-response-headers \
-               list X-Auth-Request-User, -Email, -Service and -Token: ingress-nginx then removes \
-               the client's copies, since Gafaelfawr's anonymous answer has none.",
+        hint: "The ingress must be a GafaelfawrIngress with scopes: {anonymous: true} whose \
+               auth-response-headers list X-Auth-Request-User, -Email, -Service and -Token: \
+               ingress-nginx then removes the client's copies, since Gafaelfawr's anonymous \
+               answer has none.",
         run: anonymous::no_identity_headers,
     },
     CheckDefinition {
@@ -182,7 +183,8 @@ pub const SERVER_CHECKS: &[CheckDefinition<BackendObservation>] = &[
         routes: DELEGATED,
         component: Component::Gafaelfawr,
         hint: "Gafaelfawr's ingress answer and its API disagree: make sure Muster calls the same \
-               Gafaelfawr that serves the ingress (MUSTER_GAFAELFAWR_URL or Repertoire).",
+               Gafaelfawr that serves the ingress (the chart's config.gafaelfawrUrl, or \
+               Repertoire).",
         run: delegated::username_matches,
     },
     CheckDefinition {

@@ -110,7 +110,7 @@ fn user_info_naming_another_user_fails_delegation() {
         ],
         "delegated.header_route",
         "Gafaelfawr",
-        "MUSTER_GAFAELFAWR_URL",
+        "config.gafaelfawrUrl",
     );
 }
 

@@ -71,10 +71,13 @@ pub fn user_info(observed: &BackendObservation) -> Outcome {
             );
             let detail = match error.cause {
                 FetchCause::NotConfigured => ErrorDetail::configuration_error(format!(
-                    "Cannot check delegation: {} (set MUSTER_GAFAELFAWR_URL or REPERTOIRE_BASE_URL)",
+                    "Cannot check delegation: {} (set the chart's config.gafaelfawrUrl or \
+                     global.repertoireUrl: MUSTER_GAFAELFAWR_URL or REPERTOIRE_BASE_URL)",
                     error.cause
                 )),
-                _ => ErrorDetail::gafaelfawr_error(format!("Cannot get user information from Gafaelfawr: {error}")),
+                _ => ErrorDetail::gafaelfawr_error(format!(
+                    "Cannot get user information from Gafaelfawr: {error}"
+                )),
             };
             outcome.upstream(UpstreamFailure::Check(detail))
         }
@@ -129,14 +132,16 @@ pub fn fix_for(cause: &FetchCause) -> (Component, &'static str) {
     match cause {
         FetchCause::NotConfigured => (
             Component::MusterConfiguration,
-            "Set MUSTER_GAFAELFAWR_URL to Gafaelfawr's API base URL as Muster's pod reaches it \
-             (e.g. http://gafaelfawr.gafaelfawr:8080/auth/api/v1), or REPERTOIRE_BASE_URL so \
-             Muster can discover it.",
+            "Set the chart's config.gafaelfawrUrl (MUSTER_GAFAELFAWR_URL) to Gafaelfawr's API \
+             base URL as Muster's pod reaches it (e.g. \
+             http://gafaelfawr.gafaelfawr:8080/auth/api/v1), or global.repertoireUrl \
+             (REPERTOIRE_BASE_URL, set by Argo CD) so Muster can discover it.",
         ),
         FetchCause::Discovery(_) => (
             Component::Repertoire,
-            "Check that REPERTOIRE_BASE_URL points at Repertoire and that its /discovery lists the \
-             internal gafaelfawr service; or set MUSTER_GAFAELFAWR_URL directly.",
+            "Check that global.repertoireUrl (REPERTOIRE_BASE_URL) points at Repertoire and that \
+             its /discovery lists the internal gafaelfawr service; or set the chart's \
+             config.gafaelfawrUrl directly.",
         ),
         FetchCause::ConnectionRefused => (
             Component::Gafaelfawr,
@@ -152,13 +157,13 @@ pub fn fix_for(cause: &FetchCause) -> (Component, &'static str) {
         FetchCause::Timeout { .. } => (
             Component::Gafaelfawr,
             "Gafaelfawr accepted the connection but did not answer in time: check its health, its \
-             Redis and database, and its user directory's latency. MUSTER_GAFAELFAWR_TIMEOUT sets \
-             Muster's limit.",
+             Redis and database, and its user directory's latency. The chart's \
+             config.gafaelfawrTimeout sets Muster's limit.",
         ),
         FetchCause::Connect(_) => (
             Component::MusterConfiguration,
             "The URL could not be connected to (name resolution or TLS): check the scheme and host \
-             of MUSTER_GAFAELFAWR_URL or of Repertoire's gafaelfawr entry.",
+             of config.gafaelfawrUrl or of Repertoire's gafaelfawr entry.",
         ),
         FetchCause::HttpStatus { status, error_type, .. } => match (*status, error_type.as_deref()) {
             (_, Some("user_info_failed")) => (
@@ -186,7 +191,7 @@ pub fn fix_for(cause: &FetchCause) -> (Component, &'static str) {
         FetchCause::InvalidJson(_) => (
             Component::MusterConfiguration,
             "Something other than Gafaelfawr's API answered at that URL (or a proxy rewrote the \
-             answer): check MUSTER_GAFAELFAWR_URL or Repertoire's gafaelfawr entry.",
+             answer): check config.gafaelfawrUrl or Repertoire's gafaelfawr entry.",
         ),
     }
 }

@@ -126,7 +126,7 @@ static PROBES: &[ProbeDef] = &[
         proves: "Scopes are enforced: a valid token lacking the scope the GafaelfawrIngress \
                  requires is refused with 403 insufficient_scope naming the scope.",
         component: Component::GafaelfawrIngress,
-        hint: "Set scopes.all: [<scope>] on the muster-auth GafaelfawrIngress, and keep \
+        hint: "Set scopes.all: [config.scope] on the muster-auth GafaelfawrIngress, and keep \
                WWW-Authenticate in Phalanx's @autherror location.",
         requests: &[get(Route::AuthFail, "", Credentials::NoScope)],
         in_order: false,
@@ -223,8 +223,9 @@ static PROBES: &[ProbeDef] = &[
         title: "Existing clients get the answers they expect",
         proves: "Without ?report=true, the authenticated and delegated routes answer exactly as \
                  the Python Muster did — {\"username\"} from auth/fail and auth/redirect, the \
-                 same user-info from both delegated routes — so mobu's Muster business keeps \
-                 working against this deployment.",
+                 same user-info from both delegated routes — so mobu (Phalanx's automated \
+                 monitoring client) and its Muster business keep working against this \
+                 deployment.",
         component: Component::MusterConfiguration,
         hint: "Muster answers 500 with the failing check's message when a route's checks fail: \
                fix the failing checks above first. Otherwise make sure this is a current Muster \

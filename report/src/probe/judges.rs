@@ -52,8 +52,9 @@ pub fn anonymous_credentials_stripped(exchanges: &[Exchange], _: &ProbeContext) 
         .evidence("upstream answer", format!("{} {body}", plain.describe()))
         .fix(
             Component::MusterConfiguration,
-            "Existing clients (mobu) expect exactly {\"ok\": true}: make sure this is a \
-             current Muster and that nothing between the ingress and Muster rewrites answers.",
+            "Existing clients (mobu, Phalanx's automated monitoring client) expect exactly \
+             {\"ok\": true}: make sure this is a current Muster and that nothing between the \
+             ingress and Muster rewrites answers.",
         );
     }
     let mut outcome = outcome;
@@ -151,18 +152,26 @@ pub fn auth_invalid_token(exchanges: &[Exchange], _: &ProbeContext) -> Outcome {
             "401 with error=\"invalid_token\", but the body's type is {other}."
         )),
         (401, _, _) => Outcome::fail(
-            "401, but the challenge does not say error=\"invalid_token\": the token was not \
-             recognised as a token.",
+            "401 with a plain challenge: Gafaelfawr saw no credentials, so the Authorization \
+             header did not reach it.",
+        )
+        .fix(
+            Component::IngressNginx,
+            "Check proxies and load balancers in front of ingress-nginx: one of them drops the \
+             Authorization header.",
         ),
         (400, _, _) => {
             Outcome::fail("400: Gafaelfawr took a well-formed gt- token for a malformed header.")
         }
         (403, _, _) if challenge.is_empty() => Outcome::fail(
-            "A bare 403 instead of 401: Gafaelfawr's error status does not reach the client.",
+            "A bare 403 instead of 401: Gafaelfawr did not answer an unknown token with 401, \
+             which ingress-nginx would pass on unchanged.",
         )
         .fix(
-            Component::IngressNginx,
-            "Add Phalanx's @autherror location and Gafaelfawr's error_page 403 = @autherror.",
+            Component::Gafaelfawr,
+            "Gafaelfawr answers a token it never issued with 401 invalid_token. Check its \
+             version and logs, and whether something in front of ingress-nginx turns 401 \
+             into 403.",
         ),
         _ => unexpected_without_credentials(response),
     };
@@ -190,7 +199,7 @@ pub fn auth_insufficient_scope(exchanges: &[Exchange], _: &ProbeContext) -> Outc
         .fix(
             Component::GafaelfawrIngress,
             "Remove username, onlyServices and userDomain from the muster-auth \
-             GafaelfawrIngress; it should only require scopes.all: [<scope>].",
+             GafaelfawrIngress; it should only require scopes.all: [config.scope].",
         ),
         (403, _, _) => Outcome::fail("403 without an insufficient_scope challenge.").fix(
             Component::IngressNginx,
@@ -334,10 +343,25 @@ pub fn auth_quota(exchanges: &[Exchange], context: &ProbeContext) -> Outcome {
                     "Nothing to fix if the next run passes: the two requests straddled the \
                      start of a minute.",
                 ),
-                200 => Outcome::fail(
-                    "Two requests within the minute both got 200: the quota is announced but \
-                     not enforced.",
-                ),
+                200 => match second
+                    .header("x-ratelimit-limit")
+                    .and_then(|limit| limit.trim().parse::<u64>().ok())
+                {
+                    Some(limit) if limit > 1 => Outcome::fail(format!(
+                        "Both requests got 200: the quota is {limit} requests a minute, not 1, \
+                         so two requests cannot use it up."
+                    ))
+                    .fix(
+                        Component::Gafaelfawr,
+                        "Give this route's service a quota of 1 in Gafaelfawr: \
+                         config.quota.default.api.<service>: 1, where <service> is the chart's \
+                         config.quotaService (muster-quota by default).",
+                    ),
+                    _ => Outcome::fail(
+                        "Two requests within the minute both got 200: the quota is announced \
+                         but not enforced.",
+                    ),
+                },
                 403 => Outcome::fail(
                     "The second request got a bare 403 instead of 429: the quota works, but \
                      ingress-nginx does not turn Gafaelfawr's rate-limit answer into 429.",
@@ -657,8 +681,8 @@ fn refused(response: &ResponseSeen, context: &ProbeContext) -> Option<Outcome> {
             .fix(
                 Component::UserAccount,
                 format!(
-                    "Give muster-check a token with scope {scope}, or make the chart's scope \
-                     value match the scope muster-check mints tokens with."
+                    "Run muster-check with --scope {scope} (the chart's config.scope), or \
+                     give it a --token that has that scope."
                 ),
             ),
             None => Outcome::fail(
@@ -710,10 +734,8 @@ fn expect_report(
             route.path(),
             response.describe()
         ));
-        let outcome = match ingress_failure(response) {
-            Some((component, hint)) => outcome.fix(component, hint),
-            None => outcome.fix(Component::IngressNginx, MUSTER_UNREACHABLE),
-        };
+        let (component, hint) = not_a_report(response);
+        let outcome = outcome.fix(component, hint);
         let outcome = with_response_evidence(outcome, response, &["www-authenticate"]);
         return Err(Box::new(outcome.evidence("body", shorten(&response.body))));
     }
@@ -748,7 +770,8 @@ fn expect_report(
 
 /// What to fix when Muster cannot have answered an authenticated request.
 const MUSTER_UNREACHABLE: &str = "ingress-nginx could not get an answer from Muster: check the \
-     Muster pod, its Service (port 8080) and the NetworkPolicy admitting ingress-nginx.";
+     Muster pod, its Service (port 8080) and its NetworkPolicy, which admits only pods labelled \
+     gafaelfawr.lsst.io/ingress: \"true\" (ingress-nginx's).";
 
 /// The component and fix for an answer ingress-nginx made itself instead
 /// of passing on Muster's: its own 500 (not JSON) when Gafaelfawr's auth
@@ -765,6 +788,33 @@ fn ingress_failure(response: &ResponseSeen) -> Option<(Component, &'static str)>
         )),
         502..=504 => Some((Component::IngressNginx, MUSTER_UNREACHABLE)),
         _ => None,
+    }
+}
+
+/// Where to look when a route answered something other than Muster's
+/// report: ingress-nginx's own failures, a refusal at the ingress, or a
+/// Muster that does not know the route.
+fn not_a_report(response: &ResponseSeen) -> (Component, &'static str) {
+    if let Some(found) = ingress_failure(response) {
+        return found;
+    }
+    match response.status {
+        401 | 403 => (
+            Component::GafaelfawrIngress,
+            "Gafaelfawr refused this request at the ingress. The anonymous route's \
+             GafaelfawrIngress must be scopes: {anonymous: true}; an authenticated route's must \
+             only require scopes.all: [config.scope].",
+        ),
+        404 if is_musters(response) => (
+            Component::MusterConfiguration,
+            "Muster answered 404: this Muster version does not know the route. Deploy a current \
+             Muster image.",
+        ),
+        _ => (
+            Component::IngressNginx,
+            "Something other than Muster answered this path: compare the copy-as-curl line's \
+             answer with the ingress rules for the path.",
+        ),
     }
 }
 
@@ -838,16 +888,24 @@ fn fold_report(report: &RouteReport) -> Outcome {
 /// A response to a request without (valid) credentials that none of the
 /// expected answers covers.
 fn unexpected_without_credentials(response: &ResponseSeen) -> Outcome {
+    if let Some((component, hint)) = ingress_failure(response) {
+        return Outcome::fail(format!("Unexpected answer: {}.", response.describe()))
+            .evidence("body", shorten(&response.body))
+            .fix(component, hint);
+    }
     match response.status {
-        200 => Outcome::fail(
-            "200: the route answered without authentication, so it is not protected (the \
-             anonymous Prefix ingress serves it).",
-        )
-        .fix(
-            Component::GafaelfawrIngress,
-            "Deploy this route's own GafaelfawrIngress (Exact path, scopes.all: [<scope>]); \
-             check that Gafaelfawr's operator created its Ingress.",
-        ),
+        200 => {
+            Outcome::fail("200: the route answered without authentication, so it is not protected.")
+                .fix(Component::GafaelfawrIngress, OWN_INGRESS)
+        }
+        422 | 500 if is_musters(response) => Outcome::fail(format!(
+            "Muster itself answered {}: the request reached Muster without passing \
+             Gafaelfawr, so this route has no GafaelfawrIngress of its own (the anonymous \
+             Prefix ingress serves it).",
+            response.describe()
+        ))
+        .evidence("body", shorten(&response.body))
+        .fix(Component::GafaelfawrIngress, OWN_INGRESS),
         _ if response.is_redirect() => Outcome::fail(format!(
             "{} instead of an error: the route redirects to login.",
             response.describe()
@@ -861,6 +919,10 @@ fn unexpected_without_credentials(response: &ResponseSeen) -> Outcome {
             .evidence("body", shorten(&response.body)),
     }
 }
+
+/// The fix for an authenticated route served without its own ingress.
+const OWN_INGRESS: &str = "Deploy this route's own GafaelfawrIngress (Exact path, scopes.all: \
+     [config.scope]) and check that Gafaelfawr's operator created its Ingress.";
 
 /// Problems with the rate-limit headers of a response.
 fn rate_limit_problems(response: &ResponseSeen) -> Vec<String> {

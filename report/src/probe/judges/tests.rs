@@ -718,3 +718,102 @@ fn ingress_errors_point_at_their_cause_not_at_the_probes_own_hint() {
         Component::MusterConfiguration
     );
 }
+
+#[test]
+fn negative_probes_point_at_the_cause_of_an_unexpected_answer() {
+    let ids = [
+        "auth.challenge",
+        "auth.malformed_authorization",
+        "auth.invalid_token",
+        "auth.insufficient_scope",
+        "auth.login_redirect",
+    ];
+    for id in ids {
+        // Gafaelfawr down: nginx's own 500, the same cause for every probe.
+        let down = one(id, Client::Cli, 500, &[], NGINX_500);
+        assert_eq!(down.status, Status::Fail, "{id}");
+        assert_eq!(down.fix.unwrap().component, Component::Gafaelfawr, "{id}");
+        // No GafaelfawrIngress of its own: Muster itself refuses the request
+        // that the anonymous ingress let through.
+        let missing = r#"{"detail":[{"type":"missing","loc":["header","x-auth-request-user"],"msg":"Field required","input":null}]}"#;
+        let unprotected = one(id, Client::Cli, 422, &[], missing);
+        assert_eq!(unprotected.status, Status::Fail, "{id}");
+        assert!(
+            unprotected
+                .observed
+                .contains("no GafaelfawrIngress of its own"),
+            "{id}: {}",
+            unprotected.observed
+        );
+        let fix = unprotected.fix.unwrap();
+        assert_eq!(fix.component, Component::GafaelfawrIngress, "{id}");
+        assert!(fix.hint.contains("config.scope"), "{id}: {}", fix.hint);
+    }
+}
+
+#[test]
+fn a_refusal_at_the_ingress_is_not_blamed_on_reaching_muster() {
+    let id = "anonymous.credentials_stripped";
+    let exchanges = prepared(id, Client::Cli)
+        .iter()
+        .map(|request| respond(request, 401, &[], NGINX_401))
+        .collect();
+    let refused = judge(id, exchanges, Client::Cli).check;
+    assert!(
+        refused.observed.contains("HTTP 401"),
+        "{}",
+        refused.observed
+    );
+    assert_eq!(refused.status, Status::Fail);
+    let fix = refused.fix.unwrap();
+    assert_eq!(fix.component, Component::GafaelfawrIngress);
+    assert!(fix.hint.contains("anonymous: true"), "{}", fix.hint);
+}
+
+#[test]
+fn a_quota_above_one_is_named_not_called_unenforced() {
+    let sent = prepared("auth.quota", Client::Cli);
+    let headers = |remaining: &'static str, used: &'static str| {
+        vec![
+            ("x-ratelimit-limit", "5"),
+            ("x-ratelimit-remaining", remaining),
+            ("x-ratelimit-used", used),
+            ("x-ratelimit-reset", "1767225660"),
+            ("x-ratelimit-resource", "muster-quota"),
+        ]
+    };
+    let check = quota(
+        respond(&sent[0], 200, &headers("4", "1"), "{}"),
+        respond(&sent[1], 200, &headers("3", "2"), "{}"),
+    );
+    assert_eq!(check.status, Status::Fail);
+    assert!(
+        check.observed.contains("5 requests a minute, not 1"),
+        "{}",
+        check.observed
+    );
+    let fix = check.fix.unwrap();
+    assert_eq!(fix.component, Component::Gafaelfawr);
+    assert!(fix.hint.contains("config.quotaService"), "{}", fix.hint);
+}
+
+#[test]
+fn invalid_token_answers_point_at_who_changed_them() {
+    let id = "auth.invalid_token";
+    let bare_403 = one(id, Client::Cli, 403, &[], "<html>403</html>");
+    assert_eq!(bare_403.fix.unwrap().component, Component::Gafaelfawr);
+    let plain = one(
+        id,
+        Client::Cli,
+        401,
+        &[("www-authenticate", CHALLENGE)],
+        NGINX_401,
+    );
+    assert_eq!(plain.status, Status::Fail);
+    assert!(
+        plain.observed.contains("saw no credentials"),
+        "{}",
+        plain.observed
+    );
+    assert_eq!(plain.fix.unwrap().component, Component::IngressNginx);
+}
