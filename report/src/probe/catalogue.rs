@@ -184,10 +184,11 @@ static PROBES: &[ProbeDef] = &[
                  X-RateLimit-* headers and answers 429 with Retry-After once the limit (one \
                  request a minute) is used.",
         component: Component::Gafaelfawr,
-        hint: "Give users an API quota for the service muster-quota in Gafaelfawr \
-               (config.quota.default.api.muster-quota: 1), set service: muster-quota on the \
-               muster-quota GafaelfawrIngress, and keep Phalanx's @autherror location, which \
-               turns the quota error into 429.",
+        hint: "Give users an API quota of 1 for the service muster-quota in Gafaelfawr \
+               (config.quota.default.api.muster-quota: 1; use the chart's config.quotaService \
+               if you changed it), set service: muster-quota on the muster-quota \
+               GafaelfawrIngress, and keep Phalanx's @autherror location, which turns the quota \
+               error into 429.",
         requests: &[
             get(Route::AuthQuota, "", Credentials::User),
             get(Route::AuthQuota, "", Credentials::User),

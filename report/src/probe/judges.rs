@@ -213,9 +213,9 @@ pub fn auth_insufficient_scope(exchanges: &[Exchange], _: &ProbeContext) -> Outc
             "401: the token without the scope was not accepted as a valid token.",
         )
         .fix(
-            Component::UserAccount,
-            "The no-scope token muster-check minted is not valid here: check that the bootstrap \
-             token belongs to this deployment's Gafaelfawr.",
+            Component::Gafaelfawr,
+            "Gafaelfawr refused a token muster-check had just minted from it: check Gafaelfawr's \
+             logs and its Redis, which holds the tokens.",
         ),
         _ => unexpected_without_credentials(response),
     };
@@ -244,8 +244,9 @@ pub fn auth_login_redirect(exchanges: &[Exchange], _: &ProbeContext) -> Outcome 
         ))
         .fix(
             Component::IngressNginx,
-            "The Ingress generated for muster-redirect needs the annotation auth-signin: <base \
-             URL>/login; check that nothing else rewrites the redirect.",
+            "Something sends this login redirect elsewhere than 302 /login?rd=: check Gafaelfawr's \
+             base URL (global.baseUrl) and anything in front of ingress-nginx that rewrites \
+             redirects. Do not hand-edit the Ingress that Gafaelfawr's operator generates.",
         )
     } else if response.status == 401 {
         Outcome::fail("401 instead of a redirect: loginRedirect is not in effect.")
@@ -309,7 +310,9 @@ pub fn auth_quota(exchanges: &[Exchange], context: &ProbeContext) -> Outcome {
             let problems = rate_limit_problems(first);
             if problems.len() == RATE_LIMIT_HEADERS.len() {
                 let outcome = Outcome::fail(
-                    "200 without any X-RateLimit-* header: no API quota applies to this route.",
+                    "200 without any X-RateLimit-* header: either no API quota applies to this \
+                     route's service, or its Ingress lacks the configuration-snippet that copies \
+                     Gafaelfawr's X-RateLimit-* headers to the answer.",
                 );
                 return quota_evidence(outcome, "first answer", first);
             }
