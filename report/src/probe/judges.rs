@@ -650,8 +650,20 @@ fn refused(response: &ResponseSeen, context: &ProbeContext) -> Option<Outcome> {
     let challenge = response.header("www-authenticate").unwrap_or("");
     let browser = context.client == Client::Browser;
     let outcome = if response.status == 401 || response.is_redirect() {
+        let too_short = challenge_param(challenge, "error_description")
+            .is_some_and(|text| text.contains("lifetime too short"));
         if browser {
             Outcome::skip(NOT_LOGGED_IN)
+        } else if too_short {
+            Outcome::fail(
+                "The token was refused for delegation: it expires in under 5 minutes, the \
+                 shortest lifetime Gafaelfawr delegates from (minimum_lifetime).",
+            )
+            .fix(
+                Component::UserAccount,
+                "Use a token with more than 5 minutes left (--token), or let muster-check mint \
+                 one (--bootstrap-token).",
+            )
         } else {
             Outcome::fail(format!(
                 "The token was refused ({}): it is not valid for this Gafaelfawr.",

@@ -301,6 +301,25 @@ fn rejected_cli_token_fails_pointing_at_the_token() {
     );
     assert_eq!(check.status, Status::Fail);
     assert_eq!(check.fix.unwrap().component, Component::UserAccount);
+    // A token about to expire is valid, but Gafaelfawr will not delegate
+    // from it: the message says so rather than "not valid".
+    let short = format!(
+        "{CHALLENGE}, error=\"invalid_token\", \
+         error_description=\"Remaining token lifetime too short\""
+    );
+    let check = one(
+        "delegated.header_route",
+        Client::Cli,
+        401,
+        &[("www-authenticate", &short)],
+        NGINX_401,
+    );
+    assert_eq!(check.status, Status::Fail);
+    assert!(
+        check.observed.contains("under 5 minutes"),
+        "{}",
+        check.observed
+    );
 }
 
 #[test]
