@@ -8,6 +8,9 @@ use muster_server::config::Config;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{signal, SignalKind};
 
+/// How long shutdown waits for alerts still being posted to Slack.
+const ALERTS_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = match Config::from_env() {
@@ -35,7 +38,15 @@ async fn main() -> ExitCode {
         }
     };
     tracing::info!(address = %bind, "listening");
-    match muster_server::serve(listener, state, shutdown_signal()).await {
+    let alerts = state.alerts.clone();
+    let served = muster_server::serve(listener, state, shutdown_signal()).await;
+    if let Some(alerts) = alerts {
+        let abandoned = alerts.finish(ALERTS_GRACE).await;
+        if abandoned > 0 {
+            tracing::warn!(abandoned, "alerts still being posted to Slack at shutdown");
+        }
+    }
+    match served {
         Ok(()) => {
             tracing::info!("stopped");
             ExitCode::SUCCESS

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{json, Value};
+use tokio::task::JoinSet;
 
 use crate::config::SlackWebhook;
 
@@ -49,6 +50,8 @@ pub struct SlackAlerts {
     webhook: SlackWebhook,
     min_gap: Duration,
     throttle: Mutex<Throttle>,
+    /// Posts under way, so that shutdown can let them finish.
+    posts: Mutex<JoinSet<()>>,
 }
 
 #[derive(Debug, Default)]
@@ -73,6 +76,7 @@ impl SlackAlerts {
             webhook,
             min_gap,
             throttle: Mutex::new(Throttle::default()),
+            posts: Mutex::new(JoinSet::new()),
         })
     }
 
@@ -83,12 +87,32 @@ impl SlackAlerts {
             return;
         };
         let alerts = Arc::clone(self);
-        tokio::spawn(async move {
+        let post = async move {
             let message = slack_message(&alert, left_out);
             if let Err(problem) = alerts.post(&message).await {
                 tracing::warn!(problem = %problem, "cannot post the alert to Slack");
             }
-        });
+        };
+        if let Ok(mut posts) = self.posts.lock() {
+            while posts.try_join_next().is_some() {}
+            posts.spawn(post);
+        }
+    }
+
+    /// Waits, at most `within`, for the posts under way (at shutdown, so
+    /// that the alert about the last requests is not lost); returns how
+    /// many were given up.
+    pub async fn finish(&self, within: Duration) -> usize {
+        let Ok(mut posts) = self
+            .posts
+            .lock()
+            .map(|mut posts| std::mem::take(&mut *posts))
+        else {
+            return 0;
+        };
+        let _ = tokio::time::timeout(within, async { while posts.join_next().await.is_some() {} })
+            .await;
+        posts.len()
     }
 
     /// How many alerts were left out since the last one posted.

@@ -228,6 +228,30 @@ async fn a_failing_check_is_alerted_once_a_minute_like_safirs_handler() {
 }
 
 #[tokio::test]
+async fn shutdown_lets_posts_under_way_finish_within_a_bound() {
+    let alert = || muster_server::slack::Alert {
+        kind: "panic".to_owned(),
+        message: "m".to_owned(),
+        route: "/muster/".to_owned(),
+        location: None,
+        at: std::time::SystemTime::now(),
+    };
+    // Slack answers: finishing waits for the post, which has then arrived.
+    let mut slack = FakeSlack::start(StatusCode::OK).await;
+    slack.release.add_permits(1);
+    let alerts = Arc::new(SlackAlerts::new(webhook(&slack.webhook()), Duration::ZERO).unwrap());
+    alerts.send(alert());
+    assert_eq!(alerts.finish(PATIENCE).await, 0);
+    assert!(slack.posts.try_recv().is_ok(), "the post had not arrived");
+
+    // Slack never answers: finishing gives up after its bound.
+    let stuck = FakeSlack::start(StatusCode::OK).await;
+    let alerts = Arc::new(SlackAlerts::new(webhook(&stuck.webhook()), Duration::ZERO).unwrap());
+    alerts.send(alert());
+    assert_eq!(alerts.finish(Duration::from_millis(300)).await, 1);
+}
+
+#[tokio::test]
 async fn failed_posts_say_why_without_the_webhook_url() {
     let message = serde_json::json!({"text": "test"});
     let slack = FakeSlack::start(StatusCode::FORBIDDEN).await;
