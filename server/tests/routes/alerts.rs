@@ -111,6 +111,23 @@ fn webhook(url: &str) -> SlackWebhook {
     webhook_config(url, &assets).slack_webhook.unwrap()
 }
 
+/// A directory holding the shell the server needs to start.
+fn assets() -> tempfile::TempDir {
+    let assets = tempfile::tempdir().unwrap();
+    std::fs::write(assets.path().join("index.html"), "<html></html>").unwrap();
+    assets
+}
+
+/// Serves `app` on a free loopback port until the task is aborted.
+async fn serve(app: Router) -> (SocketAddr, tokio::task::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (address, server)
+}
+
 async fn boom(axum::extract::Path(rest): axum::extract::Path<String>) -> &'static str {
     panic!("lost track of {rest}");
 }
@@ -118,8 +135,7 @@ async fn boom(axum::extract::Path(rest): axum::extract::Path<String>) -> &'stati
 #[tokio::test]
 async fn a_panic_answers_500_at_once_and_reaches_slack_redacted() {
     let mut slack = FakeSlack::start(StatusCode::OK).await;
-    let assets = tempfile::tempdir().unwrap();
-    std::fs::write(assets.path().join("index.html"), "<html></html>").unwrap();
+    let assets = assets();
     let config = webhook_config(&slack.webhook(), &assets);
     let logs = LogBuffer::default();
     let _guard =
@@ -132,14 +148,12 @@ async fn a_panic_answers_500_at_once_and_reaches_slack_redacted() {
             state.alerts.clone(),
             report_defects,
         ));
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let (address, server) = serve(app).await;
 
+    // Far below the post's own 10 s timeout: the answer cannot have waited
+    // for Slack, which has not been allowed to answer yet.
     let client = reqwest::Client::builder()
-        .timeout(PATIENCE)
+        .timeout(Duration::from_secs(2))
         .build()
         .unwrap();
     let response = client
@@ -180,16 +194,11 @@ async fn a_panic_answers_500_at_once_and_reaches_slack_redacted() {
 async fn a_failing_check_is_alerted_once_a_minute_like_safirs_handler() {
     let mut slack = FakeSlack::start(StatusCode::OK).await;
     slack.release.add_permits(10);
-    let assets = tempfile::tempdir().unwrap();
-    std::fs::write(assets.path().join("index.html"), "<html></html>").unwrap();
+    let assets = assets();
     let state = muster_server::build_state(webhook_config(&slack.webhook(), &assets)).unwrap();
     let alerts = state.alerts.clone().expect("alerts with a webhook");
     let app = muster_server::router::router(state);
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let (address, server) = serve(app).await;
     let client = reqwest::Client::builder()
         .timeout(PATIENCE)
         .build()
