@@ -165,13 +165,7 @@ fn logged_out_overview_offers_login_and_still_runs_the_negative_probes() {
     let notice = browser.text_of("#login-notice").unwrap().expect("notice");
     assert!(notice.contains("not logged in"), "{notice}");
     // Announced with the verdict, not only shown.
-    let announced = browser
-        .execute(
-            "return document.querySelector('[aria-live=polite] #login-notice') !== null;",
-            json!([]),
-        )
-        .unwrap();
-    assert_eq!(announced, json!(true));
+    assert_announced(&browser, "#login-notice");
     let link = browser.attribute_of("#login-link", "href").unwrap();
     assert_eq!(link, Some(login_url(&stack.url(), &stack.page_url())));
     for id in [

@@ -19,13 +19,7 @@ fn route_page_shows_the_routes_own_report() {
         Some("delegated/header")
     );
     // Announced: the verdict replaced the wait inside a live region.
-    let announced = browser
-        .execute(
-            "return document.querySelector('[aria-live=polite] > #verdict') !== null;",
-            json!([]),
-        )
-        .unwrap();
-    assert_eq!(announced, json!(true));
+    assert_announced(&browser, "#verdict");
     let shown = rows(&browser);
     assert!(
         shown

@@ -200,3 +200,16 @@ pub fn assert_heading_outline(browser: &Browser, what: &str) {
         );
     }
 }
+
+/// Asserts that the element `css` is inside a polite live region, so that
+/// screen readers announce it when it appears.
+pub fn assert_announced(browser: &Browser, css: &str) {
+    let announced = browser
+        .execute(
+            "const e = document.querySelector(arguments[0]); \
+             return e !== null && e.closest('[aria-live=polite]') !== null;",
+            json!([css]),
+        )
+        .unwrap();
+    assert_eq!(announced, json!(true), "{css} is not in a live region");
+}
