@@ -15,6 +15,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+/// Longest wait before accepting again after an accept error, when no
+/// connection closes first.
+const ACCEPT_RETRY: Duration = Duration::from_millis(100);
+
 /// Time limits on connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -57,10 +61,16 @@ pub async fn serve(
                     connections.spawn(connection(stream, app.clone(), closing_seen.clone(), limits));
                 }
                 // Out of file descriptors and the like: the listener is
-                // still good, so wait a moment instead of spinning.
+                // still good. Rather than spin, wait for what frees a
+                // descriptor — a connection closing — or for ACCEPT_RETRY
+                // (the descriptor may be held elsewhere); shutdown still wins.
                 Err(error) => {
                     tracing::warn!(%error, "cannot accept a connection");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    tokio::select! {
+                        () = &mut shutdown => break,
+                        Some(_) = connections.join_next(), if !connections.is_empty() => {}
+                        () = tokio::time::sleep(ACCEPT_RETRY) => {}
+                    }
                 }
             },
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
