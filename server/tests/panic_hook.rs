@@ -4,33 +4,13 @@
 //! Its own test binary, because the hook is global to the process.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 
 use muster_report::redact;
 use muster_server::config::Config;
 
-/// The log, in memory.
-#[derive(Clone, Default)]
-struct Log(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Log {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Log {
-    type Writer = Log;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
+#[path = "shared/log_buffer.rs"]
+mod log_buffer;
+use log_buffer::LogBuffer;
 
 const TOKEN: &str = "gt-AAAAAAAAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBB";
 
@@ -38,14 +18,14 @@ const TOKEN: &str = "gt-AAAAAAAAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBB";
 fn panics_are_logged_redacted_with_their_location() {
     let vars: HashMap<String, String> = HashMap::new();
     let config = Config::from_vars(&vars).unwrap();
-    let logs = Log::default();
+    let logs = LogBuffer::default();
     let _guard =
         tracing::subscriber::set_default(muster_server::logging::subscriber(&config, logs.clone()));
     muster_server::alerts::install_panic_hook();
     let caught = std::panic::catch_unwind(|| panic!("lost {TOKEN}"));
     let _ = std::panic::take_hook();
     assert!(caught.is_err());
-    let logged = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    let logged = logs.text();
     assert!(logged.contains(&redact::fingerprint(TOKEN)), "{logged}");
     assert!(!logged.contains(TOKEN), "{logged}");
     assert!(logged.contains("server/tests/panic_hook.rs:"), "{logged}");

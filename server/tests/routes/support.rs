@@ -2,9 +2,12 @@
 //! Gafaelfawr fake on a loopback port, and a log buffer.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+#[path = "../shared/log_buffer.rs"]
+mod log_buffer;
+pub use log_buffer::LogBuffer;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -260,34 +263,4 @@ pub fn delegated_headers() -> Vec<(&'static str, String)> {
 /// Borrowed form of owned header pairs.
 pub fn borrow<'a>(headers: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
     headers.iter().map(|(n, v)| (*n, v.as_str())).collect()
-}
-
-/// Collects log output in memory.
-#[derive(Clone, Default)]
-pub struct LogBuffer(Arc<Mutex<Vec<u8>>>);
-
-impl LogBuffer {
-    /// Everything logged so far.
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-impl Write for LogBuffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBuffer {
-    type Writer = LogBuffer;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
 }
