@@ -12,7 +12,7 @@ RUN rustup target add wasm32-unknown-unknown \
     && npm install -g binaryen@132
 WORKDIR /src
 COPY . .
-RUN trunk build --release --offline \
+RUN scripts/build-app \
     && cargo build --release --locked -p muster-server
 
 FROM debian:bookworm-slim

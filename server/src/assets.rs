@@ -10,6 +10,7 @@ use tower::ServiceExt as _;
 
 use crate::error::AppError;
 use crate::negotiate::client_prefers_html;
+use crate::shell::ShellPage;
 use crate::state::AppState;
 
 /// `Cache-Control` of assets whose name carries trunk's content hash.
@@ -24,7 +25,7 @@ pub async fn asset_or_shell(State(state): State<AppState>, request: Request) -> 
         return AppError::NotFound.into_response();
     };
     if sub_path == "/" || sub_path == "/index.html" {
-        return shell_response(&state);
+        return shell_response(&state, ShellPage::Overview);
     }
     let sub_path = sub_path.to_owned();
     let looks_like_asset = has_asset_extension(&sub_path);
@@ -35,20 +36,20 @@ pub async fn asset_or_shell(State(state): State<AppState>, request: Request) -> 
         return AppError::NotFound.into_response();
     }
     if client_prefers_html(request.headers()) {
-        shell_response(&state)
+        shell_response(&state, ShellPage::Other)
     } else {
         AppError::NotFound.into_response()
     }
 }
 
-/// The SPA shell, which must be revalidated on every navigation.
-pub fn shell_response(state: &AppState) -> Response {
+/// `page`'s shell, which must be revalidated on every navigation.
+pub fn shell_response(state: &AppState, page: ShellPage) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
             (header::CACHE_CONTROL, REVALIDATE),
         ],
-        state.shell.html.clone(),
+        state.shell.html(page).to_owned(),
     )
         .into_response()
 }

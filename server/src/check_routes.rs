@@ -15,6 +15,7 @@ use muster_report::upstream::UpstreamResponse;
 use crate::alerts::CheckFailure;
 use crate::assets::shell_response;
 use crate::negotiate::{vary_on_accept, Representation, REPORT_MEDIA_TYPE};
+use crate::shell::ShellPage;
 use crate::state::AppState;
 
 /// `GET {prefix}/anonymous`.
@@ -76,7 +77,7 @@ async fn answer(
 ) -> Response {
     let representation = Representation::choose(headers, query);
     if representation == Representation::Html {
-        return vary_on_accept(shell_response(state));
+        return vary_on_accept(shell_response(state, ShellPage::Other));
     }
     let observed = observe(state, route, headers).await;
     let evaluation = evaluate(&observed, &state.metadata.version);
@@ -100,7 +101,7 @@ fn reject_mode(
     query: Option<&str>,
 ) -> Response {
     if Representation::choose(headers, query) == Representation::Html {
-        return vary_on_accept(shell_response(state));
+        return vary_on_accept(shell_response(state, ShellPage::Other));
     }
     upstream(unknown_mode(kind, mode, &request_seen(headers)))
 }

@@ -9,6 +9,7 @@ use muster_report::upstream::{Index, Metadata};
 
 use crate::assets::shell_response;
 use crate::negotiate::{vary_on_accept, Representation};
+use crate::shell::ShellPage;
 use crate::state::AppState;
 
 /// This build's metadata.
@@ -38,7 +39,7 @@ pub async fn index(
     headers: HeaderMap,
 ) -> Response {
     if Representation::choose(&headers, uri.query()) == Representation::Html {
-        return vary_on_accept(shell_response(&state));
+        return vary_on_accept(shell_response(&state, ShellPage::Overview));
     }
     let base = format!("{}{}", external_origin(&headers), state.config.path_prefix);
     vary_on_accept(no_store(Json(Index::new(

@@ -1,6 +1,7 @@
-//! The SPA shell: trunk's `index.html`, rewritten for the run-time path
-//! prefix, plus the Content-Security-Policy that allows exactly its inline
-//! loader script.
+//! The app's two shells, trunk's `index.html` (the overview) and
+//! `pages.html` (every other page), rewritten for the run-time path prefix,
+//! plus the Content-Security-Policy that allows exactly their inline loader
+//! scripts.
 
 use std::path::Path;
 
@@ -10,11 +11,33 @@ use sha2::{Digest, Sha256};
 /// The prefix trunk bakes into the build (`public_url` in `Trunk.toml`).
 pub const BUILD_PREFIX: &str = "/muster/";
 
-/// The page every HTML navigation under the prefix receives.
+/// Which shell a browser navigation receives: each loads only its own wasm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShellPage {
+    /// `{prefix}/`, which runs every probe (`index.html`).
+    Overview,
+    /// Any other page: a route's report, a shared snapshot, "no page here"
+    /// (`pages.html`).
+    Other,
+}
+
+impl ShellPage {
+    /// The file trunk writes this shell to.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            ShellPage::Overview => "index.html",
+            ShellPage::Other => "pages.html",
+        }
+    }
+}
+
+/// The pages HTML navigations under the prefix receive.
 #[derive(Debug, Clone)]
 pub struct Shell {
     /// `index.html` with the build prefix replaced by the run-time one.
-    pub html: String,
+    pub overview_html: String,
+    /// `pages.html`, likewise.
+    pub pages_html: String,
     /// The Content-Security-Policy value for every response.
     pub content_security_policy: String,
 }
@@ -32,26 +55,48 @@ impl std::fmt::Display for ShellError {
 impl std::error::Error for ShellError {}
 
 impl Shell {
-    /// Loads `index.html` from trunk's output directory and adapts it to
+    /// Loads both shells from trunk's output directory and adapts them to
     /// `prefix` (no trailing slash).
     pub fn load(assets_dir: &Path, prefix: &str) -> Result<Self, ShellError> {
-        let path = assets_dir.join("index.html");
-        let built = std::fs::read_to_string(&path).map_err(|error| {
-            ShellError(format!(
-                "MUSTER_ASSETS_DIR: cannot read {} ({error}); point it at trunk's dist directory",
-                path.display()
-            ))
-        })?;
-        Ok(Self::from_built(&built, prefix))
+        let read = |page: ShellPage| {
+            let path = assets_dir.join(page.file_name());
+            std::fs::read_to_string(&path).map_err(|error| {
+                ShellError(format!(
+                    "MUSTER_ASSETS_DIR: cannot read {} ({error}); point it at the directory \
+                     scripts/build-app fills (target/dist)",
+                    path.display()
+                ))
+            })
+        };
+        Ok(Self::from_built(
+            &read(ShellPage::Overview)?,
+            &read(ShellPage::Other)?,
+            prefix,
+        ))
     }
 
-    /// Adapts trunk's `index.html` text to `prefix`.
-    pub fn from_built(built: &str, prefix: &str) -> Self {
-        let html = rewrite_prefix(built, prefix);
-        let content_security_policy = content_security_policy(&inline_script_hashes(&html));
+    /// Adapts trunk's `index.html` and `pages.html` texts to `prefix`.
+    pub fn from_built(overview: &str, pages: &str, prefix: &str) -> Self {
+        let overview_html = rewrite_prefix(overview, prefix);
+        let pages_html = rewrite_prefix(pages, prefix);
+        let mut hashes = inline_script_hashes(&overview_html);
+        for hash in inline_script_hashes(&pages_html) {
+            if !hashes.contains(&hash) {
+                hashes.push(hash);
+            }
+        }
         Self {
-            html,
-            content_security_policy,
+            overview_html,
+            pages_html,
+            content_security_policy: content_security_policy(&hashes),
+        }
+    }
+
+    /// The HTML of `page`'s shell.
+    pub fn html(&self, page: ShellPage) -> &str {
+        match page {
+            ShellPage::Overview => &self.overview_html,
+            ShellPage::Other => &self.pages_html,
         }
     }
 }
@@ -116,14 +161,22 @@ mod tests {
 <script type="module">import init from '/muster/app-1a2b.js';init('/muster/app-1a2b_bg.wasm');</script>
 <script src="/muster/other.js"></script></head><body>/muster/ stays in text</body></html>"#;
 
+    /// The other shell: the same layout, its own binary.
+    const BUILT_PAGES: &str = r#"<html><head><base href="/muster/" />
+<script type="module">import init from '/muster/pages-3c4d.js';init('/muster/pages-3c4d_bg.wasm');</script>
+</head><body></body></html>"#;
+
     #[test]
     fn build_prefix_is_kept_when_unchanged() {
-        assert_eq!(Shell::from_built(BUILT, "/muster").html, BUILT);
+        let shell = Shell::from_built(BUILT, BUILT_PAGES, "/muster");
+        assert_eq!(shell.html(ShellPage::Overview), BUILT);
+        assert_eq!(shell.html(ShellPage::Other), BUILT_PAGES);
     }
 
     #[test]
     fn run_time_prefix_replaces_quoted_urls_only() {
-        let html = Shell::from_built(BUILT, "/checks/muster").html;
+        let shell = Shell::from_built(BUILT, BUILT_PAGES, "/checks/muster");
+        let html = shell.html(ShellPage::Overview);
         assert!(html.contains(r#"<base href="/checks/muster/" />"#));
         assert!(html.contains("import init from '/checks/muster/app-1a2b.js'"));
         assert!(html.contains(r#"src="/checks/muster/other.js""#));
@@ -131,15 +184,33 @@ mod tests {
     }
 
     #[test]
-    fn policy_allows_exactly_the_inline_loader() {
-        let shell = Shell::from_built(BUILT, "/x");
-        let body = "import init from '/x/app-1a2b.js';init('/x/app-1a2b_bg.wasm');";
-        let digest = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body));
+    fn pages_shell_gets_the_run_time_prefix_too() {
+        let shell = Shell::from_built(BUILT, BUILT_PAGES, "/checks/muster");
+        let html = shell.html(ShellPage::Other);
+        assert!(html.contains(r#"<base href="/checks/muster/" />"#));
+        assert!(html.contains("import init from '/checks/muster/pages-3c4d.js'"));
+    }
+
+    #[test]
+    fn policy_allows_exactly_the_two_inline_loaders() {
+        let shell = Shell::from_built(BUILT, BUILT_PAGES, "/x");
         let policy = &shell.content_security_policy;
-        assert!(policy.contains(&format!("'sha256-{digest}'")), "{policy}");
-        assert_eq!(policy.matches("'sha256-").count(), 1, "{policy}");
+        for body in [
+            "import init from '/x/app-1a2b.js';init('/x/app-1a2b_bg.wasm');",
+            "import init from '/x/pages-3c4d.js';init('/x/pages-3c4d_bg.wasm');",
+        ] {
+            let digest = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body));
+            assert!(policy.contains(&format!("'sha256-{digest}'")), "{policy}");
+        }
+        assert_eq!(policy.matches("'sha256-").count(), 2, "{policy}");
         assert!(!policy.contains("unsafe-inline"));
         assert!(policy.contains("frame-ancestors 'none'"));
+    }
+
+    #[test]
+    fn identical_loaders_are_allowed_once() {
+        let shell = Shell::from_built(BUILT, BUILT, "/x");
+        assert_eq!(shell.content_security_policy.matches("'sha256-").count(), 1);
     }
 
     #[test]
@@ -149,5 +220,14 @@ mod tests {
             error.to_string().starts_with("MUSTER_ASSETS_DIR"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn missing_pages_shell_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("index.html"), BUILT).unwrap();
+        let error = Shell::load(dir.path(), "/muster").unwrap_err().to_string();
+        assert!(error.starts_with("MUSTER_ASSETS_DIR"), "{error}");
+        assert!(error.contains("pages.html"), "{error}");
     }
 }

@@ -54,7 +54,9 @@ fn output_within(mut command: Command, timeout: Duration) -> Output {
 
 fn assets_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("index.html"), "<html></html>").unwrap();
+    for shell in ["index.html", "pages.html"] {
+        std::fs::write(dir.path().join(shell), "<html></html>").unwrap();
+    }
     dir
 }
 

@@ -13,6 +13,10 @@ const WASM: &str = "app-0123456789abcdef_bg.wasm";
 const INDEX: &str = r#"<!DOCTYPE html><html><head><base href="/muster/" />
 <script type="module">import init from '/muster/app-0123456789abcdef.js';init();</script>
 </head><body></body></html>"#;
+/// The shell of every page but the overview, with its own loader.
+const PAGES: &str = r#"<!DOCTYPE html><html><head><base href="/muster/" />
+<script type="module">import init from '/muster/pages-0123456789abcdef.js';init();</script>
+</head><body></body></html>"#;
 const BROWSER: (&str, &str) = ("accept", "text/html,application/xhtml+xml,*/*;q=0.8");
 
 struct Fixture {
@@ -23,6 +27,7 @@ struct Fixture {
 fn fixture(prefix: &str) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("index.html"), INDEX).unwrap();
+    std::fs::write(dir.path().join("pages.html"), PAGES).unwrap();
     std::fs::write(dir.path().join(WASM), b"\0asm\x01\0\0\0 plain").unwrap();
     std::fs::write(dir.path().join(format!("{WASM}.br")), b"brotli bytes").unwrap();
     std::fs::write(dir.path().join("main-0123456789abcdef.css"), "body{}").unwrap();
@@ -109,7 +114,14 @@ async fn missing_asset_is_404_not_the_shell() {
 #[tokio::test]
 async fn browser_navigation_under_the_prefix_gets_the_shell_uncached() {
     let f = fixture("/muster");
-    for path in ["/muster/", "/muster/report", "/muster/some/page"] {
+    for (path, loader) in [
+        ("/muster/", "/muster/app-"),
+        ("/muster/index.html", "/muster/app-"),
+        ("/muster/report", "/muster/pages-"),
+        ("/muster/some/page", "/muster/pages-"),
+        ("/muster/auth/fail", "/muster/pages-"),
+        ("/muster/auth/vinyl", "/muster/pages-"),
+    ] {
         let response = get(&f.router, path, &[BROWSER]).await;
         assert_eq!(response.status(), StatusCode::OK, "{path}");
         assert_eq!(header_of(&response, "cache-control"), "no-cache", "{path}");
@@ -117,8 +129,10 @@ async fn browser_navigation_under_the_prefix_gets_the_shell_uncached() {
             header_of(&response, "content-type").starts_with("text/html"),
             "{path}"
         );
+        let html = text(response).await;
+        assert!(html.contains("<base href=\"/muster/\""), "{path}");
         assert!(
-            text(response).await.contains("<base href=\"/muster/\""),
+            html.contains(&format!("import init from '{loader}")),
             "{path}"
         );
     }
@@ -270,6 +284,11 @@ async fn run_time_prefix_is_applied_without_rebuilding() {
     assert!(
         html.contains("import init from '/checks/muster/app-"),
         "{html}"
+    );
+    let page = text(get(&f.router, "/checks/muster/report", &[BROWSER]).await).await;
+    assert!(
+        page.contains("import init from '/checks/muster/pages-"),
+        "{page}"
     );
     let wasm = get(&f.router, &format!("/checks/muster/{WASM}"), &[]).await;
     assert_eq!(wasm.status(), StatusCode::OK);

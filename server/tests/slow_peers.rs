@@ -30,7 +30,9 @@ struct Server {
 impl Server {
     async fn start(limits: Limits) -> Server {
         let assets = tempfile::tempdir().unwrap();
-        std::fs::write(assets.path().join("index.html"), "<html></html>").unwrap();
+        for shell in ["index.html", "pages.html"] {
+            std::fs::write(assets.path().join(shell), "<html></html>").unwrap();
+        }
         std::fs::write(assets.path().join("large.txt"), vec![b'a'; LARGE_BYTES]).unwrap();
         let vars: HashMap<String, String> = [
             ("MUSTER_PATH_PREFIX", "/muster"),

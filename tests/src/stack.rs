@@ -162,11 +162,13 @@ impl Stack {
     }
 
     fn start_once(options: &StackOptions) -> Result<Self, String> {
-        if !options.assets_dir.join("index.html").exists() {
-            return Err(format!(
-                "the app is not built: no index.html in {} (run ./dev build)",
-                options.assets_dir.display()
-            ));
+        for shell in ["index.html", "pages.html"] {
+            if !options.assets_dir.join(shell).exists() {
+                return Err(format!(
+                    "the app is not built: no {shell} in {} (run ./dev build)",
+                    options.assets_dir.display()
+                ));
+            }
         }
         let work_dir = tempfile::tempdir().map_err(|e| format!("no work dir: {e}"))?;
         let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -57,7 +57,7 @@ fn dockerfile_pins_the_same_tools_as_setup_and_the_lockfile() {
         dockerfile.contains(&binaryen),
         "Dockerfile lacks {binaryen:?}"
     );
-    assert!(dockerfile.contains("trunk build --release --offline"));
+    assert!(dockerfile.contains("RUN scripts/build-app"));
 }
 
 #[test]

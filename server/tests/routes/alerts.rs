@@ -111,10 +111,12 @@ fn webhook(url: &str) -> SlackWebhook {
     webhook_config(url, &assets).slack_webhook.unwrap()
 }
 
-/// A directory holding the shell the server needs to start.
+/// A directory holding the shells the server needs to start.
 fn assets() -> tempfile::TempDir {
     let assets = tempfile::tempdir().unwrap();
-    std::fs::write(assets.path().join("index.html"), "<html></html>").unwrap();
+    for shell in ["index.html", "pages.html"] {
+        std::fs::write(assets.path().join(shell), "<html></html>").unwrap();
+    }
     assets
 }
 

@@ -37,7 +37,9 @@ pub struct Fixture {
 pub fn fixture(vars: &[(&str, &str)]) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let index = format!("<!DOCTYPE html><html><head>{SHELL_MARK}<base href=\"/muster/\" /></head><body></body></html>");
-    std::fs::write(dir.path().join("index.html"), index).unwrap();
+    for shell in ["index.html", "pages.html"] {
+        std::fs::write(dir.path().join(shell), &index).unwrap();
+    }
     let mut map: HashMap<String, String> = HashMap::new();
     map.insert(
         "MUSTER_ASSETS_DIR".into(),

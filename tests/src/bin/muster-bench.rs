@@ -150,7 +150,9 @@ fn start_muster(dir: &Path, port: u16, gafaelfawr: &str) -> Result<ChildGuard, S
     let binary = sibling_binary("muster")?;
     let assets = dir.join("dist");
     std::fs::create_dir_all(&assets).map_err(|e| e.to_string())?;
-    std::fs::write(assets.join("index.html"), "<html></html>").map_err(|e| e.to_string())?;
+    for shell in ["index.html", "pages.html"] {
+        std::fs::write(assets.join(shell), "<html></html>").map_err(|e| e.to_string())?;
+    }
     let mut command = pinned(&binary);
     command
         .env("TOKIO_WORKER_THREADS", "1")

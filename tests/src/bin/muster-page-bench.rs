@@ -1,9 +1,10 @@
 //! `muster-page-bench`: the checklist page's budget. Builds nothing: it
 //! starts the local stack on the app already in `target/dist` (build it with
-//! `trunk build --release --offline` first) and measures
+//! `scripts/build-app` first) and measures
 //! - transfer: the brotli-compressed bytes of the wasm, JavaScript and CSS
-//!   the page loads, fetched through nginx and the server with
-//!   `Accept-Encoding: br`, against a 120 KB budget;
+//!   each shell loads (the overview's, and that of every other page),
+//!   fetched through nginx and the server with `Accept-Encoding: br`,
+//!   against a 120 KB budget per page;
 //! - navigation → verdict: `window.__musterVerdictAt`, the `performance.now()`
 //!   at which the app rendered the verdict of a logged-in run, i.e. the time
 //!   since navigation started; the median over `--loads` loads each in a
@@ -46,19 +47,23 @@ fn run() -> Result<bool, String> {
     let stack = Stack::start(StackOptions::default())?;
     println!("page: {}", stack.page_url());
 
-    let assets = page_assets(&stack)?;
-    let mut transfer = 0;
-    for (path, bytes) in &assets {
-        println!("  {path}: {bytes} bytes (brotli)");
-        transfer += bytes;
+    let mut transfer_ok = true;
+    for (page, path) in [("overview", "/"), ("other pages", "/report")] {
+        let assets = page_assets(&stack, path)?;
+        let mut transfer = 0;
+        for (asset, bytes) in &assets {
+            println!("  {asset}: {bytes} bytes (brotli)");
+            transfer += bytes;
+        }
+        let ok = transfer <= TRANSFER_BUDGET_BYTES;
+        transfer_ok &= ok;
+        println!(
+            "transfer, {page} ({path}): {:.1} KB of {:.0} KB budget: {}",
+            transfer as f64 / 1024.0,
+            TRANSFER_BUDGET_BYTES as f64 / 1024.0,
+            verdict_word(ok)
+        );
     }
-    let transfer_ok = transfer <= TRANSFER_BUDGET_BYTES;
-    println!(
-        "transfer: {:.1} KB of {:.0} KB budget: {}",
-        transfer as f64 / 1024.0,
-        TRANSFER_BUDGET_BYTES as f64 / 1024.0,
-        verdict_word(transfer_ok)
-    );
 
     let mut cold = Vec::with_capacity(loads);
     for load in 0..loads {
@@ -139,11 +144,21 @@ fn print_timeline(browser: &Browser, what: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Every wasm, JavaScript and CSS file the shell loads, with its size as
-/// the server sends it to a client accepting brotli.
-fn page_assets(stack: &Stack) -> Result<Vec<(String, u64)>, String> {
-    let shell = std::fs::read_to_string(default_assets_dir().join("index.html"))
-        .map_err(|e| format!("no built app: {e}"))?;
+/// Every wasm, JavaScript and CSS file the shell of `page` (a path below
+/// the prefix) loads, with its size as the server sends it to a client
+/// accepting brotli.
+fn page_assets(stack: &Stack, page: &str) -> Result<Vec<(String, u64)>, String> {
+    let agent = ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(10))
+        .build();
+    let page_url = format!("{}{}{page}", stack.url(), stack.path_prefix());
+    let shell = agent
+        .get(&page_url)
+        .set("Accept", "text/html")
+        .call()
+        .map_err(|e| format!("{page_url}: {e}"))?
+        .into_string()
+        .map_err(|e| format!("{page_url}: {e}"))?;
     let mut paths: Vec<String> = Vec::new();
     for quoted in shell.split(['"', '\'']) {
         let is_asset = [".wasm", ".js", ".css"]
@@ -154,11 +169,10 @@ fn page_assets(stack: &Stack) -> Result<Vec<(String, u64)>, String> {
         }
     }
     if !paths.iter().any(|path| path.ends_with(".wasm")) {
-        return Err("index.html loads no wasm: is target/dist trunk's output?".to_owned());
+        return Err(format!(
+            "the shell of {page_url} loads no wasm: is target/dist scripts/build-app's output?"
+        ));
     }
-    let agent = ureq::AgentBuilder::new()
-        .timeout(Duration::from_secs(10))
-        .build();
     paths
         .into_iter()
         .map(|path| {
@@ -184,7 +198,7 @@ fn page_assets(stack: &Stack) -> Result<Vec<(String, u64)>, String> {
                 if raw > RELEASE_WASM_MAX_BYTES {
                     eprintln!(
                         "warning: {path} is {raw} bytes uncompressed: this looks like a dev \
-                         build; run trunk build --release --offline first"
+                         build; run scripts/build-app first"
                     );
                 }
             }

@@ -5,64 +5,38 @@
 //! The page only sends requests and renders: the probes, their judges, the
 //! run model and the share-link codec are `muster_report`'s, so the page
 //! and `muster-check` always agree on every verdict.
+//!
+//! Two binaries share this library, so that each page downloads only its
+//! own code: `muster-overview` runs every probe (`{prefix}/`), and
+//! `muster-pages` shows one route's report or a shared snapshot. The server
+//! picks the shell, and so the binary, from the path.
 
-mod deflate;
-mod fetch;
-mod pages;
-mod place;
-mod runner;
-mod views;
+pub mod deflate;
+pub mod fetch;
+pub mod pages;
+pub mod place;
+pub mod runner;
+pub mod views;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use muster_report::upstream::Metadata;
 use serde::Deserialize;
 
-use pages::overview::Overview;
-use pages::route::RoutePage;
-use pages::snapshot::SnapshotPage;
-use place::{Page, Place};
-
-fn main() {
-    mark("__musterStartedAt");
-    leptos::mount::mount_to_body(App);
-}
-
 /// Records the page clock (`performance.now()`, milliseconds since the
 /// navigation started) in `window[name]`, for the page benchmark:
 /// `__musterStartedAt` when the wasm starts, `__musterVerdictAt` when the
 /// overview's verdict is rendered.
-fn mark(name: &str) {
+pub fn mark(name: &str) {
     if let Some(window) = web_sys::window() {
         let at = fetch::now_ms();
         let _ = js_sys::Reflect::set(&window, &name.into(), &at.into());
     }
 }
 
-/// The page the address asks for.
-#[component]
-fn App() -> impl IntoView {
-    let place = Place::here();
-    match place.page {
-        Page::Overview => view! { <Overview place /> }.into_any(),
-        Page::Snapshot => view! { <SnapshotPage place /> }.into_any(),
-        Page::Route(route) => view! { <RoutePage place route /> }.into_any(),
-        Page::Unknown => view! {
-            <Masthead><p class="service">"Page not found"</p></Masthead>
-            <main>
-                <section class="panel notice" id="not-found">
-                    <h2>"Muster has no page here"</h2>
-                    <p><a class="button" href="./">"Run every check"</a></p>
-                </section>
-            </main>
-        }
-        .into_any(),
-    }
-}
-
 /// The page header; `children` say what this page is.
 #[component]
-fn Masthead(children: Children) -> impl IntoView {
+pub fn Masthead(children: Children) -> impl IntoView {
     view! {
         <header class="masthead">
             <h1>"Muster"</h1>
@@ -82,7 +56,7 @@ pub struct Index {
 }
 
 /// Fetches Muster's index (`{prefix}/`) for its name and version.
-fn load_index() -> RwSignal<Option<Result<Index, String>>> {
+pub fn load_index() -> RwSignal<Option<Result<Index, String>>> {
     let index = RwSignal::new(None);
     spawn_local(async move {
         index.set(Some(fetch::get_json::<Index>("./").await));
@@ -92,7 +66,7 @@ fn load_index() -> RwSignal<Option<Result<Index, String>>> {
 
 /// Name and version of the server that answered, or why it did not.
 #[component]
-fn ServiceLine(index: RwSignal<Option<Result<Index, String>>>) -> impl IntoView {
+pub fn ServiceLine(index: RwSignal<Option<Result<Index, String>>>) -> impl IntoView {
     move || match index.get() {
         None => view! { <p class="service">"Contacting Muster…"</p> }.into_any(),
         Some(Ok(index)) => view! {

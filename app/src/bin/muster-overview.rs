@@ -1,0 +1,12 @@
+//! The overview page (`{prefix}/`): runs every probe from the browser. The
+//! server sends this binary's shell (`index.html`) for the prefix itself.
+
+use muster_app::pages::overview::Overview;
+use muster_app::place::Place;
+
+fn main() {
+    muster_app::mark("__musterStartedAt");
+    leptos::mount::mount_to_body(|| {
+        leptos::view! { <Overview place=Place::here() /> }
+    });
+}
