@@ -3,8 +3,8 @@
 //! mode it asks for) and recorded with `Exchange`'s constructors, which
 //! redact every secret; nothing here judges an answer.
 
+use muster_report::json_read::FromJson;
 use muster_report::probe::{Exchange, Prepared};
-use serde::de::DeserializeOwned;
 use wasm_bindgen::{JsCast as _, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
@@ -12,8 +12,8 @@ use web_sys::{
     ResponseType,
 };
 
-/// GETs `url` (relative to the base) as JSON and decodes it.
-pub async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, String> {
+/// GETs `url` (relative to the base) as JSON and reads it.
+pub async fn get_json<T: FromJson>(url: &str) -> Result<T, String> {
     let init = RequestInit::new();
     init.set_method("GET");
     let request = Request::new_with_str_and_init(url, &init).map_err(describe)?;
@@ -27,7 +27,10 @@ pub async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, String> {
     if !response.ok() {
         return Err(format!("HTTP {status} from {url}"));
     }
-    serde_json::from_slice(&body).map_err(|error| format!("unexpected body from {url}: {error}"))
+    serde_json::from_slice(&body)
+        .map_err(|error| error.to_string())
+        .and_then(|json| T::from_json(&json))
+        .map_err(|error| format!("unexpected body from {url}: {error}"))
 }
 
 /// Sends `prepared` and records what came back.

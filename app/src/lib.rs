@@ -20,8 +20,8 @@ pub mod views;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use muster_report::json_read::{Fields, FromJson};
 use muster_report::upstream::Metadata;
-use serde::Deserialize;
 
 /// Records the page clock (`performance.now()`, milliseconds since the
 /// navigation started) in `window[name]`, for the page benchmark:
@@ -47,12 +47,20 @@ pub fn Masthead(children: Children) -> impl IntoView {
 }
 
 /// What the page reads of Muster's index (`{prefix}/`): the service's
-/// metadata. Its route URLs are left unread, which keeps their serde code
-/// out of the wasm; the page derives every URL from its own base.
-#[derive(Clone, Deserialize)]
+/// metadata. Its route URLs are left unread; the page derives every URL
+/// from its own base.
+#[derive(Clone)]
 pub struct Index {
     /// Name, version and links of the server that answered.
     pub metadata: Metadata,
+}
+
+impl FromJson for Index {
+    fn from_json(json: &serde_json::Value) -> Result<Self, String> {
+        Ok(Index {
+            metadata: Fields::of(json)?.required("metadata")?,
+        })
+    }
 }
 
 /// Fetches Muster's index (`{prefix}/`) for its name and version.

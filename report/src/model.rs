@@ -5,11 +5,14 @@
 //! These types carry no logic beyond aggregation; the verdicts come from the
 //! check functions (`checks`) run by the catalogue (`catalogue`).
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::Value;
 
-/// Verdict of one check, or of a whole report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+use crate::json_read::{word_of, Fields, FromJson};
+
+/// Verdict of one check, or of a whole report; written as its
+/// [`as_str`](Status::as_str) word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Status {
     /// The check holds.
     Pass,
@@ -49,9 +52,9 @@ impl Status {
     }
 }
 
-/// The part of a deployment a fix hint points at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// The part of a deployment a fix hint points at; written as its
+/// [`as_str`](Component::as_str) word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Component {
     /// A `GafaelfawrIngress` resource (Muster's chart) and the ingress
     /// Gafaelfawr's operator generated from it.
@@ -87,6 +90,20 @@ impl Component {
         Component::UserAccount,
     ];
 
+    /// The snake_case word used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Component::GafaelfawrIngress => "gafaelfawr_ingress",
+            Component::IngressNginx => "ingress_nginx",
+            Component::Gafaelfawr => "gafaelfawr",
+            Component::UserDirectory => "user_directory",
+            Component::NetworkPolicy => "network_policy",
+            Component::Repertoire => "repertoire",
+            Component::MusterConfiguration => "muster_configuration",
+            Component::UserAccount => "user_account",
+        }
+    }
+
     /// The name a deployer knows this component by.
     pub fn name(self) -> &'static str {
         match self {
@@ -103,7 +120,7 @@ impl Component {
 }
 
 /// What to change, and where, when a check does not pass.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Fix {
     /// The component most likely at fault.
     pub component: Component,
@@ -113,7 +130,7 @@ pub struct Fix {
 
 /// One fact behind a verdict, e.g. a header as the backend received it.
 /// Secret values are always redacted (see `redact`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Evidence {
     /// What was looked at, e.g. `Authorization` or `user-info.username`.
     pub name: String,
@@ -132,7 +149,7 @@ impl Evidence {
 }
 
 /// The verdict of one check, with everything needed to explain it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Check {
     /// Stable identifier, e.g. `delegated.username_matches`.
     pub id: String,
@@ -144,8 +161,7 @@ pub struct Check {
     pub status: Status,
     /// One sentence saying what was seen.
     pub observed: String,
-    /// The facts behind the verdict (redacted).
-    #[serde(default)]
+    /// The facts behind the verdict (redacted); may be left out.
     pub evidence: Vec<Evidence>,
     /// Present when the check warns or fails.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -171,31 +187,25 @@ impl Check {
     }
 }
 
-/// A route Muster serves and checks on the server side.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// A route Muster serves and checks on the server side; written as its
+/// [`path`](Route::path).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Route {
     /// `{prefix}/anonymous`: behind an anonymous ingress.
-    #[serde(rename = "anonymous")]
     Anonymous,
     /// `{prefix}/auth/fail`: authentication required, 401 without it.
-    #[serde(rename = "auth/fail")]
     AuthFail,
     /// `{prefix}/auth/redirect`: authentication with a login redirect.
-    #[serde(rename = "auth/redirect")]
     AuthRedirect,
     /// `{prefix}/auth/quota`: authentication with a 1/min API quota.
-    #[serde(rename = "auth/quota")]
     AuthQuota,
     /// `{prefix}/auth/cached`: authentication with a cached auth result.
-    #[serde(rename = "auth/cached")]
     AuthCached,
     /// `{prefix}/delegated/header`: a delegated internal token in
     /// `X-Auth-Request-Token`.
-    #[serde(rename = "delegated/header")]
     DelegatedHeader,
     /// `{prefix}/delegated/authorization`: the delegated token also in
     /// `Authorization`.
-    #[serde(rename = "delegated/authorization")]
     DelegatedAuthorization,
 }
 
@@ -268,7 +278,7 @@ impl Route {
 }
 
 /// Everything the server checked for one request to one route.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RouteReport {
     /// The route that was checked.
     pub route: Route,
@@ -296,6 +306,82 @@ impl RouteReport {
         self.checks.iter().find(|check| check.id == id)
     }
 }
+
+/// serde for a unit enum written as one word: `$word` names each variant,
+/// `$all` lists them.
+macro_rules! word_serde {
+    ($type:ty, $all:expr, $word:expr) => {
+        impl Serialize for $type {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str($word(*self))
+            }
+        }
+
+        impl FromJson for $type {
+            fn from_json(value: &Value) -> Result<Self, String> {
+                word_of(value, &$all, $word)
+            }
+        }
+
+        crate::json_read::deserialize_from_json!($type);
+    };
+}
+
+word_serde!(Status, Status::ALL, Status::as_str);
+word_serde!(Component, Component::ALL, Component::as_str);
+word_serde!(Route, Route::ALL, Route::path);
+
+impl FromJson for Fix {
+    fn from_json(value: &Value) -> Result<Self, String> {
+        let mut fields = Fields::of(value)?;
+        Ok(Fix {
+            component: fields.required("component")?,
+            hint: fields.required("hint")?,
+        })
+    }
+}
+
+impl FromJson for Evidence {
+    fn from_json(value: &Value) -> Result<Self, String> {
+        let mut fields = Fields::of(value)?;
+        Ok(Evidence {
+            name: fields.required("name")?,
+            value: fields.required("value")?,
+        })
+    }
+}
+
+impl FromJson for Check {
+    fn from_json(value: &Value) -> Result<Self, String> {
+        let mut fields = Fields::of(value)?;
+        Ok(Check {
+            id: fields.required("id")?,
+            title: fields.required("title")?,
+            proves: fields.required("proves")?,
+            status: fields.required("status")?,
+            observed: fields.required("observed")?,
+            evidence: fields.or_default("evidence")?,
+            fix: fields.or_default("fix")?,
+        })
+    }
+}
+
+impl FromJson for RouteReport {
+    fn from_json(value: &Value) -> Result<Self, String> {
+        let mut fields = Fields::of(value)?;
+        Ok(RouteReport {
+            route: fields.required("route")?,
+            status: fields.required("status")?,
+            checks: fields.required("checks")?,
+            muster_version: fields.required("muster_version")?,
+        })
+    }
+}
+
+crate::json_read::deserialize_from_json!(Fix);
+crate::json_read::deserialize_from_json!(Evidence);
+crate::json_read::deserialize_from_json!(Check);
+crate::json_read::deserialize_from_json!(RouteReport);
 
 #[cfg(test)]
 mod tests {
@@ -334,6 +420,104 @@ mod tests {
         );
         let component = serde_json::to_string(&Component::MusterConfiguration).unwrap();
         assert_eq!(component, r#""muster_configuration""#);
+    }
+
+    #[test]
+    fn every_word_is_the_one_clients_know_and_reads_back() {
+        // The words the JSON has always used (serde's snake_case and the
+        // route paths): the page, the CLI and scripts read them.
+        let components: Vec<String> = Component::ALL
+            .into_iter()
+            .map(|component| serde_json::to_string(&component).unwrap())
+            .collect();
+        assert_eq!(
+            components.join(","),
+            r#""gafaelfawr_ingress","ingress_nginx","gafaelfawr","user_directory","network_policy","repertoire","muster_configuration","user_account""#
+        );
+        for status in Status::ALL {
+            let json = serde_json::to_string(&status).unwrap();
+            assert_eq!(json, format!("\"{}\"", status.as_str()));
+            assert_eq!(serde_json::from_str::<Status>(&json).unwrap(), status);
+        }
+        for component in Component::ALL {
+            let json = serde_json::to_string(&component).unwrap();
+            assert_eq!(serde_json::from_str::<Component>(&json).unwrap(), component);
+        }
+        for route in Route::ALL {
+            let json = serde_json::to_string(&route).unwrap();
+            assert_eq!(json, format!("\"{}\"", route.path()));
+            assert_eq!(serde_json::from_str::<Route>(&json).unwrap(), route);
+        }
+        let error = serde_json::from_str::<Status>(r#""passed""#).unwrap_err();
+        assert!(
+            error.to_string().contains(r#"unknown value "passed""#),
+            "{error}"
+        );
+    }
+
+    fn report() -> RouteReport {
+        let failing = Check {
+            id: "auth.login_redirect".into(),
+            title: "t".into(),
+            proves: "p".into(),
+            status: Status::Fail,
+            observed: "o <b>".into(),
+            evidence: vec![Evidence::new("Location", "(absent)")],
+            fix: Some(Fix {
+                component: Component::GafaelfawrIngress,
+                hint: "h".into(),
+            }),
+        };
+        let passing = Check {
+            id: "auth.user".into(),
+            status: Status::Pass,
+            evidence: Vec::new(),
+            fix: None,
+            ..failing.clone()
+        };
+        RouteReport::new(Route::AuthRedirect, vec![failing, passing], "1.2.3")
+    }
+
+    #[test]
+    fn route_reports_read_back_as_written() {
+        let report = report();
+        let json = serde_json::to_string(&report).unwrap();
+        assert_eq!(serde_json::from_str::<RouteReport>(&json).unwrap(), report);
+        let value: Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(RouteReport::from_json(&value).unwrap(), report);
+    }
+
+    #[test]
+    fn checks_are_read_leniently_like_before() {
+        // Unknown fields ignored, evidence left out, a null fix: what
+        // serde's derive accepted, so older and newer servers still read.
+        let json = serde_json::json!({
+            "id": "i", "title": "t", "proves": "p", "status": "skip",
+            "observed": "o", "fix": null, "added_later": [1, 2]
+        });
+        let check = Check::from_json(&json).unwrap();
+        assert_eq!(
+            (check.status, check.evidence.len(), check.fix),
+            (Status::Skip, 0, None)
+        );
+    }
+
+    #[test]
+    fn a_bad_report_is_refused_naming_the_field() {
+        let mut json = serde_json::to_value(report()).unwrap();
+        json["checks"][1].as_object_mut().unwrap().remove("status");
+        let error = RouteReport::from_json(&json).unwrap_err();
+        assert_eq!(error, "`checks`: [1]: missing field `status`");
+        json["checks"] = serde_json::json!("none");
+        let error = RouteReport::from_json(&json).unwrap_err();
+        assert_eq!(error, "`checks`: expected an array, found a string");
+        let error = serde_json::from_str::<RouteReport>("[1]").unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("expected an object, found an array"),
+            "{error}"
+        );
     }
 
     #[test]

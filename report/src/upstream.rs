@@ -9,13 +9,15 @@
 //! first one decides the upstream status and body.
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
+use crate::json_read::{Fields, FromJson};
 use crate::observed::{display_name, Group, UserInfo};
 use crate::redact;
 
 /// Service metadata, answered by the internal health route `GET /` and
 /// embedded in the index. Absent optional fields are omitted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Metadata {
     /// Service name, `muster`.
     pub name: String,
@@ -121,6 +123,75 @@ impl From<&UserInfo> for DelegatedUserInfo {
             gid: info.gid,
             groups: info.groups.clone(),
         }
+    }
+}
+
+impl FromJson for Metadata {
+    fn from_json(json: &Value) -> Result<Self, String> {
+        let mut fields = Fields::of(json)?;
+        Ok(Metadata {
+            name: fields.required("name")?,
+            version: fields.required("version")?,
+            description: fields.required("description")?,
+            repository_url: fields.or_default("repository_url")?,
+            documentation_url: fields.or_default("documentation_url")?,
+        })
+    }
+}
+
+crate::json_read::deserialize_from_json!(Metadata);
+
+impl AuthInfo {
+    /// `json` as an `AuthInfo` when it is exactly one as Muster writes it:
+    /// no unknown field, and `email` left out rather than null. Otherwise
+    /// the first difference.
+    pub fn exactly(json: &Value) -> Result<Self, String> {
+        let mut fields = Fields::of(json)?;
+        let info = AuthInfo {
+            username: fields.required("username")?,
+            email: fields.omitted_or("email", Option::is_none)?,
+        };
+        fields.finish_exact()?;
+        Ok(info)
+    }
+}
+
+impl DelegatedUserInfo {
+    /// `json` as a `DelegatedUserInfo` when it is exactly one as Muster
+    /// writes it: no unknown field (so no quota), no null field and no empty
+    /// group list. Otherwise the first difference.
+    pub fn exactly(json: &Value) -> Result<Self, String> {
+        let mut fields = Fields::of(json)?;
+        let info = DelegatedUserInfo {
+            username: fields.required("username")?,
+            email: fields.omitted_or("email", Option::is_none)?,
+            name: fields.omitted_or("name", Option::is_none)?,
+            uid: fields.omitted_or("uid", Option::is_none)?,
+            gid: fields.omitted_or("gid", Option::is_none)?,
+            groups: fields
+                .omitted_or("groups", Vec::is_empty)?
+                .into_iter()
+                .map(|ExactGroup(group)| group)
+                .collect(),
+        };
+        fields.finish_exact()?;
+        Ok(info)
+    }
+}
+
+/// A group of [`DelegatedUserInfo`], read exactly: `id` left out rather than
+/// null, nothing else.
+struct ExactGroup(Group);
+
+impl FromJson for ExactGroup {
+    fn from_json(json: &Value) -> Result<Self, String> {
+        let mut fields = Fields::of(json)?;
+        let group = Group {
+            name: fields.required("name")?,
+            id: fields.omitted_or("id", Option::is_none)?,
+        };
+        fields.finish_exact()?;
+        Ok(ExactGroup(group))
     }
 }
 
@@ -337,6 +408,94 @@ impl UpstreamResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What "exactly one" meant before the hand readers, kept as their
+    /// oracle: read by serde's derive, written back, and compared.
+    fn serde_exactly<T: serde::de::DeserializeOwned + Serialize>(json: &Value) -> Option<T> {
+        let read: T = serde_json::from_value(json.clone()).ok()?;
+        (serde_json::to_value(&read).ok()? == *json).then_some(read)
+    }
+
+    /// Bodies near the shapes Muster writes, each differing in one way.
+    const BODIES: &[&str] = &[
+        r#"{"username":"u"}"#,
+        r#"{"username":"u","email":"u@x"}"#,
+        r#"{"username":"u","email":null}"#,
+        r#"{"username":null}"#,
+        r#"{"username":7}"#,
+        r#"{"email":"u@x"}"#,
+        r#"{"username":"u","extra":1}"#,
+        r#"{"username":"u","name":"U"}"#,
+        r#"{"username":"u","uid":1000,"gid":1000}"#,
+        r#"{"username":"u","uid":1000.0}"#,
+        r#"{"username":"u","uid":-1}"#,
+        r#"{"username":"u","uid":9223372036854775808}"#,
+        r#"{"username":"u","uid":"1000"}"#,
+        r#"{"username":"u","uid":null}"#,
+        r#"{"username":"u","groups":[]}"#,
+        r#"{"username":"u","groups":null}"#,
+        r#"{"username":"u","groups":[{"name":"g"}]}"#,
+        r#"{"username":"u","groups":[{"name":"g","id":1}]}"#,
+        r#"{"username":"u","groups":[{"name":"g","id":null}]}"#,
+        r#"{"username":"u","groups":[{"name":"g","x":1}]}"#,
+        r#"{"username":"u","groups":[{"id":1}]}"#,
+        r#"{"username":"u","groups":["g"]}"#,
+        r#"{"username":"u","quota":{"api":{"x":1}}}"#,
+        r#"["u"]"#,
+        r#""u""#,
+        r#"null"#,
+    ];
+
+    #[test]
+    fn exact_readers_agree_with_serde_read_and_written_back() {
+        for body in BODIES {
+            let json: Value = serde_json::from_str(body).unwrap();
+            assert_eq!(
+                AuthInfo::exactly(&json).ok(),
+                serde_exactly::<AuthInfo>(&json),
+                "{body}"
+            );
+            assert_eq!(
+                DelegatedUserInfo::exactly(&json).ok(),
+                serde_exactly::<DelegatedUserInfo>(&json),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn exact_readers_name_the_difference() {
+        let read = |body: &str| {
+            DelegatedUserInfo::exactly(&serde_json::from_str(body).unwrap()).unwrap_err()
+        };
+        assert_eq!(
+            read(r#"{"username":"u","quota":{}}"#),
+            "unknown field `quota`"
+        );
+        assert_eq!(
+            read(r#"{"username":"u","email":null}"#),
+            "`email` is null instead of left out"
+        );
+        assert_eq!(
+            read(r#"{"username":"u","groups":[]}"#),
+            "`groups` is empty instead of left out"
+        );
+        assert_eq!(
+            read(r#"{"username":"u","groups":[{"name":"g","x":1}]}"#),
+            "`groups`: [0]: unknown field `x`"
+        );
+        assert_eq!(read(r#"{"name":"U"}"#), "missing field `username`");
+    }
+
+    #[test]
+    fn metadata_reads_back_as_written() {
+        let mut with_links = metadata();
+        with_links.repository_url = Some("https://github.com/lsst-sqre/muster".into());
+        for written in [metadata(), with_links] {
+            let json = serde_json::to_string(&written).unwrap();
+            assert_eq!(serde_json::from_str::<Metadata>(&json).unwrap(), written);
+        }
+    }
 
     fn metadata() -> Metadata {
         Metadata {

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Credentials, Prepared};
+use crate::json_read::FromJson;
 use crate::model::RouteReport;
 use crate::observed::{display_name, shorten};
 use crate::redact;
@@ -236,8 +237,7 @@ impl Exchange {
 
     /// The server's full report, when the body is one (`?report=true`).
     pub fn route_report(&self) -> Option<RouteReport> {
-        let response = self.response_seen()?;
-        serde_json::from_slice(response.body.as_bytes()).ok()
+        RouteReport::from_json(&self.response_seen()?.json()?).ok()
     }
 
     /// A `curl` command repeating the request, with `$TOKEN` (or

@@ -433,7 +433,7 @@ pub fn upstream_client_answers(exchanges: &[Exchange], context: &ProbeContext) -
         }
         let body = shorten(&response.body);
         match (response.status, response.json()) {
-            (200, Some(json)) => bodies.push((json, response.body.as_str())),
+            (200, Some(json)) => bodies.push(json),
             _ => {
                 let outcome = Outcome::fail(format!(
                     "{} answered {} with {body}, not 200 with its upstream body.",
@@ -445,7 +445,7 @@ pub fn upstream_client_answers(exchanges: &[Exchange], context: &ProbeContext) -
             }
         }
     }
-    let shown = |(json, _): &(serde_json::Value, &str)| shorten(&json.to_string());
+    let shown = |json: &serde_json::Value| shorten(&json.to_string());
     let mut outcome = Outcome::pass("");
     for (route, body) in ROUTES.iter().zip(&bodies) {
         outcome = outcome.evidence(route.path(), shown(body));
@@ -455,16 +455,18 @@ pub fn upstream_client_answers(exchanges: &[Exchange], context: &ProbeContext) -
         observed,
         ..outcome
     };
-    let auth: Option<AuthInfo> = exact(&bodies[0]);
-    let Some(auth) = auth else {
-        let observed = format!(
-            "auth/fail answered {}, not exactly {{\"username\"}} (plus \"email\" when the user \
-             has one).",
-            shown(&bodies[0])
-        );
-        return fail(outcome, observed);
+    let auth = match AuthInfo::exactly(&bodies[0]) {
+        Ok(auth) => auth,
+        Err(difference) => {
+            let observed = format!(
+                "auth/fail answered {}, not exactly {{\"username\"}} (plus \"email\" when the \
+                 user has one): {difference}.",
+                shown(&bodies[0])
+            );
+            return fail(outcome, observed);
+        }
     };
-    if bodies[1].0 != bodies[0].0 {
+    if bodies[1] != bodies[0] {
         let observed = format!(
             "auth/redirect answered {}, but auth/fail {}: the same user must get the same answer.",
             shown(&bodies[1]),
@@ -472,15 +474,18 @@ pub fn upstream_client_answers(exchanges: &[Exchange], context: &ProbeContext) -
         );
         return fail(outcome, observed);
     }
-    let delegated: Option<DelegatedUserInfo> = exact(&bodies[2]);
-    let Some(delegated) = delegated else {
-        let observed = format!(
-            "delegated/header answered {}, not Gafaelfawr's user-info without quota.",
-            shown(&bodies[2])
-        );
-        return fail(outcome, observed);
+    let delegated = match DelegatedUserInfo::exactly(&bodies[2]) {
+        Ok(delegated) => delegated,
+        Err(difference) => {
+            let observed = format!(
+                "delegated/header answered {}, not Gafaelfawr's user-info without quota: \
+                 {difference}.",
+                shown(&bodies[2])
+            );
+            return fail(outcome, observed);
+        }
     };
-    if bodies[3].0 != bodies[2].0 {
+    if bodies[3] != bodies[2] {
         let observed = format!(
             "delegated/authorization answered {}, but delegated/header {}: both must give the \
              same user-info.",
@@ -530,19 +535,6 @@ pub fn upstream_client_answers(exchanges: &[Exchange], context: &ProbeContext) -
         }
     );
     outcome
-}
-
-/// A body (`json`, parsed from `text`) as a `T` when it is exactly one: no
-/// unknown or missing fields, no null where `T` leaves a field out. Read
-/// from and written back to text rather than converted from and to the
-/// `Value`, which would link a second copy of `T`'s serde code into the
-/// browser app.
-fn exact<T: serde::de::DeserializeOwned + serde::Serialize>(
-    (json, text): &(serde_json::Value, &str),
-) -> Option<T> {
-    let value: T = serde_json::from_slice(text.as_bytes()).ok()?;
-    let written = serde_json::to_vec(&value).ok()?;
-    (serde_json::from_slice::<serde_json::Value>(&written).ok()? == *json).then_some(value)
 }
 
 /// An upstream body as JSON text, for messages.
