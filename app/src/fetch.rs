@@ -27,8 +27,9 @@ pub async fn get_json<T: FromJson>(url: &str) -> Result<T, String> {
     if !response.ok() {
         return Err(format!("HTTP {status} from {url}"));
     }
-    serde_json::from_slice(&body)
-        .map_err(|error| error.to_string())
+    std::str::from_utf8(&body)
+        .map_err(|_| "not UTF-8".to_owned())
+        .and_then(muster_report::json_parse::parse)
         .and_then(|json| T::from_json(&json))
         .map_err(|error| format!("unexpected body from {url}: {error}"))
 }

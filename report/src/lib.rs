@@ -19,6 +19,7 @@ pub mod catalogue;
 pub mod checks;
 pub mod environment;
 pub mod evaluate;
+pub mod json_parse;
 pub mod json_read;
 pub mod model;
 pub mod observed;

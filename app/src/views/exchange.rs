@@ -100,7 +100,7 @@ fn HeaderList(headers: Vec<Header>) -> impl IntoView {
 /// the text rather than printing a parsed `Value` keeps serde_json's
 /// pretty printer out of the wasm.)
 fn pretty(body: &str) -> String {
-    if serde_json::from_slice::<serde_json::Value>(body.as_bytes()).is_err() {
+    if muster_report::json_parse::parse(body).is_err() {
         return body.to_owned();
     }
     let mut out = String::with_capacity(body.len() * 2);

@@ -295,7 +295,7 @@ impl ResponseSeen {
 
     /// The body parsed as JSON, if it is JSON.
     pub fn json(&self) -> Option<serde_json::Value> {
-        serde_json::from_slice(self.body.as_bytes()).ok()
+        crate::json_parse::parse(&self.body).ok()
     }
 
     /// The `type` of a Gafaelfawr or FastAPI error body
