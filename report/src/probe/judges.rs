@@ -433,7 +433,7 @@ pub fn upstream_client_answers(exchanges: &[Exchange], context: &ProbeContext) -
         }
         let body = shorten(&response.body);
         match (response.status, response.json()) {
-            (200, Some(json)) => bodies.push(json),
+            (200, Some(json)) => bodies.push((json, body)),
             _ => {
                 let outcome = Outcome::fail(format!(
                     "{} answered {} with {body}, not 200 with its upstream body.",
@@ -445,7 +445,8 @@ pub fn upstream_client_answers(exchanges: &[Exchange], context: &ProbeContext) -
             }
         }
     }
-    let shown = |json: &serde_json::Value| shorten(&json.to_string());
+    // Bodies are shown as they came (shortened), not re-serialised.
+    let shown = |(_, text): &(serde_json::Value, String)| text.clone();
     let mut outcome = Outcome::pass("");
     for (route, body) in ROUTES.iter().zip(&bodies) {
         outcome = outcome.evidence(route.path(), shown(body));
@@ -455,7 +456,7 @@ pub fn upstream_client_answers(exchanges: &[Exchange], context: &ProbeContext) -
         observed,
         ..outcome
     };
-    let auth = match AuthInfo::exactly(&bodies[0]) {
+    let auth = match AuthInfo::exactly(&bodies[0].0) {
         Ok(auth) => auth,
         Err(difference) => {
             let observed = format!(
@@ -466,7 +467,7 @@ pub fn upstream_client_answers(exchanges: &[Exchange], context: &ProbeContext) -
             return fail(outcome, observed);
         }
     };
-    if bodies[1] != bodies[0] {
+    if bodies[1].0 != bodies[0].0 {
         let observed = format!(
             "auth/redirect answered {}, but auth/fail {}: the same user must get the same answer.",
             shown(&bodies[1]),
@@ -474,7 +475,7 @@ pub fn upstream_client_answers(exchanges: &[Exchange], context: &ProbeContext) -
         );
         return fail(outcome, observed);
     }
-    let delegated = match DelegatedUserInfo::exactly(&bodies[2]) {
+    let delegated = match DelegatedUserInfo::exactly(&bodies[2].0) {
         Ok(delegated) => delegated,
         Err(difference) => {
             let observed = format!(
@@ -485,7 +486,7 @@ pub fn upstream_client_answers(exchanges: &[Exchange], context: &ProbeContext) -
             return fail(outcome, observed);
         }
     };
-    if bodies[3] != bodies[2] {
+    if bodies[3].0 != bodies[2].0 {
         let observed = format!(
             "delegated/authorization answered {}, but delegated/header {}: both must give the \
              same user-info.",
