@@ -9,7 +9,7 @@ RUN apt-get update \
 RUN rustup target add wasm32-unknown-unknown \
     && cargo install trunk --version 0.21.14 --locked \
     && cargo install wasm-bindgen-cli --version =0.2.130 \
-    && npm install -g binaryen@132
+    && npm install -g binaryen@132 terser@5.51.2
 WORKDIR /src
 COPY . .
 RUN scripts/build-app \

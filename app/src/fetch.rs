@@ -123,7 +123,10 @@ pub fn now_ms() -> f64 {
         .map_or(0.0, |performance| performance.now())
 }
 
-/// A JavaScript error as text.
+/// A JavaScript error as text: its message (browsers reject with an
+/// `Error` or `DOMException`, both of which have one), or the string thrown.
+/// Anything else is named, not printed: `Debug` for `JsValue` would link
+/// wasm-bindgen's value printer into the page for a case that does not occur.
 pub fn describe(value: JsValue) -> String {
     value
         .as_string()
@@ -132,5 +135,5 @@ pub fn describe(value: JsValue) -> String {
                 .dyn_ref::<js_sys::Error>()
                 .map(|e| String::from(e.message()))
         })
-        .unwrap_or_else(|| format!("{value:?}"))
+        .unwrap_or_else(|| "an unexpected JavaScript value".to_owned())
 }

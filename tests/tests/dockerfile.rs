@@ -57,6 +57,8 @@ fn dockerfile_pins_the_same_tools_as_setup_and_the_lockfile() {
         dockerfile.contains(&binaryen),
         "Dockerfile lacks {binaryen:?}"
     );
+    let terser = format!("terser@{}", setup_pin("TERSER_VERSION"));
+    assert!(dockerfile.contains(&terser), "Dockerfile lacks {terser:?}");
     assert!(dockerfile.contains("RUN scripts/build-app"));
 }
 
