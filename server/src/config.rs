@@ -25,7 +25,8 @@ pub struct Config {
     pub path_prefix: String,
     /// Address to listen on.
     pub bind: SocketAddr,
-    /// Directory holding trunk's build output (`index.html` and assets).
+    /// Directory holding the built app (`index.html`, `pages.html` and their
+    /// assets, as `scripts/build-app` leaves them).
     pub assets_dir: PathBuf,
     /// Log filter directive, e.g. `info`.
     pub log_level: String,
