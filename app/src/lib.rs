@@ -23,6 +23,22 @@ use leptos::task::spawn_local;
 use muster_report::json_read::{Fields, FromJson};
 use muster_report::upstream::Metadata;
 
+/// The `id` of the line the shells show until the app starts. It is
+/// painted while the wasm downloads, so the browser's first layout (and
+/// its font set-up) is done by then rather than after the app's first
+/// render.
+const SHELL_LOADING_ID: &str = "shell-loading";
+
+/// Starts a page: marks the clock, takes the shell's loading line away and
+/// mounts `page` in the body.
+pub fn start<P: IntoView + 'static>(page: impl FnOnce() -> P + 'static) {
+    mark("__musterStartedAt");
+    if let Some(line) = document().get_element_by_id(SHELL_LOADING_ID) {
+        line.remove();
+    }
+    leptos::mount::mount_to_body(page);
+}
+
 /// Records the page clock (`performance.now()`, milliseconds since the
 /// navigation started) in `window[name]`, for the page benchmark:
 /// `__musterStartedAt` when the wasm starts, `__musterVerdictAt` when the

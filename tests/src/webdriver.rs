@@ -71,6 +71,11 @@ impl Browser {
                     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                     "--disable-background-networking", "--disable-component-update",
                     "--disable-sync", "--no-first-run", "--window-size=1280,1000",
+                    // Chromium 156 preloads its own WebUI (the omnibox popup)
+                    // in a second renderer while a fresh browser starts: on
+                    // two cores that took a whole core during the page load
+                    // the tests wait for and the page bench times.
+                    "--disable-features=PreloadTopChromeWebUI",
                     format!("--user-data-dir={}", profile.path().display()),
                 ]
             }

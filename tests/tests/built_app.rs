@@ -56,6 +56,8 @@ fn each_shell_loads_its_own_binary_minified() {
     ] {
         let (dir, html) = shell(name);
         assert!(html.contains(binary), "{name} does not load {binary}");
+        // Painted while the wasm loads; the app removes it (page tests).
+        assert!(html.contains(r#"id="shell-loading""#), "{name}");
         assert!(!html.contains(other), "{name} also loads {other}");
         let (script, _) = integrity_pairs(&html)
             .into_iter()

@@ -29,6 +29,8 @@ fn logged_in_overview_passes_muster() {
     }
     assert!(row_text(&browser, "auth.insufficient_scope", ".observed").contains("muster-check"));
     assert_eq!(browser.text_of("#login-notice").unwrap(), None);
+    // The shell's loading line is gone once the app runs.
+    assert_eq!(browser.text_of("#shell-loading").unwrap(), None);
     assert_eq!(
         browser.text_of("#service-name").unwrap().as_deref(),
         Some("muster")

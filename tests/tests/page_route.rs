@@ -18,6 +18,7 @@ fn route_page_shows_the_routes_own_report() {
         browser.text_of("#route-path").unwrap().as_deref(),
         Some("delegated/header")
     );
+    assert_eq!(browser.text_of("#shell-loading").unwrap(), None);
     // Announced: the verdict replaced the wait inside a live region.
     assert_announced(&browser, "#verdict");
     let shown = rows(&browser);

@@ -5,8 +5,5 @@ use muster_app::pages::overview::Overview;
 use muster_app::place::Place;
 
 fn main() {
-    muster_app::mark("__musterStartedAt");
-    leptos::mount::mount_to_body(|| {
-        leptos::view! { <Overview place=Place::here() /> }
-    });
+    muster_app::start(|| leptos::view! { <Overview place=Place::here() /> });
 }

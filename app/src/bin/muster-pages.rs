@@ -10,8 +10,7 @@ use muster_app::place::{Page, Place};
 use muster_app::Masthead;
 
 fn main() {
-    muster_app::mark("__musterStartedAt");
-    leptos::mount::mount_to_body(App);
+    muster_app::start(App);
 }
 
 /// The page the address asks for.
