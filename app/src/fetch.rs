@@ -4,7 +4,7 @@
 //! redact every secret; nothing here judges an answer.
 
 use muster_report::json_read::FromJson;
-use muster_report::probe::{Exchange, Prepared};
+use muster_report::probe::{Credentials, Exchange, Prepared};
 use wasm_bindgen::{JsCast as _, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
@@ -12,21 +12,21 @@ use web_sys::{
     ResponseType,
 };
 
-/// GETs `url` (relative to the base) as JSON and reads it.
+/// GETs `url` (relative to the base) as JSON and reads it. Sent the way a
+/// probe's request is (no cookies, no redirect followed, not cached).
 pub async fn get_json<T: FromJson>(url: &str) -> Result<T, String> {
-    let init = RequestInit::new();
-    init.set_method("GET");
-    let request = Request::new_with_str_and_init(url, &init).map_err(describe)?;
-    request
-        .headers()
-        .set("Accept", "application/json")
-        .map_err(describe)?;
-    let response = fetch(&request).await?;
-    let status = response.status();
-    let body = body_of(&response).await?;
-    if !response.ok() {
-        return Err(format!("HTTP {status} from {url}"));
-    }
+    let prepared = Prepared {
+        method: "GET",
+        url: url.to_owned(),
+        credentials: Credentials::None,
+        send_cookies: false,
+        headers: vec![("Accept".to_owned(), "application/json".to_owned())],
+    };
+    let body = match send_raw(&prepared).await? {
+        Answer::Response { status, body, .. } if (200..300).contains(&status) => body,
+        Answer::Response { status, .. } => return Err(format!("HTTP {status} from {url}")),
+        Answer::OpaqueRedirect => return Err(format!("a redirect from {url}")),
+    };
     std::str::from_utf8(&body)
         .map_err(|_| "not UTF-8".to_owned())
         .and_then(muster_report::json_parse::parse)

@@ -35,9 +35,9 @@ impl ShellPage {
 #[derive(Debug, Clone)]
 pub struct Shell {
     /// `index.html` with the build prefix replaced by the run-time one.
-    pub overview_html: String,
+    overview_html: String,
     /// `pages.html`, likewise.
-    pub pages_html: String,
+    pages_html: String,
     /// The Content-Security-Policy value for every response.
     pub content_security_policy: String,
 }
