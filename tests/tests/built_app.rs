@@ -81,3 +81,20 @@ fn each_shell_loads_its_own_binary_minified() {
         );
     }
 }
+
+#[test]
+fn the_two_shell_sources_differ_only_in_their_binary() {
+    // Two trunk targets, one per binary: whatever else one says (wasm-opt
+    // passes, the loading line, the CSS), the other must say too.
+    let app = Path::new(env!("CARGO_MANIFEST_DIR")).join("../app");
+    let read = |name: &str| std::fs::read_to_string(app.join(name)).unwrap();
+    let overview = read("index.html");
+    assert!(overview.contains(r#"data-bin="muster-overview""#));
+    assert_eq!(
+        read("pages.html"),
+        overview.replace(
+            r#"data-bin="muster-overview""#,
+            r#"data-bin="muster-pages""#
+        )
+    );
+}
