@@ -1,5 +1,7 @@
 //! "Copy status link": the run as a snapshot in a link's fragment.
 
+use std::time::Duration;
+
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use muster_report::run::Run;
@@ -16,10 +18,11 @@ const LINK_ID: &str = "share-link";
 pub fn ShareLink(run: Run, base: String) -> impl IntoView {
     let hide_identity = RwSignal::new(true);
     let run = StoredValue::new(run);
-    // Encoding (JSON, deflate) waits for the next frame, so that the
-    // verdict rendered with this component is painted first.
+    // Encoding (JSON, deflate) waits until the verdict rendered with this
+    // component is painted: an animation frame's callbacks run just before
+    // its paint, so the work goes to a zero timeout set from there.
     let ready = RwSignal::new(false);
-    request_animation_frame(move || ready.set(true));
+    request_animation_frame(move || set_timeout(move || ready.set(true), Duration::ZERO));
     let link = RwSignal::new(String::new());
     let copied = RwSignal::new(String::new());
     // The browser compresses asynchronously: only the latest request's
