@@ -7,6 +7,7 @@ pub mod http;
 pub mod ingress;
 pub mod logs;
 pub mod process;
+pub mod quiet;
 pub mod secrets;
 pub mod share;
 pub mod stack;

@@ -100,6 +100,12 @@ impl Browser {
         })
     }
 
+    /// The process id of chromedriver, which Chromium and all its
+    /// processes descend from.
+    pub fn driver_pid(&self) -> u32 {
+        self._driver.pid()
+    }
+
     fn command(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
         let url = format!("{}/session/{}{path}", self.endpoint, self.session);
         call(&self.agent, method, &url, body)
