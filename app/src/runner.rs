@@ -148,11 +148,7 @@ async fn run_probe(probe: &'static ProbeDef, base: &str) -> ProbeResult {
         Err(reason) => return probe.skipped(&reason),
     };
     let exchanges = if probe.in_order {
-        let mut exchanges = Vec::with_capacity(requests.len());
-        for request in &requests {
-            exchanges.push(fetch::send(request).await);
-        }
-        exchanges
+        probe.send_in_order(&requests, fetch::send).await
     } else {
         futures::future::join_all(requests.iter().map(fetch::send)).await
     };

@@ -65,10 +65,11 @@ impl Runner<'_> {
             });
             let result = match probe.prepare(self.base, Client::Cli, self.tokens) {
                 Ok(requests) => {
-                    let mut exchanges = Vec::with_capacity(requests.len());
-                    for request in &requests {
-                        exchanges.push(http::exchange(self.http, request, self.timeout).await);
-                    }
+                    let exchanges = probe
+                        .send_in_order(&requests, |request| {
+                            http::exchange(self.http, request, self.timeout)
+                        })
+                        .await;
                     probe.result(exchanges, self.context)
                 }
                 Err(reason) => probe.skipped(&reason),

@@ -58,6 +58,7 @@ static PROBES: &[ProbeDef] = &[
             get(Route::Anonymous, "", Credentials::User),
         ],
         in_order: false,
+        repeat_last: None,
         judge: judges::anonymous_credentials_stripped,
     },
     ProbeDef {
@@ -77,6 +78,7 @@ static PROBES: &[ProbeDef] = &[
             cli_headers: &[],
         }],
         in_order: false,
+        repeat_last: None,
         judge: judges::anonymous_forged_identity_masked,
     },
     ProbeDef {
@@ -89,6 +91,7 @@ static PROBES: &[ProbeDef] = &[
                chart's config.pathPrefix, Exact, scopes.all [config.scope]) must exist; without it the anonymous Prefix ingress serves the route.",
         requests: &[get(Route::AuthFail, "", Credentials::None)],
         in_order: false,
+        repeat_last: None,
         judge: judges::auth_challenge,
     },
     ProbeDef {
@@ -106,6 +109,7 @@ static PROBES: &[ProbeDef] = &[
             Credentials::Authorization(Cow::Borrowed("Token bogus")),
         )],
         in_order: false,
+        repeat_last: None,
         judge: judges::auth_malformed_authorization,
     },
     ProbeDef {
@@ -118,6 +122,7 @@ static PROBES: &[ProbeDef] = &[
                carrying error=\"invalid_token\"; check its logs for this request.",
         requests: &[get(Route::AuthFail, "", Credentials::UnknownToken)],
         in_order: false,
+        repeat_last: None,
         judge: judges::auth_invalid_token,
     },
     ProbeDef {
@@ -130,6 +135,7 @@ static PROBES: &[ProbeDef] = &[
                WWW-Authenticate in Phalanx's @autherror location.",
         requests: &[get(Route::AuthFail, "", Credentials::NoScope)],
         in_order: false,
+        repeat_last: None,
         judge: judges::auth_insufficient_scope,
     },
     ProbeDef {
@@ -142,6 +148,7 @@ static PROBES: &[ProbeDef] = &[
                gets auth-signin <base URL>/login and nginx answers 302 to /login?rd=<URL>.",
         requests: &[get(Route::AuthRedirect, "", Credentials::None)],
         in_order: false,
+        repeat_last: None,
         judge: judges::auth_login_redirect,
     },
     ProbeDef {
@@ -153,6 +160,7 @@ static PROBES: &[ProbeDef] = &[
         hint: ROUTE_REPORT_HINT,
         requests: &[report_of(Route::AuthFail)],
         in_order: false,
+        repeat_last: None,
         judge: judges::auth_fail_route,
     },
     ProbeDef {
@@ -164,6 +172,7 @@ static PROBES: &[ProbeDef] = &[
         hint: ROUTE_REPORT_HINT,
         requests: &[report_of(Route::AuthRedirect)],
         in_order: false,
+        repeat_last: None,
         judge: judges::auth_redirect_route,
     },
     ProbeDef {
@@ -175,6 +184,7 @@ static PROBES: &[ProbeDef] = &[
         hint: ROUTE_REPORT_HINT,
         requests: &[report_of(Route::AuthCached)],
         in_order: false,
+        repeat_last: None,
         judge: judges::auth_cached_route,
     },
     ProbeDef {
@@ -194,6 +204,7 @@ static PROBES: &[ProbeDef] = &[
             get(Route::AuthQuota, "", Credentials::User),
         ],
         in_order: true,
+        repeat_last: Some(judges::quota_window_rolled_over),
         judge: judges::auth_quota,
     },
     ProbeDef {
@@ -206,6 +217,7 @@ static PROBES: &[ProbeDef] = &[
         hint: ROUTE_REPORT_HINT,
         requests: &[report_of(Route::DelegatedHeader)],
         in_order: false,
+        repeat_last: None,
         judge: judges::delegated_header_route,
     },
     ProbeDef {
@@ -217,6 +229,7 @@ static PROBES: &[ProbeDef] = &[
         hint: ROUTE_REPORT_HINT,
         requests: &[report_of(Route::DelegatedAuthorization)],
         in_order: false,
+        repeat_last: None,
         judge: judges::delegated_authorization_route,
     },
     ProbeDef {
@@ -238,6 +251,7 @@ static PROBES: &[ProbeDef] = &[
             get(Route::DelegatedAuthorization, "", Credentials::User),
         ],
         in_order: false,
+        repeat_last: None,
         judge: judges::upstream_client_answers,
     },
 ];

@@ -283,8 +283,38 @@ pub fn delegated_authorization_route(exchanges: &[Exchange], context: &ProbeCont
 
 /// `auth.quota`: 200 with rate-limit headers then 429 with `Retry-After`
 /// and the same headers, or a 429 at once (the minute was already used),
-/// which proves the limit just as well.
+/// which proves the limit just as well. When the first pair straddled the
+/// start of a minute, a third request was made (see
+/// [`quota_window_rolled_over`]) and the last two are judged.
 pub fn auth_quota(exchanges: &[Exchange], context: &ProbeContext) -> Outcome {
+    match exchanges {
+        [_, pair @ ..] if pair.len() >= 2 => quota_pair(pair, context).evidence(
+            "third request",
+            "the first two requests straddled the start of a minute (both 200, the second \
+             opening a new window), so the request was made once more and the last two are \
+             judged",
+        ),
+        pair => quota_pair(pair, context),
+    }
+}
+
+/// Whether the quota probe's two requests straddled the start of a minute:
+/// both got 200 and the second opened a new window, so the limit could not
+/// show. The probe then makes its request once more.
+pub fn quota_window_rolled_over(exchanges: &[Exchange]) -> bool {
+    match exchanges {
+        [first, second] => match (&first.received, &second.received) {
+            (Received::Response(first), Received::Response(second)) => {
+                first.status == 200 && second.status == 200 && window_rolled_over(first, second)
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// Judges the quota probe's pair of exchanges.
+fn quota_pair(exchanges: &[Exchange], context: &ProbeContext) -> Outcome {
     let first = match answered(&exchanges[0]) {
         Ok(response) => response,
         Err(outcome) => return *outcome,

@@ -256,6 +256,11 @@ pub struct ProbeDef {
     /// must follow the first) and go out one after another; otherwise a
     /// client may send them all at once.
     pub in_order: bool,
+    /// For probes whose requests go in order: whether, once all are made,
+    /// the last must be made once more. The quota's pair can straddle the
+    /// start of a minute; the second request then opened a new window, and
+    /// only a third shows the limit. The judge sees every exchange.
+    pub(crate) repeat_last: Option<fn(&[Exchange]) -> bool>,
     /// The judgement of the exchanges, one per request, in order. Only
     /// [`ProbeDef::result`] calls it, once it has made sure every request
     /// has its exchange.
@@ -286,6 +291,30 @@ impl ProbeDef {
             .iter()
             .map(|request| prepare_one(request, base, client, tokens))
             .collect()
+    }
+
+    /// Makes `requests` (this probe's, from [`ProbeDef::prepare`]) one
+    /// after another with `send`, then the last once more if the probe asks
+    /// for it (see `repeat_last`). Every client sends an in-order probe's
+    /// requests through here.
+    pub async fn send_in_order<'r, F, Fut>(
+        &self,
+        requests: &'r [Prepared],
+        mut send: F,
+    ) -> Vec<Exchange>
+    where
+        F: FnMut(&'r Prepared) -> Fut,
+        Fut: std::future::Future<Output = Exchange>,
+    {
+        let mut exchanges = Vec::with_capacity(requests.len() + 1);
+        for request in requests {
+            exchanges.push(send(request).await);
+        }
+        let again = self.repeat_last.is_some_and(|rule| rule(&exchanges));
+        if let (true, Some(last)) = (again, requests.last()) {
+            exchanges.push(send(last).await);
+        }
+        exchanges
     }
 
     /// Judges `exchanges` (one per request, in order) into a result.
@@ -406,6 +435,57 @@ mod tests {
             user: Some(USER_TOKEN.into()),
             no_scope: None,
         }
+    }
+
+    /// Sends `probe`'s requests in order through a `send` that answers
+    /// from `answers` (status and rate-limit headers), in turn; returns the
+    /// exchanges and how many requests were sent.
+    fn send_answering(
+        probe: &ProbeDef,
+        answers: &[(u16, Vec<(&'static str, &'static str)>)],
+    ) -> (Vec<Exchange>, usize) {
+        use std::future::Future as _;
+        let requests = probe
+            .prepare("https://h/muster", Client::Cli, &cli_tokens())
+            .unwrap();
+        let sent = std::cell::Cell::new(0);
+        let send = |request: &Prepared| {
+            let (status, headers) = &answers[sent.get()];
+            sent.set(sent.get() + 1);
+            let exchange = testing::respond(request, *status, headers, "{}");
+            async move { exchange }
+        };
+        let mut future = std::pin::pin!(probe.send_in_order(&requests, send));
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        // Every answer is ready at once, so one poll finishes the run.
+        match future.as_mut().poll(&mut context) {
+            std::task::Poll::Ready(exchanges) => (exchanges, sent.get()),
+            std::task::Poll::Pending => panic!("send_in_order waited on a ready answer"),
+        }
+    }
+
+    #[test]
+    fn the_quota_request_is_made_once_more_only_after_a_new_minute() {
+        let quota = probe("auth.quota").unwrap();
+        let window = testing::rate_headers("0");
+        let mut next_window = testing::rate_headers("0");
+        next_window[2] = ("x-ratelimit-reset", "1767225720");
+        let (exchanges, sent) =
+            send_answering(quota, &[(200, window.clone()), (429, window.clone())]);
+        assert_eq!((exchanges.len(), sent), (2, 2));
+        let mut limited = next_window.clone();
+        limited.push(("retry-after", "Thu, 01 Jan 2026 00:02:00 GMT"));
+        let (exchanges, sent) = send_answering(
+            quota,
+            &[(200, window.clone()), (200, next_window), (429, limited)],
+        );
+        assert_eq!((exchanges.len(), sent), (3, 3));
+        assert_eq!(exchanges[2].request.url, exchanges[1].request.url);
+        let result = quota.result(exchanges, &ProbeContext::new(Client::Cli));
+        assert_eq!(result.check.status, Status::Pass, "{:#?}", result.check);
+        // A probe without the rule never repeats, whatever it is answered.
+        let (_, sent) = send_answering(probe("auth.fail_route").unwrap(), &[(200, window)]);
+        assert_eq!(sent, 1);
     }
 
     #[test]

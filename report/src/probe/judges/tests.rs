@@ -657,22 +657,74 @@ fn upstream_failure_names_the_route_and_the_body() {
     assert_eq!(check.fix.unwrap().component, Component::MusterConfiguration);
 }
 
+/// Rate-limit headers of the minute after [`rate_headers`]'s, with its
+/// one request used.
+const NEXT_WINDOW: [(&str, &str); 5] = [
+    ("x-ratelimit-limit", "1"),
+    ("x-ratelimit-remaining", "0"),
+    ("x-ratelimit-reset", "1767225720"),
+    ("x-ratelimit-resource", "muster-quota"),
+    ("x-ratelimit-used", "1"),
+];
+
 #[test]
 fn quota_requests_straddling_a_minute_warn_rather_than_fail() {
     let sent = prepared("auth.quota", Client::Cli);
-    let next_window = [
-        ("x-ratelimit-limit", "1"),
-        ("x-ratelimit-remaining", "0"),
-        ("x-ratelimit-reset", "1767225720"),
-        ("x-ratelimit-resource", "muster-quota"),
-        ("x-ratelimit-used", "1"),
-    ];
     let check = quota(
         respond(&sent[0], 200, &rate_headers("0"), "{}"),
-        respond(&sent[1], 200, &next_window, "{}"),
+        respond(&sent[1], 200, &NEXT_WINDOW, "{}"),
     );
     assert_eq!(check.status, Status::Warn, "{check:#?}");
     assert!(check.observed.contains("new one-minute window"));
+}
+
+#[test]
+fn only_a_quota_pair_straddling_a_minute_asks_for_a_third_request() {
+    let sent = prepared("auth.quota", Client::Cli);
+    let first = respond(&sent[0], 200, &rate_headers("0"), "{}");
+    let rolled_over = [first.clone(), respond(&sent[1], 200, &NEXT_WINDOW, "{}")];
+    assert!(quota_window_rolled_over(&rolled_over));
+    let limited = [
+        first.clone(),
+        respond(&sent[1], 429, &limited(&[RETRY]), RATE_LIMITED),
+    ];
+    assert!(!quota_window_rolled_over(&limited));
+    let same_window = [
+        first.clone(),
+        respond(&sent[1], 200, &rate_headers("0"), "{}"),
+    ];
+    assert!(!quota_window_rolled_over(&same_window));
+    assert!(!quota_window_rolled_over(&[first]));
+}
+
+#[test]
+fn a_third_quota_request_after_a_new_minute_is_judged_with_the_second() {
+    let sent = prepared("auth.quota", Client::Cli);
+    let exchanges = vec![
+        respond(&sent[0], 200, &rate_headers("0"), "{}"),
+        respond(&sent[1], 200, &NEXT_WINDOW, "{}"),
+        respond(&sent[1], 429, &limited(&[RETRY]), RATE_LIMITED),
+    ];
+    let result = judge("auth.quota", exchanges, Client::Cli);
+    let check = result.check;
+    assert_eq!(check.status, Status::Pass, "{check:#?}");
+    assert!(check.observed.starts_with("200 with"), "{}", check.observed);
+    let said = check
+        .evidence
+        .iter()
+        .find(|e| e.name == "third request")
+        .expect("the third request is explained");
+    assert!(said.value.contains("start of a minute"), "{}", said.value);
+    assert_eq!(result.exchanges.len(), 3, "every request is shown");
+
+    // A third answer that is not 429 fails as a second one would.
+    let exchanges = vec![
+        respond(&sent[0], 200, &rate_headers("0"), "{}"),
+        respond(&sent[1], 200, &NEXT_WINDOW, "{}"),
+        respond(&sent[1], 200, &NEXT_WINDOW, "{}"),
+    ];
+    let check = judge("auth.quota", exchanges, Client::Cli).check;
+    assert_eq!(check.status, Status::Fail, "{check:#?}");
 }
 
 #[test]
