@@ -290,8 +290,7 @@ pub fn auth_quota(exchanges: &[Exchange], context: &ProbeContext) -> Outcome {
     match exchanges {
         [_, pair @ ..] if pair.len() >= 2 => quota_pair(pair, context).evidence(
             "third request",
-            "the first two requests straddled the start of a minute (both 200, the second \
-             opening a new window), so the request was made once more and the last two are \
+            "made because the first two straddled the start of a minute; the last two are \
              judged",
         ),
         pair => quota_pair(pair, context),
