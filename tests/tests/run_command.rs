@@ -1,5 +1,6 @@
 //! The README's run command (`muster-stack`): it starts the whole stack,
-//! prints working links, and leaves nothing running after SIGTERM.
+//! prints working links, and leaves nothing running after SIGTERM, even one
+//! that arrives while it is still starting.
 
 use std::net::TcpStream;
 use std::process::Command;
@@ -64,5 +65,45 @@ fn run_command_serves_the_page_and_stops_on_sigterm() {
     assert!(
         TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err(),
         "nginx still listens after the stack stopped"
+    );
+}
+
+#[test]
+fn a_sigterm_during_start_up_still_stops_what_was_started() {
+    let port = free_port().unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_muster-stack"));
+    command.args(["--port", &port.to_string()]);
+    let mut stack = ChildGuard::spawn("muster-stack", command, logs.path()).unwrap();
+    // The line comes before the chart is rendered and the servers and
+    // nginx start, which takes a good part of a second.
+    poll_until(STARTUP, "muster-stack to begin starting", || {
+        if let Some(exit) = stack.exited() {
+            return Err(format!("{exit}; its output:\n{}", stack.log_text()));
+        }
+        Ok(stack.log_text().contains("Starting Muster's local stack"))
+    })
+    .unwrap();
+    let sent = Command::new("kill")
+        .args(["-TERM", &stack.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let mut status = None;
+    poll_until(STARTUP, "muster-stack to exit", || {
+        status = stack.exit_status();
+        Ok(status.is_some())
+    })
+    .unwrap();
+    // Killed by the signal, it would not have stopped its nginx.
+    assert!(
+        status.unwrap().success(),
+        "{status:?}; its output:\n{}",
+        stack.log_text()
+    );
+    let addr = format!("127.0.0.1:{port}").parse().unwrap();
+    assert!(
+        TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err(),
+        "nginx still listens after a SIGTERM during start-up"
     );
 }

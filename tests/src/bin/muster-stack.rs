@@ -9,6 +9,7 @@
 use std::process::ExitCode;
 
 use muster_stack::stack::{Fault, Stack, StackOptions};
+use tokio::signal::unix::{signal, Signal, SignalKind};
 
 const USAGE: &str = "usage: muster-stack [--port N] [--fault NAME] [--list-faults]";
 
@@ -47,6 +48,17 @@ fn main() -> ExitCode {
         }
     }
     let fault = options.fault;
+    // Listened for before anything starts: a signal during start-up then
+    // stops what was started instead of killing this process and leaving
+    // nginx running.
+    let signals = match StopSignals::listen() {
+        Ok(signals) => signals,
+        Err(error) => {
+            eprintln!("muster-stack: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    println!("Starting Muster's local stack…");
     let stack = match Stack::start(options) {
         Ok(stack) => stack,
         Err(error) => {
@@ -63,30 +75,55 @@ fn main() -> ExitCode {
     }
     println!("  files:  {}", stack.work_dir().display());
     println!("Press Ctrl-C to stop.");
-    if let Err(error) = wait_for_stop() {
-        eprintln!("muster-stack: {error}");
-    }
+    signals.wait();
     println!("stopping…");
     drop(stack);
     ExitCode::SUCCESS
 }
 
-/// Blocks until Ctrl-C or SIGTERM.
-fn wait_for_stop() -> Result<(), String> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("no runtime for signals: {e}"))?;
-    runtime.block_on(async {
-        let mut terminate =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                .map_err(|e| format!("cannot listen for SIGTERM: {e}"))?;
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = terminate.recv() => {}
-        }
-        Ok(())
-    })
+/// Ctrl-C (SIGINT) and SIGTERM, caught from the moment they are listened
+/// for; one that arrives earlier than [`StopSignals::wait`] is kept.
+struct StopSignals {
+    runtime: tokio::runtime::Runtime,
+    interrupt: Signal,
+    terminate: Signal,
+}
+
+impl StopSignals {
+    /// Starts catching both signals.
+    fn listen() -> Result<StopSignals, String> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("no runtime for signals: {e}"))?;
+        let context = runtime.enter();
+        let listen = |kind: SignalKind, name: &str| {
+            signal(kind).map_err(|e| format!("cannot listen for {name}: {e}"))
+        };
+        let interrupt = listen(SignalKind::interrupt(), "SIGINT")?;
+        let terminate = listen(SignalKind::terminate(), "SIGTERM")?;
+        drop(context);
+        Ok(StopSignals {
+            runtime,
+            interrupt,
+            terminate,
+        })
+    }
+
+    /// Blocks until either signal has arrived (at once if one already did).
+    fn wait(self) {
+        let StopSignals {
+            runtime,
+            mut interrupt,
+            mut terminate,
+        } = self;
+        runtime.block_on(async {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+        });
+    }
 }
 
 fn usage(problem: &str) -> ExitCode {
