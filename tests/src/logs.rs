@@ -35,9 +35,20 @@ pub struct LogCapture(Arc<Mutex<Captured>>);
 struct Captured {
     bytes: Vec<u8>,
     full: bool,
+    /// Also write every line to standard error.
+    echo: bool,
 }
 
 impl LogCapture {
+    /// A capture that also writes what it gets to standard error, for
+    /// `muster-stack`, whose user wants to see the server's lines.
+    pub fn echoing() -> Self {
+        LogCapture(Arc::new(Mutex::new(Captured {
+            echo: true,
+            ..Captured::default()
+        })))
+    }
+
     fn lock(&self) -> MutexGuard<'_, Captured> {
         // A panic while writing leaves at worst a partial line.
         self.0
@@ -59,6 +70,10 @@ impl LogCapture {
 impl io::Write for LogCapture {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let mut captured = self.lock();
+        if captured.echo {
+            // A closed terminal must not stop the capture or the server.
+            let _ = io::Write::write_all(&mut io::stderr(), buf);
+        }
         if captured.bytes.len() + buf.len() <= CAPACITY {
             captured.bytes.extend_from_slice(buf);
         } else {

@@ -95,6 +95,10 @@ pub struct StackOptions {
     /// `config.gafaelfawrUrl`, so Muster asks Repertoire's discovery (the
     /// stand-in's) for Gafaelfawr's API instead of being given its URL.
     pub discover_gafaelfawr: bool,
+    /// Also write the server's log lines to standard error as they come
+    /// (`muster-stack`); they are captured for [`Stack::muster_logs`]
+    /// either way.
+    pub echo_server_logs: bool,
 }
 
 impl Default for StackOptions {
@@ -113,6 +117,7 @@ impl Default for StackOptions {
             gafaelfawr,
             server_env: Vec::new(),
             discover_gafaelfawr: false,
+            echo_server_logs: false,
         }
     }
 }
@@ -224,7 +229,11 @@ impl Stack {
             .get("MUSTER_PATH_PREFIX")
             .cloned()
             .unwrap_or_else(|| "/muster".to_owned());
-        let server_logs = LogCapture::default();
+        let server_logs = if options.echo_server_logs {
+            LogCapture::echoing()
+        } else {
+            LogCapture::default()
+        };
         let (server_runtime, server_addr, server_shutdown) =
             start_server(&server_env, &server_logs)?;
 

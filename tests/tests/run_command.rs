@@ -49,6 +49,31 @@ fn run_command_serves_the_page_and_stops_on_sigterm() {
         .unwrap_or("")
         .starts_with("gafaelfawr="));
 
+    // The server's lines reach the terminal (redacted like every log
+    // line: the session cookie the login set is not among them).
+    let cookie = login.header("set-cookie").unwrap_or("").to_owned();
+    let value = cookie
+        .split(';')
+        .next()
+        .and_then(|pair| pair.split_once('='))
+        .map(|(_, value)| value.to_owned())
+        .unwrap_or_default();
+    assert!(!value.is_empty(), "{cookie}");
+    let session = cookie.split(';').next().unwrap_or_default();
+    let checked = http::get(&format!("{page}auth/fail"), &[("cookie", session)]).unwrap();
+    assert_eq!(checked.status, 200, "{checked:?}");
+    poll_until(STARTUP, "the server's request line in the output", || {
+        Ok(stack
+            .log_text()
+            .lines()
+            .any(|line| line.contains("request") && line.contains("/muster/auth/fail")))
+    })
+    .unwrap_or_else(|error| panic!("{error}\nits output:\n{}", stack.log_text()));
+    assert!(
+        !stack.log_text().contains(&value),
+        "the session token was printed"
+    );
+
     let sent = Command::new("kill")
         .args(["-TERM", &stack.pid().to_string()])
         .status()

@@ -1,7 +1,8 @@
 //! `muster-stack`: the README's run command. Starts the local stack on
 //! loopback — the Gafaelfawr stand-in with a demo user, nginx rendered from
-//! the chart, and the Muster server — prints where to open it, and stops
-//! everything on Ctrl-C or SIGTERM.
+//! the chart, and the Muster server — prints where to open it, writes the
+//! server's log lines to standard error, and stops everything on Ctrl-C or
+//! SIGTERM.
 //!
 //! Usage: `muster-stack [--port N] [--fault NAME]`; `MUSTER_FAULT=NAME`
 //! works too. `--list-faults` prints the fault names.
@@ -16,6 +17,7 @@ const USAGE: &str = "usage: muster-stack [--port N] [--fault NAME] [--list-fault
 fn main() -> ExitCode {
     let mut options = StackOptions {
         port: Some(8000),
+        echo_server_logs: true,
         ..StackOptions::default()
     };
     if let Some(name) = std::env::var("MUSTER_FAULT").ok().filter(|v| !v.is_empty()) {
