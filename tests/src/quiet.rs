@@ -4,8 +4,10 @@
 //! (a new profile's databases, its first renderer) before a page load is
 //! timed: on two cores that work otherwise lands inside the measurement.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
+
+use crate::process::poll_until;
 
 /// How a tree counts as quiet: at most `max_busy` of CPU time over a
 /// `window` of wall-clock time.
@@ -20,27 +22,44 @@ pub struct Quiet {
 impl Quiet {
     /// Waits until the process `root` and its descendants are quiet, and
     /// answers how long that took; an error when they are still busy after
-    /// `timeout`, or when `/proc` cannot be read.
+    /// `timeout`, or when `/proc` cannot be read. The tree's CPU time is
+    /// sampled at the project's poll interval, and each sample is compared
+    /// with the newest one at least a window older.
     pub fn wait_for(self, root: u32, timeout: Duration) -> Result<Duration, String> {
         let started = Instant::now();
-        let mut before = tree_cpu_time(root)?;
-        loop {
-            std::thread::sleep(self.window);
-            let after = tree_cpu_time(root)?;
+        let mut samples: VecDeque<(Instant, Duration)> = VecDeque::new();
+        let mut busy = None;
+        let mut unreadable = false;
+        poll_until(timeout, "a quiet process tree", || {
+            let used = tree_cpu_time(root).inspect_err(|_| unreadable = true)?;
+            let now = Instant::now();
+            samples.push_back((now, used));
+            while samples
+                .get(1)
+                .is_some_and(|(at, _)| now.duration_since(*at) >= self.window)
+            {
+                samples.pop_front();
+            }
+            let Some(&(oldest_at, oldest_used)) = samples.front() else {
+                return Ok(false);
+            };
+            if now.duration_since(oldest_at) < self.window {
+                return Ok(false);
+            }
             // A process that exited takes its time with it: never negative.
-            let busy = after.saturating_sub(before);
-            if busy <= self.max_busy {
-                return Ok(started.elapsed());
-            }
-            if started.elapsed() >= timeout {
-                return Err(format!(
-                    "process {root} and its children still used {busy:?} of CPU in {:?} \
-                     after {timeout:?}",
-                    self.window
-                ));
-            }
-            before = after;
-        }
+            let used_in_window = used.saturating_sub(oldest_used);
+            busy = Some(used_in_window);
+            Ok(used_in_window <= self.max_busy)
+        })
+        .map_err(|error| match (unreadable, busy) {
+            (false, Some(busy)) => format!(
+                "{error}: process {root} and its children still used {busy:?} of CPU in \
+                 the last {:?}",
+                self.window
+            ),
+            _ => error,
+        })?;
+        Ok(started.elapsed())
     }
 }
 
@@ -180,18 +199,20 @@ mod tests {
     }
 
     #[test]
-    fn a_sleeping_tree_is_quiet_within_a_window_or_two() {
-        let mut sleeper = std::process::Command::new("sleep")
+    fn an_idle_tree_is_quiet_within_a_window_or_two() {
+        // A child that does nothing but wait for its end (the `sleep`
+        // command, as an idle process to measure).
+        let mut idle = std::process::Command::new("sleep")
             .arg("20")
             .spawn()
-            .expect("sleep starts");
+            .expect("an idle child starts");
         let quiet = Quiet {
             window: Duration::from_millis(100),
             max_busy: Duration::from_millis(20),
         };
-        let waited = quiet.wait_for(sleeper.id(), Duration::from_secs(5));
-        let _ = sleeper.kill();
-        let _ = sleeper.wait();
+        let waited = quiet.wait_for(idle.id(), Duration::from_secs(5));
+        let _ = idle.kill();
+        let _ = idle.wait();
         assert!(waited.expect("quiet") < Duration::from_secs(5));
     }
 }
