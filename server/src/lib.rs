@@ -16,6 +16,7 @@ pub mod openapi;
 pub mod router;
 pub mod shell;
 pub mod slack;
+pub mod slash_redirect;
 pub mod state;
 
 use std::future::Future;
