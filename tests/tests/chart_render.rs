@@ -146,6 +146,15 @@ fn gafaelfawr_timeouts_are_values() {
 }
 
 #[test]
+fn connection_cap_is_a_value() {
+    let data = &resource(&default_resources(), "ConfigMap", "muster")["data"].clone();
+    assert!(data.get("MUSTER_MAX_CONNECTIONS").is_none());
+    let resources = render(json!({"config": {"maxConnections": 64}}));
+    let data = &resource(&resources, "ConfigMap", "muster")["data"];
+    assert_eq!(data["MUSTER_MAX_CONNECTIONS"].as_str(), Some("64"));
+}
+
+#[test]
 fn slack_alerts_read_the_webhook_from_the_vault_secret() {
     let resources = default_resources();
     assert!(!resources.iter().any(|r| r["kind"] == "VaultSecret"));
