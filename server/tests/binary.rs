@@ -128,33 +128,7 @@ fn non_utf8_variables_are_named_or_ignored_never_a_panic() {
 #[test]
 fn sigterm_stops_the_server_cleanly() {
     let dir = assets_dir();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let mut child = Running(
-        Command::new(BINARY)
-            .env("MUSTER_BIND", addr.to_string())
-            .env("MUSTER_ASSETS_DIR", dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_for(
-        &mut child,
-        Duration::from_secs(10),
-        "muster to listen",
-        |child| {
-            assert!(
-                child.try_wait().unwrap().is_none(),
-                "muster exited before listening"
-            );
-            TcpStream::connect(addr).is_ok()
-        },
-    );
+    let (mut child, _) = start_muster(dir.path(), &[]);
     let sent = Command::new("kill")
         .args(["-TERM", &child.0.id().to_string()])
         .status()

@@ -193,7 +193,9 @@ async fn connections_past_the_cap_wait_for_room() {
         .write_all(b"GET / HTTP/1.1\r\nHost: muster\r\nConnection: close\r\n\r\n")
         .await
         .unwrap();
-    // The third waits unanswered while two connections are open…
+    // The third waits unanswered while two connections are open: an
+    // answer takes milliseconds, so silence for 300 ms is the evidence
+    // (a bound on an absence, not a wait for something to happen)…
     let mut byte = [0_u8; 1];
     let early = tokio::time::timeout(Duration::from_millis(300), third.read(&mut byte)).await;
     assert!(early.is_err(), "a connection past the cap was served");
