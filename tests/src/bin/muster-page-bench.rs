@@ -206,16 +206,16 @@ fn print_timeline(browser: &Browser, what: &str) -> Result<(), String> {
 /// the prefix) loads, with its size as the server sends it to a client
 /// accepting brotli.
 fn page_assets(stack: &Stack, page: &str) -> Result<Vec<(String, u64)>, String> {
-    let agent = ureq::AgentBuilder::new()
+    let client = reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(10))
-        .build();
+        .build()
+        .map_err(|e| format!("no HTTP client: {e}"))?;
     let page_url = format!("{}{}{page}", stack.url(), stack.path_prefix());
-    let shell = agent
+    let shell = client
         .get(&page_url)
-        .set("Accept", "text/html")
-        .call()
-        .map_err(|e| format!("{page_url}: {e}"))?
-        .into_string()
+        .header("Accept", "text/html")
+        .send()
+        .and_then(|response| response.error_for_status()?.text())
         .map_err(|e| format!("{page_url}: {e}"))?;
     let mut paths: Vec<String> = Vec::new();
     for quoted in shell.split(['"', '\'']) {
@@ -235,18 +235,23 @@ fn page_assets(stack: &Stack, page: &str) -> Result<Vec<(String, u64)>, String> 
         .into_iter()
         .map(|path| {
             let url = format!("{}{path}", stack.url());
-            let response = agent
+            let response = client
                 .get(&url)
-                .set("Accept-Encoding", "br")
-                .call()
+                .header("Accept-Encoding", "br")
+                .send()
+                .and_then(|response| response.error_for_status())
                 .map_err(|e| format!("{url}: {e}"))?;
-            let encoding = response.header("content-encoding").unwrap_or("identity");
+            // This client decodes no encoding (reqwest's brotli feature is
+            // off), so the header is still there and the bytes are those sent.
+            let encoding = response
+                .headers()
+                .get("content-encoding")
+                .map_or("identity", |value| value.to_str().unwrap_or("unreadable"))
+                .to_owned();
             if encoding != "br" {
                 return Err(format!("{url} was sent as {encoding}, not brotli"));
             }
-            let mut body = Vec::new();
-            std::io::Read::read_to_end(&mut response.into_reader(), &mut body)
-                .map_err(|e| format!("{url}: {e}"))?;
+            let body = response.bytes().map_err(|e| format!("{url}: {e}"))?;
             if path.ends_with(".wasm") {
                 let raw = std::fs::metadata(
                     default_assets_dir().join(path.rsplit('/').next().unwrap_or("")),
