@@ -23,9 +23,11 @@
 //! long the browser took to settle). Exits 1 when a budget is exceeded, 2
 //! when it cannot measure.
 
+use std::num::NonZeroUsize;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use clap::Parser;
 use muster_stack::quiet::Quiet;
 use muster_stack::stack::{default_assets_dir, Stack, StackOptions};
 use muster_stack::webdriver::Browser;
@@ -49,7 +51,8 @@ const SETTLE_TIMEOUT: Duration = Duration::from_secs(20);
 const RELEASE_WASM_MAX_BYTES: u64 = 2 * 1024 * 1024;
 
 fn main() -> ExitCode {
-    match run() {
+    let args = Args::parse();
+    match run(args) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(error) => {
@@ -59,12 +62,10 @@ fn main() -> ExitCode {
     }
 }
 
-fn run() -> Result<bool, String> {
-    let Options {
-        loads,
-        detail,
-        settle,
-    } = parse_args()?;
+fn run(args: Args) -> Result<bool, String> {
+    let loads = args.loads.get();
+    let detail = args.detail;
+    let settle = !args.unsettled;
     let stack = Stack::start(StackOptions::default())?;
     println!("page: {}", stack.page_url());
 
@@ -140,42 +141,23 @@ fn run() -> Result<bool, String> {
     Ok(within)
 }
 
-/// What the command line asks for.
-struct Options {
-    /// Timed loads per kind (cold, warm).
-    loads: usize,
-    /// Print the timeline of the last cold load and the settling times.
+/// Measures the checklist page against its budgets: the brotli bytes each
+/// shell loads, and the time from navigation to the rendered verdict with a
+/// cold and a warm cache. Starts the local stack on the app already in
+/// target/dist (build it with scripts/build-app first).
+#[derive(Parser)]
+#[command(name = "muster-page-bench", args_override_self = true)]
+struct Args {
+    /// Timed loads of each kind (cold cache, warm cache).
+    #[arg(long, value_name = "N", default_value = "10")]
+    loads: NonZeroUsize,
+    /// Also print the request timeline of the last cold load and how long
+    /// the browser took to settle.
+    #[arg(long)]
     detail: bool,
-    /// Wait for the browser to settle before each timed load.
-    settle: bool,
-}
-
-fn parse_args() -> Result<Options, String> {
-    let mut args = std::env::args().skip(1);
-    let mut options = Options {
-        loads: 10,
-        detail: false,
-        settle: true,
-    };
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--detail" => options.detail = true,
-            "--unsettled" => options.settle = false,
-            "--loads" => {
-                options.loads = args
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .filter(|n| *n > 0)
-                    .ok_or("--loads needs a positive number")?;
-            }
-            other => {
-                return Err(format!(
-                    "unknown argument {other:?}; usage: [--loads N] [--detail] [--unsettled]"
-                ))
-            }
-        }
-    }
-    Ok(options)
+    /// Time the loads without first waiting for the browser to settle.
+    #[arg(long)]
+    unsettled: bool,
 }
 
 /// Prints when each request of the page started and ended (resource
