@@ -1,0 +1,103 @@
+//! What reaches a terminal: text from a server made inert ([`escape`], the
+//! one function every such byte goes through, error messages included),
+//! and the checklist's styles ([`Style`], painted with `anstyle`). The
+//! binary writes through `anstream`, which drops any styling that reaches
+//! a stream that is not a colour terminal (or has `NO_COLOR`).
+
+use std::borrow::Cow;
+
+use anstyle::{AnsiColor, Effects};
+
+/// `text` from a server (bodies, headers, error details, versions) made
+/// safe for a terminal and for a CI log: every control character (C0, DEL
+/// and C1: escape sequences, carriage returns, bells, line feeds) and every
+/// character that reorders or breaks the displayed text (bidirectional
+/// overrides, line and paragraph separators) is shown as its Rust escape,
+/// e.g. `\u{1b}` or `\r`.
+pub fn escape(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(needs_escape) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if needs_escape(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Whether `c` could drive a terminal or disguise the text around it.
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}'
+                | '\u{200E}'
+                | '\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{2028}'
+                | '\u{2029}'
+        )
+}
+
+/// The checklist's styling: ANSI colour and emphasis, or none.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    /// Whether to emit ANSI escapes.
+    pub colour: bool,
+}
+
+impl Style {
+    /// `text` in `style` (unstyled without colour).
+    pub fn paint(self, style: anstyle::Style, text: &str) -> String {
+        if self.colour {
+            format!("{style}{text}{style:#}")
+        } else {
+            text.to_owned()
+        }
+    }
+
+    /// `text` in bold.
+    pub fn bold(self, text: &str) -> String {
+        self.paint(Effects::BOLD.into(), text)
+    }
+
+    /// `text` dimmed.
+    pub fn dim(self, text: &str) -> String {
+        self.paint(Effects::DIMMED.into(), text)
+    }
+
+    /// `text` in `colour`, bold if `bold`.
+    pub fn coloured(self, colour: AnsiColor, bold: bool, text: &str) -> String {
+        let style = colour.on_default();
+        let style = if bold { style.bold() } else { style };
+        self.paint(style, text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_shows_control_and_reordering_characters() {
+        assert_eq!(escape("plain — text"), "plain — text");
+        assert_eq!(
+            escape("oops \u{1b}]0;T\u{7}\r\n\u{9b}2J\u{202e}x"),
+            r"oops \u{1b}]0;T\u{7}\r\n\u{9b}2J\u{202e}x"
+        );
+    }
+
+    #[test]
+    fn styles_are_plain_without_colour() {
+        let plain = Style { colour: false };
+        assert_eq!(plain.bold("x"), "x");
+        assert_eq!(plain.coloured(AnsiColor::Red, true, "x"), "x");
+        let colour = Style { colour: true };
+        assert_eq!(colour.bold("x"), "\u{1b}[1mx\u{1b}[0m");
+    }
+}
