@@ -1150,3 +1150,57 @@ fn server_text_in_every_output_format_cannot_drive_the_terminal() {
         assert_inert(&outcome.stderr, &format!("{format}: stderr"));
     }
 }
+
+#[test]
+fn a_revocation_gafaelfawr_refuses_is_said_on_stderr() {
+    let token = "gt-FakeMintedTokenKey0000.FakeMintedTokenSecret0";
+    let router = index_route()
+        .route(
+            "/auth/api/v1/tokens",
+            axum::routing::post(move || async move {
+                (
+                    axum::http::StatusCode::CREATED,
+                    axum::Json(serde_json::json!({ "token": token })),
+                )
+            }),
+        )
+        .fallback(|| async {
+            (
+                axum::http::StatusCode::FORBIDDEN,
+                axum::Json(serde_json::json!({"detail": [{
+                    "msg": "Missing required user:token scope",
+                    "type": "permission_denied"
+                }]})),
+            )
+        });
+    let server = serve(router);
+    let outcome = check_with(
+        &[
+            "--url",
+            &server.url,
+            "--bootstrap-token",
+            "gt-x",
+            "--format",
+            "json",
+        ],
+        &[],
+        "",
+    );
+    assert_eq!(outcome.exit, Exit::Failed, "{outcome:#?}");
+    assert!(
+        outcome.stderr.contains("could not revoke token gt-Fake…")
+            && outcome.stderr.contains(
+                "HTTP 403 from Gafaelfawr's token API: Missing required user:token scope"
+            )
+            && outcome
+                .stderr
+                .contains("expire on their own within 15 minutes"),
+        "{}",
+        outcome.stderr
+    );
+    assert!(
+        !outcome.stderr.contains("FakeMintedTokenSecret"),
+        "{}",
+        outcome.stderr
+    );
+}

@@ -33,12 +33,18 @@ pub fn render(run: &Run, share_url: &str) -> Result<String, SerializeError> {
     ] {
         suite.add_property(Property::new(name, escape(value).as_ref()));
     }
+    // quick-junit counts skipped cases as `disabled`; `skipped`, which CI
+    // systems also read, is kept on the suite.
+    let skipped = run.checks().filter(|c| c.status == Status::Skip).count();
+    suite
+        .extra
+        .insert("skipped".into(), skipped.to_string().into());
     suite.set_time(total);
     suite.add_test_cases(run.probes.iter().map(testcase));
     let mut report = Report::new("muster-check");
     report.set_time(total);
     report.add_test_suite(suite);
-    report.to_string()
+    Ok(report.to_string()? + "\n")
 }
 
 /// How long the probe's requests took.
@@ -155,6 +161,7 @@ mod tests {
         );
         assert!(xml.contains("a&lt;b &amp; &quot;c&quot;"), "{xml}");
         assert!(xml.contains("]]&gt; x"), "{xml}");
+        assert!(xml.contains(" skipped=\"0\""), "{xml}");
         assert!(
             xml.contains("name=\"auth.fail_route: A &lt;title&gt;\""),
             "{xml}"
