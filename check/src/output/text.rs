@@ -202,4 +202,31 @@ mod tests {
         assert!(!header.contains('\u{1b}'), "{header:?}");
         assert_eq!(shown("plain text"), "plain text");
     }
+
+    #[test]
+    fn a_finished_line_covers_its_running_line_without_escape_sequences() {
+        let probe = &muster_report::probe::probes()[0];
+        let result = probe.skipped("Not reached.");
+        for colour in [false, true] {
+            let style = Style { colour };
+            let running = running_line(style, 0, 14, probe);
+            let over = finished_over(style, &result, &running);
+            let visible = |line: &str| anstream::adapter::strip_str(line).to_string();
+            let shown = visible(&over);
+            assert!(shown.starts_with('\r') && shown.ends_with('\n'), "{over:?}");
+            assert!(
+                shown.trim_end().len() < visible(&running).len(),
+                "the test needs a shorter finished line"
+            );
+            assert_eq!(
+                shown.trim_matches(['\r', '\n']).chars().count(),
+                visible(&running).chars().count(),
+                "{over:?}"
+            );
+            // Only colour (SGR) sequences, which anstream strips when colour
+            // is off, ever reach the terminal.
+            assert_eq!(over.contains('\u{1b}'), colour, "{over:?}");
+            assert!(!over.contains("\u{1b}[2K"), "{over:?}");
+        }
+    }
 }
