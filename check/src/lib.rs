@@ -421,7 +421,7 @@ async fn checks(
     let document = match options.format {
         Format::Text => text::summary(style, &run, &share_url, stop_note.as_deref()),
         Format::Json => match serde_json::to_string_pretty(&run) {
-            Ok(json) => json + "\n",
+            Ok(json) => terminal::escape_json(&json).into_owned() + "\n",
             Err(error) => {
                 say(
                     stderr,

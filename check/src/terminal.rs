@@ -29,6 +29,28 @@ pub fn escape(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A JSON document with every character [`escape`] would escape written
+/// as a JSON `\uXXXX` escape instead: the same values for a JSON reader,
+/// nothing for a terminal to act on. (serde_json escapes only C0 controls;
+/// DEL, the C1 controls — one-character escape sequences on some
+/// terminals — and the reordering characters would pass raw.) Such
+/// characters only occur inside strings, where the escape means the same.
+pub fn escape_json(document: &str) -> Cow<'_, str> {
+    if !document.chars().any(needs_escape) {
+        return Cow::Borrowed(document);
+    }
+    let mut out = String::with_capacity(document.len() + 16);
+    for c in document.chars() {
+        if needs_escape(c) {
+            // Every such character is in the Basic Multilingual Plane.
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// Whether `c` could drive a terminal or disguise the text around it.
 fn needs_escape(c: char) -> bool {
     c.is_control()
@@ -89,6 +111,22 @@ mod tests {
         assert_eq!(
             escape("oops \u{1b}]0;T\u{7}\r\n\u{9b}2J\u{202e}x"),
             r"oops \u{1b}]0;T\u{7}\r\n\u{9b}2J\u{202e}x"
+        );
+    }
+
+    #[test]
+    fn json_keeps_its_values_and_loses_its_raw_controls() {
+        let value = serde_json::json!({"body": "a\u{9b}31m\u{7f}\u{202e}\u{1b}b\n"});
+        let document = serde_json::to_string(&value).unwrap();
+        assert!(
+            document.contains('\u{9b}'),
+            "serde_json escapes C1 now: {document}"
+        );
+        let safe = escape_json(&document);
+        assert!(!safe.chars().any(needs_escape), "{safe}");
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&safe).unwrap(),
+            value
         );
     }
 

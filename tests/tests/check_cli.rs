@@ -1006,8 +1006,9 @@ impl Drop for Running {
 }
 
 /// Bytes a hostile server may send to move the cursor, retitle the
-/// terminal, clear the screen and hide lines.
-const TERMINAL_ATTACK: &str = "oops \u{1b}]0;TITLE\u{7}\u{1b}[2J\r\u{1b}[1A";
+/// terminal, clear the screen, hide lines and (with the one-character C1
+/// CSI, which JSON does not escape) recolour.
+const TERMINAL_ATTACK: &str = "oops \u{1b}]0;TITLE\u{7}\u{1b}[2J\r\u{1b}[1A\u{9b}31m";
 
 /// Fails if `text` holds a control character other than a line feed.
 fn assert_inert(text: &str, what: &str) {
@@ -1127,7 +1128,7 @@ fn server_text_in_every_output_format_cannot_drive_the_terminal() {
             )
         });
     let server = serve(router);
-    for format in ["text", "junit"] {
+    for format in ["text", "junit", "json"] {
         let outcome = check_with(
             &[
                 "--url",
