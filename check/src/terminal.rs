@@ -34,14 +34,18 @@ pub fn escape(text: &str) -> Cow<'_, str> {
 /// nothing for a terminal to act on. (serde_json escapes only C0 controls;
 /// DEL, the C1 controls — one-character escape sequences on some
 /// terminals — and the reordering characters would pass raw.) Such
-/// characters only occur inside strings, where the escape means the same.
+/// characters only occur inside strings, where the escape means the same;
+/// the line breaks and indentation between tokens are left alone.
 pub fn escape_json(document: &str) -> Cow<'_, str> {
-    if !document.chars().any(needs_escape) {
+    // A JSON writer escapes line feeds and tabs in strings itself: a raw
+    // one is whitespace between tokens, which must stay as it is.
+    let needs = |c: char| needs_escape(c) && !c.is_ascii_whitespace();
+    if !document.chars().any(needs) {
         return Cow::Borrowed(document);
     }
     let mut out = String::with_capacity(document.len() + 16);
     for c in document.chars() {
-        if needs_escape(c) {
+        if needs(c) {
             // Every such character is in the Basic Multilingual Plane.
             out.push_str(&format!("\\u{:04x}", u32::from(c)));
         } else {
@@ -117,13 +121,18 @@ mod tests {
     #[test]
     fn json_keeps_its_values_and_loses_its_raw_controls() {
         let value = serde_json::json!({"body": "a\u{9b}31m\u{7f}\u{202e}\u{1b}b\n"});
-        let document = serde_json::to_string(&value).unwrap();
+        let document = serde_json::to_string_pretty(&value).unwrap();
         assert!(
             document.contains('\u{9b}'),
             "serde_json escapes C1 now: {document}"
         );
         let safe = escape_json(&document);
-        assert!(!safe.chars().any(needs_escape), "{safe}");
+        let raw: Vec<char> = safe.chars().filter(|c| needs_escape(*c)).collect();
+        assert_eq!(
+            raw,
+            vec!['\n', '\n'],
+            "only the lines between tokens: {safe}"
+        );
         assert_eq!(
             serde_json::from_str::<serde_json::Value>(&safe).unwrap(),
             value
