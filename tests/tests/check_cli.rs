@@ -1104,29 +1104,34 @@ fn error_bodies_from_gafaelfawr_cannot_drive_the_terminal() {
     }
 }
 
+/// A fake token that a fake Gafaelfawr mints.
+const FAKE_MINTED: &str = "gt-FakeMintedTokenKey0000.FakeMintedTokenSecret0";
+
+/// [`index_route`] plus a token API that mints [`FAKE_MINTED`] for anyone.
+fn minting_route() -> axum::Router {
+    index_route().route(
+        "/auth/api/v1/tokens",
+        axum::routing::post(|| async {
+            (
+                axum::http::StatusCode::CREATED,
+                axum::Json(serde_json::json!({ "token": FAKE_MINTED })),
+            )
+        }),
+    )
+}
+
 #[test]
 fn server_text_in_every_output_format_cannot_drive_the_terminal() {
     use axum::http::header;
-    let token = "gt-FakeMintedTokenKey0000.FakeMintedTokenSecret0";
-    let router = index_route()
-        .route(
-            "/auth/api/v1/tokens",
-            axum::routing::post(move || async move {
-                (
-                    axum::http::StatusCode::CREATED,
-                    axum::Json(serde_json::json!({ "token": token })),
-                )
-            }),
+    let router = minting_route().fallback(|| async {
+        (
+            [(header::CONTENT_TYPE, "application/json")],
+            format!(
+                "{{\"detail\": \"{}\"}}\r\n{TERMINAL_ATTACK}",
+                "\\r\\u001b[2J"
+            ),
         )
-        .fallback(|| async {
-            (
-                [(header::CONTENT_TYPE, "application/json")],
-                format!(
-                    "{{\"detail\": \"{}\"}}\r\n{TERMINAL_ATTACK}",
-                    "\\r\\u001b[2J"
-                ),
-            )
-        });
+    });
     let server = serve(router);
     for format in ["text", "junit", "json"] {
         let outcome = check_with(
@@ -1154,26 +1159,15 @@ fn server_text_in_every_output_format_cannot_drive_the_terminal() {
 
 #[test]
 fn a_revocation_gafaelfawr_refuses_is_said_on_stderr() {
-    let token = "gt-FakeMintedTokenKey0000.FakeMintedTokenSecret0";
-    let router = index_route()
-        .route(
-            "/auth/api/v1/tokens",
-            axum::routing::post(move || async move {
-                (
-                    axum::http::StatusCode::CREATED,
-                    axum::Json(serde_json::json!({ "token": token })),
-                )
-            }),
+    let router = minting_route().fallback(|| async {
+        (
+            axum::http::StatusCode::FORBIDDEN,
+            axum::Json(serde_json::json!({"detail": [{
+                "msg": "Missing required user:token scope",
+                "type": "permission_denied"
+            }]})),
         )
-        .fallback(|| async {
-            (
-                axum::http::StatusCode::FORBIDDEN,
-                axum::Json(serde_json::json!({"detail": [{
-                    "msg": "Missing required user:token scope",
-                    "type": "permission_denied"
-                }]})),
-            )
-        });
+    });
     let server = serve(router);
     let outcome = check_with(
         &[
