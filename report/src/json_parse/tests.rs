@@ -402,8 +402,8 @@ fn midpoint(low: &[u8], high: &[u8]) -> String {
 
 /// Texts of `x` and of the numbers around the midpoint above it: exactly
 /// on it (ties go to the even neighbour), a digit above it, just below
-/// it, and above it by a digit after 100,001 zeros.
-fn texts_around(x: f64, out: &mut Vec<String>) {
+/// it, and (`with_huge`) above it by a digit after 100,001 zeros.
+fn texts_around(x: f64, with_huge: bool, out: &mut Vec<String>) {
     out.push(format!("{x:e}"));
     out.push(format!("{x:.16e}"));
     out.push(format!("{x:.30e}"));
@@ -427,7 +427,9 @@ fn texts_around(x: f64, out: &mut Vec<String>) {
     };
     let middle = midpoint(&low, &high);
     out.push(format!("{middle}1"));
-    out.push(format!("{middle}{}1", "0".repeat(100_001)));
+    if with_huge {
+        out.push(format!("{middle}{}1", "0".repeat(100_001)));
+    }
     // Cutting the last digit leaves a number below the midpoint.
     out.push(middle[..middle.len() - 1].to_owned());
     // With an exponent, and a mantissa of more than 1,000 digits.
@@ -482,19 +484,21 @@ fn edge_numbers() -> Vec<String> {
         2_f64.powi(1023).to_bits(),
     ];
     for bits in chosen {
-        texts_around(f64::from_bits(bits), &mut texts);
+        texts_around(f64::from_bits(bits), true, &mut texts);
     }
     let mut next = generator(0x2545_F491_4F6C_DD1D);
     for _ in 0..300 {
         // Any finite double.
         let bits = next() % f64::MAX.to_bits();
-        texts_around(f64::from_bits(bits), &mut texts);
+        texts_around(f64::from_bits(bits), false, &mut texts);
     }
     for _ in 0..20_000 {
-        // Decimal texts of every length, at every scale.
+        // Decimal texts of every length, at every scale, and half of
+        // them around the edges of what is read exactly (2^53, 1e±22).
         let digits = match next() % 20 {
             0 => 700 + next() % 120,
             1 => 19 + next() % 3,
+            2..=9 => 1 + next() % 17,
             _ => 1 + next() % 40,
         };
         let mut text: String = (0..digits)
@@ -504,12 +508,19 @@ fn edge_numbers() -> Vec<String> {
                 _ => char::from(b'1' + (next() % 9) as u8),
             })
             .collect();
+        // The number is the digits times 10^power, however written.
+        let power = if next().is_multiple_of(2) {
+            (next() % 720) as i64 - 360
+        } else {
+            (next() % 66) as i64 - 26
+        };
+        let mut exponent = power;
         if next().is_multiple_of(2) && digits > 1 {
             let point = 1 + (next() % (digits - 1)) as usize;
             text.insert(point, '.');
+            exponent += (digits as usize - point) as i64;
         }
-        let exponent = next() % 720;
-        text = format!("{text}e{}", exponent as i64 - 360 - digits as i64);
+        text = format!("{text}e{exponent}");
         if next().is_multiple_of(4) {
             text.insert(0, '-');
         }
