@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use muster_report::probe::{Client, Exchange, Header, Received};
 
-use super::check_row::ServerChecks;
+use super::server_checks::ServerChecks;
 
 /// Request `number` of `count` made by a probe, and its answer. Its heading
 /// is an `h4` under a checklist row's `h3`, or an `h3` when it sits
