@@ -15,6 +15,7 @@ pub mod deflate;
 pub mod fetch;
 pub mod pages;
 pub mod place;
+pub mod pretty_json;
 pub mod runner;
 pub mod views;
 
