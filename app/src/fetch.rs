@@ -3,10 +3,12 @@
 //! mode it asks for) and recorded with `Exchange`'s constructors, which
 //! redact every secret; nothing here judges an answer.
 
+use crate::js_error::describe;
+use crate::stream::read_past;
 use muster_report::json_read::FromJson;
 use muster_report::probe::exchange::BODY_MAX_BYTES;
 use muster_report::probe::{Credentials, Exchange, Prepared};
-use wasm_bindgen::{JsCast as _, JsValue};
+use wasm_bindgen::JsCast as _;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     Headers, Request, RequestCache, RequestCredentials, RequestInit, RequestRedirect, Response,
@@ -119,11 +121,14 @@ async fn fetch(request: &Request) -> Result<Response, String> {
         .map_err(describe)
 }
 
+/// The body of `response`, read only until it is past [`BODY_MAX_BYTES`]
+/// (by at most one chunk): what a probe keeps, and enough to tell that
+/// there was more (see `Exchange::response`, `json_of`).
 async fn body_of(response: &Response) -> Result<Vec<u8>, String> {
-    let buffer = JsFuture::from(response.array_buffer().map_err(describe)?)
-        .await
-        .map_err(describe)?;
-    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+    match response.body() {
+        Some(stream) => read_past(&stream, BODY_MAX_BYTES).await,
+        None => Ok(Vec::new()),
+    }
 }
 
 /// Milliseconds on the page's clock (`performance.now()`).
@@ -131,21 +136,6 @@ pub fn now_ms() -> f64 {
     web_sys::window()
         .and_then(|window| window.performance())
         .map_or(0.0, |performance| performance.now())
-}
-
-/// A JavaScript error as text: its message (browsers reject with an
-/// `Error` or `DOMException`, both of which have one), or the string thrown.
-/// Anything else is named, not printed: `Debug` for `JsValue` would link
-/// wasm-bindgen's value printer into the page for a case that does not occur.
-pub fn describe(value: JsValue) -> String {
-    value
-        .as_string()
-        .or_else(|| {
-            value
-                .dyn_ref::<js_sys::Error>()
-                .map(|e| String::from(e.message()))
-        })
-        .unwrap_or_else(|| "an unexpected JavaScript value".to_owned())
 }
 
 #[cfg(test)]
