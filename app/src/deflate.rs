@@ -10,10 +10,10 @@ use muster_report::snapshot::{
     MAX_DECOMPRESSED_BYTES,
 };
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{
-    ReadableStream, ReadableStreamDefaultReader, ReadableWritablePair, Response, WritableStream,
-};
+use web_sys::{ReadableStream, ReadableWritablePair, Response, WritableStream};
+
+use crate::js_error::describe;
+use crate::stream::read_past;
 
 #[wasm_bindgen]
 extern "C" {
@@ -45,7 +45,7 @@ pub async fn encode(run: &Run, include_identity: bool) -> Result<String, String>
     while let Some(json) = encoder.next_json() {
         let deflater = CompressionStream::new(ZLIB).map_err(describe)?;
         let stream = through(&json, &deflater.readable(), &deflater.writable())?;
-        payload = payload_of(&read_all(&stream, usize::MAX).await?.ok_or("too large")?);
+        payload = payload_of(&read_past(&stream, usize::MAX).await?);
         if snapshot::fits(&payload) {
             break;
         }
@@ -60,10 +60,12 @@ pub async fn decode(input: &str) -> Result<Snapshot, SnapshotError> {
     let inflater = DecompressionStream::new(ZLIB).map_err(|_| SnapshotError::Damaged)?;
     let stream = through(&compressed, &inflater.readable(), &inflater.writable())
         .map_err(|_| SnapshotError::Damaged)?;
-    let json = read_all(&stream, MAX_DECOMPRESSED_BYTES)
+    let json = read_past(&stream, MAX_DECOMPRESSED_BYTES)
         .await
-        .map_err(|_| SnapshotError::Damaged)?
-        .ok_or(SnapshotError::TooLargeDecompressed)?;
+        .map_err(|_| SnapshotError::Damaged)?;
+    if json.len() > MAX_DECOMPRESSED_BYTES {
+        return Err(SnapshotError::TooLargeDecompressed);
+    }
     from_json(&json)
 }
 
@@ -80,32 +82,4 @@ fn through(
         .ok_or("no body")?;
     let pair = ReadableWritablePair::new(readable, writable);
     Ok(source.pipe_through(&pair))
-}
-
-/// Everything `stream` yields, or `None` as soon as it is more than
-/// `limit` bytes (the rest is not read: the stream is cancelled).
-async fn read_all(stream: &ReadableStream, limit: usize) -> Result<Option<Vec<u8>>, String> {
-    let reader = ReadableStreamDefaultReader::new(stream).map_err(describe)?;
-    let mut out = Vec::new();
-    loop {
-        let chunk = JsFuture::from(reader.read()).await.map_err(describe)?;
-        let done = js_sys::Reflect::get(&chunk, &"done".into()).map_err(describe)?;
-        if done.is_truthy() {
-            return Ok(Some(out));
-        }
-        let value = js_sys::Reflect::get(&chunk, &"value".into()).map_err(describe)?;
-        let bytes: js_sys::Uint8Array = value.dyn_into().map_err(describe)?;
-        if out.len() + bytes.length() as usize > limit {
-            // Nothing awaits the cancellation; a failure to cancel is moot.
-            let _ = reader.cancel();
-            return Ok(None);
-        }
-        let at = out.len();
-        out.resize(at + bytes.length() as usize, 0);
-        bytes.copy_to(&mut out[at..]);
-    }
-}
-
-fn describe(value: JsValue) -> String {
-    crate::fetch::describe(value)
 }

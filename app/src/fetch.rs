@@ -3,9 +3,12 @@
 //! mode it asks for) and recorded with `Exchange`'s constructors, which
 //! redact every secret; nothing here judges an answer.
 
+use crate::js_error::describe;
+use crate::stream::read_past;
 use muster_report::json_read::FromJson;
+use muster_report::probe::exchange::BODY_MAX_BYTES;
 use muster_report::probe::{Credentials, Exchange, Prepared};
-use wasm_bindgen::{JsCast as _, JsValue};
+use wasm_bindgen::JsCast as _;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     Headers, Request, RequestCache, RequestCredentials, RequestInit, RequestRedirect, Response,
@@ -27,11 +30,20 @@ pub async fn get_json<T: FromJson>(url: &str) -> Result<T, String> {
         Answer::Response { status, .. } => return Err(format!("HTTP {status} from {url}")),
         Answer::OpaqueRedirect => return Err(format!("a redirect from {url}")),
     };
-    std::str::from_utf8(&body)
+    json_of(&body).map_err(|error| format!("unexpected body from {url}: {error}"))
+}
+
+/// `body` read as JSON. A body larger than a probe's body is kept
+/// ([`BODY_MAX_BYTES`]) is refused before it is parsed: cut, it would be no
+/// JSON, and a page that is fed more should not spend itself parsing it.
+pub fn json_of<T: FromJson>(body: &[u8]) -> Result<T, String> {
+    if body.len() > BODY_MAX_BYTES {
+        return Err(format!("more than {BODY_MAX_BYTES} bytes"));
+    }
+    std::str::from_utf8(body)
         .map_err(|_| "not UTF-8".to_owned())
         .and_then(muster_report::json_parse::parse)
         .and_then(|json| T::from_json(&json))
-        .map_err(|error| format!("unexpected body from {url}: {error}"))
 }
 
 /// Sends `prepared` and records what came back.
@@ -109,11 +121,14 @@ async fn fetch(request: &Request) -> Result<Response, String> {
         .map_err(describe)
 }
 
+/// The body of `response`, read only until it is past [`BODY_MAX_BYTES`]
+/// (by at most one chunk): what a probe keeps, and enough to tell that
+/// there was more (see `Exchange::response`, `json_of`).
 async fn body_of(response: &Response) -> Result<Vec<u8>, String> {
-    let buffer = JsFuture::from(response.array_buffer().map_err(describe)?)
-        .await
-        .map_err(describe)?;
-    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+    match response.body() {
+        Some(stream) => read_past(&stream, BODY_MAX_BYTES).await,
+        None => Ok(Vec::new()),
+    }
 }
 
 /// Milliseconds on the page's clock (`performance.now()`).
@@ -123,17 +138,54 @@ pub fn now_ms() -> f64 {
         .map_or(0.0, |performance| performance.now())
 }
 
-/// A JavaScript error as text: its message (browsers reject with an
-/// `Error` or `DOMException`, both of which have one), or the string thrown.
-/// Anything else is named, not printed: `Debug` for `JsValue` would link
-/// wasm-bindgen's value printer into the page for a case that does not occur.
-pub fn describe(value: JsValue) -> String {
-    value
-        .as_string()
-        .or_else(|| {
-            value
-                .dyn_ref::<js_sys::Error>()
-                .map(|e| String::from(e.message()))
-        })
-        .unwrap_or_else(|| "an unexpected JavaScript value".to_owned())
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Index;
+
+    const INDEX: &str = r#"{"metadata":{"name":"muster","version":"1.2.3",
+        "description":"Checks a Phalanx deployment"},"anonymous_url":"https://h/muster/anonymous"}"#;
+
+    /// `INDEX` padded with trailing whitespace (still valid JSON) to `len`
+    /// bytes.
+    fn index_of_length(len: usize) -> Vec<u8> {
+        let mut body = INDEX.as_bytes().to_vec();
+        body.resize(len, b' ');
+        body
+    }
+
+    #[test]
+    fn reads_muster_index_for_its_metadata() {
+        let index: Index = json_of(INDEX.as_bytes()).expect("an index");
+        assert_eq!(index.metadata.name, "muster");
+        assert_eq!(index.metadata.version, "1.2.3");
+    }
+
+    #[test]
+    fn reads_a_body_of_exactly_the_cap() {
+        let index: Index = json_of(&index_of_length(BODY_MAX_BYTES)).expect("within the cap");
+        assert_eq!(index.metadata.version, "1.2.3");
+    }
+
+    #[test]
+    fn refuses_a_body_over_the_cap_a_probe_body_is_cut_at() {
+        let error = json_of::<Index>(&index_of_length(BODY_MAX_BYTES + 1)).err();
+        assert_eq!(error, Some(format!("more than {BODY_MAX_BYTES} bytes")));
+        let huge = json_of::<Index>(&index_of_length(16 * BODY_MAX_BYTES)).err();
+        assert_eq!(huge, Some("more than 65536 bytes".to_owned()));
+    }
+
+    #[test]
+    fn says_why_a_body_is_no_index() {
+        let error = |body: &[u8]| json_of::<Index>(body).err().unwrap_or_default();
+        assert_eq!(error(b"{\"metadata\":\xff}"), "not UTF-8");
+        assert!(!error(b"<html>502</html>").is_empty());
+        assert!(!error(b"").is_empty());
+        assert!(error(b"{}").contains("metadata"), "{}", error(b"{}"));
+        assert!(
+            error(br#"{"metadata":{"name":"muster"}}"#).contains("version"),
+            "{}",
+            error(br#"{"metadata":{"name":"muster"}}"#)
+        );
+    }
 }

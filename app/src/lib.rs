@@ -13,9 +13,12 @@
 
 pub mod deflate;
 pub mod fetch;
+pub mod js_error;
 pub mod pages;
 pub mod place;
+pub mod pretty_json;
 pub mod runner;
+pub mod stream;
 pub mod views;
 
 use leptos::prelude::*;

@@ -25,7 +25,7 @@ use crate::run::Run;
 
 /// Version tag the payload starts with.
 pub const VERSION_TAG: &str = "v1.";
-/// Longest payload accepted (characters after `#`).
+/// Longest payload accepted (bytes after `#`).
 pub const MAX_PAYLOAD_CHARS: usize = 64 * 1024;
 /// Largest decompressed JSON accepted.
 pub const MAX_DECOMPRESSED_BYTES: usize = 1024 * 1024;
@@ -80,10 +80,10 @@ impl Snapshot {
 pub enum SnapshotError {
     /// Nothing after `#`.
     Empty,
-    /// More than [`MAX_PAYLOAD_CHARS`] characters.
+    /// More than [`MAX_PAYLOAD_CHARS`] bytes.
     TooLong {
-        /// Its length.
-        chars: usize,
+        /// Its length in bytes.
+        bytes: usize,
     },
     /// No `v<N>.` version tag.
     NotASnapshot,
@@ -109,9 +109,9 @@ impl fmt::Display for SnapshotError {
                 f,
                 "This link carries no snapshot (nothing after #); {AGAIN}."
             ),
-            Self::TooLong { chars } => write!(
+            Self::TooLong { bytes } => write!(
                 f,
-                "This snapshot is {chars} characters long, more than the {MAX_PAYLOAD_CHARS} \
+                "This snapshot is {bytes} bytes long, more than the {MAX_PAYLOAD_CHARS} bytes \
                  Muster accepts; {AGAIN}."
             ),
             Self::NotASnapshot => write!(
@@ -282,7 +282,7 @@ pub fn compressed_of(input: &str) -> Result<Vec<u8>, SnapshotError> {
     }
     if payload.len() > MAX_PAYLOAD_CHARS {
         return Err(SnapshotError::TooLong {
-            chars: payload.chars().count(),
+            bytes: payload.len(),
         });
     }
     let data = match payload.strip_prefix(VERSION_TAG) {

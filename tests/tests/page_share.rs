@@ -217,6 +217,18 @@ fn hostile_share_links_show_an_error_and_run_nothing() {
         assert_eq!(pwned, serde_json::Value::Null, "{case}");
     }
 
+    // Well-formed zlib that unpacks past the decoder's limit: the page
+    // stops reading the browser's inflater there and says why.
+    let spaces = vec![b' '; snapshot::MAX_DECOMPRESSED_BYTES + 1];
+    let bomb = snapshot::payload_of(&miniz_oxide::deflate::compress_to_vec_zlib(&spaces, 6));
+    browser.goto("about:blank").unwrap();
+    browser.goto(&format!("{report}#{bomb}")).unwrap();
+    let error = browser
+        .wait_for_text("#snapshot-error", PAGE_TIMEOUT)
+        .unwrap();
+    let too_large = snapshot::SnapshotError::TooLargeDecompressed.to_string();
+    assert!(error.contains(&too_large), "{error}");
+
     // Well-formed, so shown — but every string as text.
     browser.goto("about:blank").unwrap();
     browser.goto(&format!("{report}#{good}")).unwrap();

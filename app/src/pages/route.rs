@@ -19,7 +19,7 @@ use muster_report::verdict::Tally;
 pub fn RoutePage(place: Place, route: Route) -> impl IntoView {
     let request = Prepared {
         method: "GET",
-        url: format!("{}/{}?report=true", place.base, route.path()),
+        url: place.report_url(route),
         credentials: Credentials::User,
         send_cookies: true,
         headers: Vec::new(),

@@ -2,33 +2,12 @@
 //! and, expanded, the evidence and the HTTP exchanges behind it.
 
 use leptos::prelude::*;
-use muster_report::model::{Check, Evidence, Fix, Status};
+use muster_report::model::{Check, Evidence};
 use muster_report::probe::{Exchange, ProbeDef};
 
 use super::exchange::ExchangeView;
-
-/// The verdict of a check as an icon and a word (never colour alone).
-#[component]
-pub fn StatusBadge(status: Status) -> impl IntoView {
-    let (icon, word) = status_words(status);
-    view! {
-        <span class=format!("badge badge-{}", status.as_str())>
-            <span class="badge-icon" aria-hidden="true">{icon}</span>
-            " "
-            <span class="badge-word">{word}</span>
-        </span>
-    }
-}
-
-/// The icon and the word for `status`.
-pub fn status_words(status: Status) -> (&'static str, &'static str) {
-    match status {
-        Status::Pass => ("✓", "Pass"),
-        Status::Warn => ("!", "Warning"),
-        Status::Fail => ("✗", "Fail"),
-        Status::Skip => ("–", "Skipped"),
-    }
-}
+use super::fix_hint::FixHint;
+use super::status::StatusBadge;
 
 /// A finished check. `exchanges` are the requests a probe made (none for
 /// a server-side check).
@@ -115,21 +94,6 @@ pub fn PendingRow(probe: &'static ProbeDef) -> impl IntoView {
     }
 }
 
-/// Which component to fix, and how.
-#[component]
-pub fn FixHint(fix: Fix) -> impl IntoView {
-    view! {
-        <div class="fix">
-            <p class="fix-component">
-                <span class="label">"Fix: "</span>
-                "look at "
-                <strong>{fix.component.name()}</strong>
-            </p>
-            <p class="fix-hint">{fix.hint}</p>
-        </div>
-    }
-}
-
 /// The facts behind a verdict.
 #[component]
 pub fn EvidenceList(evidence: Vec<Evidence>) -> impl IntoView {
@@ -143,27 +107,4 @@ pub fn EvidenceList(evidence: Vec<Evidence>) -> impl IntoView {
             </dl>
         }
     })
-}
-
-/// The checks of a server report, compact (inside a probe's details).
-#[component]
-pub fn ServerChecks(checks: Vec<Check>) -> impl IntoView {
-    view! {
-        <ul class="server-checks">
-            {checks
-                .into_iter()
-                .map(|check| {
-                    view! {
-                        <li data-check=check.id.clone() data-status=check.status.as_str()>
-                            <StatusBadge status=check.status />
-                            " "
-                            <span class="server-check-title">{check.title}</span>
-                            <span class="server-check-observed">{check.observed}</span>
-                            {check.fix.map(|fix| view! { <FixHint fix /> })}
-                        </li>
-                    }
-                })
-                .collect_view()}
-        </ul>
-    }
 }

@@ -4,7 +4,8 @@
 use leptos::prelude::*;
 use muster_report::probe::{Client, Exchange, Header, Received};
 
-use super::check_row::ServerChecks;
+use super::server_checks::ServerChecks;
+use crate::pretty_json;
 
 /// Request `number` of `count` made by a probe, and its answer. Its heading
 /// is an `h4` under a checklist row's `h3`, or an `h3` when it sits
@@ -40,7 +41,7 @@ pub fn ExchangeView(
     let answer = match received {
         Received::Response(response) => {
             let status = response.describe();
-            let body = pretty(&response.body);
+            let body = pretty_json::pretty(&response.body);
             let truncated = response
                 .body_truncated
                 .then_some(" (cut: only the start is kept)");
@@ -93,65 +94,4 @@ fn HeaderList(headers: Vec<Header>) -> impl IntoView {
             </ul>
         }
     })
-}
-
-/// `body` pretty-printed when it is JSON, as it came otherwise. Members
-/// keep their order; only whitespace outside strings changes. (Indenting
-/// the text rather than printing a parsed `Value` keeps serde_json's
-/// pretty printer out of the wasm.)
-fn pretty(body: &str) -> String {
-    if muster_report::json_parse::parse(body).is_err() {
-        return body.to_owned();
-    }
-    let mut out = String::with_capacity(body.len() * 2);
-    let mut depth = 0_usize;
-    let (mut in_string, mut escaped) = (false, false);
-    let mut chars = body.chars().peekable();
-    let newline = |out: &mut String, depth: usize| {
-        out.push('\n');
-        out.extend(std::iter::repeat_n(' ', depth * 2));
-    };
-    while let Some(c) = chars.next() {
-        if in_string {
-            out.push(c);
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match c {
-            '"' => {
-                in_string = true;
-                out.push(c);
-            }
-            '{' | '[' => {
-                out.push(c);
-                while chars.peek().is_some_and(|c| c.is_ascii_whitespace()) {
-                    chars.next();
-                }
-                if chars.peek().is_some_and(|&next| next == '}' || next == ']') {
-                    out.extend(chars.next());
-                } else {
-                    depth += 1;
-                    newline(&mut out, depth);
-                }
-            }
-            '}' | ']' => {
-                depth = depth.saturating_sub(1);
-                newline(&mut out, depth);
-                out.push(c);
-            }
-            ',' => {
-                out.push(c);
-                newline(&mut out, depth);
-            }
-            ':' => out.push_str(": "),
-            c if c.is_ascii_whitespace() => {}
-            c => out.push(c),
-        }
-    }
-    out
 }

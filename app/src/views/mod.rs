@@ -3,6 +3,9 @@
 
 pub mod check_row;
 pub mod exchange;
+pub mod fix_hint;
 pub mod notices;
+pub mod server_checks;
 pub mod share_link;
+pub mod status;
 pub mod verdict;

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use muster_report::model::Status;
 use muster_report::verdict::{counted, headline, Tally};
 
-use super::check_row::status_words;
+use super::status::status_words;
 
 /// The verdict of a report or run whose status is `status`. With
 /// `partial` (see `Run::partial`), a pass only covers the checks that could

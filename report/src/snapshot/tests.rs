@@ -113,7 +113,7 @@ fn hostile_inputs_are_rejected_with_their_reason() {
         (
             format!("v1.{}", "A".repeat(MAX_PAYLOAD_CHARS)),
             SnapshotError::TooLong {
-                chars: MAX_PAYLOAD_CHARS + 3,
+                bytes: MAX_PAYLOAD_CHARS + 3,
             },
         ),
         ("hello".into(), SnapshotError::NotASnapshot),
@@ -143,6 +143,22 @@ fn hostile_inputs_are_rejected_with_their_reason() {
         assert_eq!(decode(&input).unwrap_err(), expected, "{shown}");
         assert!(!expected.to_string().is_empty());
     }
+}
+
+#[test]
+fn a_link_too_long_is_measured_in_bytes_like_the_limit() {
+    // `é` is two bytes: this payload is over the limit in bytes and under
+    // it in characters, so a count of characters would contradict the limit.
+    let payload = format!("v1.{}", "é".repeat(MAX_PAYLOAD_CHARS / 2 + 1));
+    let bytes = payload.len();
+    assert!(bytes > MAX_PAYLOAD_CHARS && payload.chars().count() < MAX_PAYLOAD_CHARS);
+    let message = decode(&payload).unwrap_err().to_string();
+    assert!(
+        message.starts_with(&format!(
+            "This snapshot is {bytes} bytes long, more than the {MAX_PAYLOAD_CHARS} bytes"
+        )),
+        "{message}"
+    );
 }
 
 #[test]
