@@ -1,9 +1,11 @@
 //! Muster's local stack: everything the tests and the README's run command
 //! start on loopback — nginx configured the way ingress-nginx would be, a
 //! Gafaelfawr stand-in, the Muster server, and headless Chromium — always
-//! stopped afterwards.
+//! stopped afterwards; and the image's declared layout, which the image
+//! and Dockerfile tests read.
 
 pub mod http;
+pub mod image_layout;
 pub mod ingress;
 pub mod logs;
 pub mod process;

@@ -1,11 +1,13 @@
 //! The Dockerfile cannot be built on these machines (no Docker engine), so
 //! this checks what can be checked: it pins the same tools as the setup
-//! script and Cargo.lock, and agrees with the server's defaults and the
-//! chart's Deployment.
+//! script and Cargo.lock, agrees with the server's defaults and the
+//! chart's Deployment, and builds the same image as `scripts/build-image`
+//! (buildah), which the image test builds and runs.
 
 use std::collections::HashMap;
 use std::path::Path;
 
+use muster_stack::image_layout;
 use muster_stack::ingress::{local_stack_values, render_chart};
 
 fn read(relative: &str) -> String {
@@ -77,6 +79,46 @@ fn dockerfile_agrees_with_server_defaults_and_the_chart() {
         .find(|doc| doc.contains("kind: Deployment"))
         .expect("the chart renders a Deployment");
     assert!(deployment.contains("runAsUser: 1000"), "{deployment}");
+    assert!(deployment.contains("runAsGroup: 1000"), "{deployment}");
     assert!(dockerfile.contains("USER 1000:1000"));
     assert!(deployment.contains(&format!("containerPort: {}", defaults.bind.port())));
+}
+
+/// `text` with line continuations joined and runs of blanks made one.
+fn one_line(text: &str) -> String {
+    text.replace("\\\n", " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn dockerfile_builds_the_same_image_as_the_buildah_script() {
+    let script = read("scripts/build-image");
+    let dockerfile = image_layout::from_dockerfile(&read("Dockerfile")).unwrap();
+    let buildah = image_layout::from_buildah_script(&script).unwrap();
+    assert_eq!(dockerfile, buildah);
+    assert_eq!(dockerfile.base, "scratch");
+    assert_eq!(
+        dockerfile.files.keys().collect::<Vec<_>>(),
+        [
+            "/app/dist",
+            "/usr/local/bin/muster",
+            "/usr/local/bin/muster-check"
+        ]
+    );
+
+    // Both build the binaries they copy the same way: static, with musl.
+    let build = "--release --target x86_64-unknown-linux-musl -p muster-server -p muster-check";
+    assert!(
+        one_line(&script).contains(build),
+        "build-image lacks {build:?}"
+    );
+    let locked = build.replace("--release", "--release --locked");
+    assert!(
+        one_line(&read("Dockerfile")).contains(&locked),
+        "Dockerfile lacks {locked:?}"
+    );
+    assert!(read("Dockerfile")
+        .contains("rustup target add wasm32-unknown-unknown x86_64-unknown-linux-musl"));
 }
