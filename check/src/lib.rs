@@ -3,7 +3,7 @@
 //! It runs the same probes as Muster's page ([`muster_report::probe`])
 //! through the ingress with tokens it mints from Gafaelfawr's bootstrap
 //! token (or a token it is given), and prints the resulting
-//! [`Run`](muster_report::run::Run) as a checklist, JSON or JUnit, with its
+//! [`Run`](muster_report::probe::run::Run) as a checklist, JSON or JUnit, with its
 //! share link. Verdicts come from the probes' judges; this crate only
 //! makes requests, records them and prints.
 //!
@@ -24,8 +24,8 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use muster_report::probe::run::Run;
 use muster_report::probe::{probes, Client, ProbeContext, Received};
-use muster_report::run::Run;
 use muster_report::Status;
 
 use args::{Command, Format, Options, TokenSource};
@@ -221,7 +221,8 @@ async fn check(options: &Options, io: Io<'_>) -> Exit {
         results,
     );
     let include_identity = run_tokens.minted_for.is_some() && !options.hide_identity;
-    let share_url = muster_report::snapshot::share_url(&format!("{base}/"), &run, include_identity);
+    let share_url =
+        muster_report::probe::snapshot::share_url(&format!("{base}/"), &run, include_identity);
     let document = match options.format {
         Format::Text => text::summary(style, &run, &share_url),
         Format::Json => match serde_json::to_string_pretty(&run) {

@@ -6,10 +6,10 @@
 use std::io::Read;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use muster_report::observed::Group;
 use muster_report::probe::Tokens;
+use muster_report::received::observed::Group;
+use muster_report::received::upstream::DelegatedUserInfo;
 use muster_report::redact;
-use muster_report::upstream::DelegatedUserInfo;
 use reqwest::Client;
 use serde_json::json;
 

@@ -2,8 +2,8 @@
 //! catalogue adds the check's id, title and default fix.
 
 use crate::model::{Check, Component, Evidence, Fix, Status};
-use crate::observed::{display_name, redacted_value, RequestSeen};
-use crate::upstream::UpstreamFailure;
+use crate::received::observed::{display_name, redacted_value, RequestSeen};
+use crate::received::upstream::UpstreamFailure;
 
 /// The result of judging one check against observed facts.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use muster_report::observed::{FetchCause, FetchError, Fetched, TokenInfo, UserInfo};
+use muster_report::received::observed::{FetchCause, FetchError, Fetched, TokenInfo, UserInfo};
 use muster_report::redact;
 use serde::de::DeserializeOwned;
 use tokio::sync::OnceCell;

@@ -5,8 +5,8 @@
 use axum::extract::State;
 use axum::response::Response;
 use axum::Json;
-use muster_report::catalogue::SERVER_CHECKS;
 use muster_report::model::{Component, Route, Status};
+use muster_report::received::catalogue::SERVER_CHECKS;
 use serde_json::{json, Value};
 
 use crate::metadata::no_store;

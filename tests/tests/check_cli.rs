@@ -14,9 +14,9 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use muster_check::{Exit, Io};
+use muster_report::probe::run::Run;
+use muster_report::probe::snapshot::{self, Snapshot};
 use muster_report::probe::{probes, Client};
-use muster_report::run::Run;
-use muster_report::snapshot::{self, Snapshot};
 use muster_report::Status;
 
 use muster_stack::process::{closed_port, output_within};

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 use muster_report::model::Status;
-use muster_report::verdict::{counted, headline, Tally};
+use muster_report::probe::verdict::{counted, headline, Tally};
 
 use super::check_row::status_words;
 

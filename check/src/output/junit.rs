@@ -5,8 +5,8 @@
 
 use std::fmt::Write as _;
 
+use muster_report::probe::run::Run;
 use muster_report::probe::ProbeResult;
-use muster_report::run::Run;
 use muster_report::Status;
 
 /// The JUnit document for `run`.

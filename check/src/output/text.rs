@@ -5,9 +5,9 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
+use muster_report::probe::run::Run;
+use muster_report::probe::verdict::{headline, Tally};
 use muster_report::probe::{ProbeDef, ProbeResult};
-use muster_report::run::Run;
-use muster_report::verdict::{headline, Tally};
 use muster_report::{Check, Status};
 
 /// Most evidence items shown per problem (the JSON output has them all).

@@ -282,7 +282,7 @@ mod tests {
 
     #[test]
     fn ids_do_not_collide_with_server_checks() {
-        for check in crate::catalogue::SERVER_CHECKS {
+        for check in crate::received::catalogue::SERVER_CHECKS {
             assert!(probe(check.id).is_none(), "{}", check.id);
         }
     }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::{Credentials, Prepared};
 use crate::json_read::FromJson;
 use crate::model::RouteReport;
-use crate::observed::{display_name, shorten};
+use crate::received::observed::{display_name, shorten};
 use crate::redact;
 
 /// Most bytes of a response body kept; the rest is cut (and marked). Large

@@ -10,9 +10,9 @@
 use super::exchange::{Exchange, Received, ResponseSeen};
 use super::{Client, ProbeContext, NOT_LOGGED_IN};
 use crate::model::{Component, Route, RouteReport, Status};
-use crate::observed::{display_name, shorten};
 use crate::outcome::Outcome;
-use crate::upstream::{AuthInfo, DelegatedUserInfo};
+use crate::received::observed::{display_name, shorten};
+use crate::received::upstream::{AuthInfo, DelegatedUserInfo};
 
 /// The five rate-limit headers ingress-nginx copies from Gafaelfawr.
 pub const RATE_LIMIT_HEADERS: [&str; 5] = [

@@ -1,5 +1,6 @@
-//! Client-side probes: the HTTP requests the browser app and `muster-check`
-//! make through the ingress, and the pure judgements of what came back.
+//! What a client checks by probing: the HTTP requests the browser app and
+//! `muster-check` make through the ingress, the pure judgements of what
+//! came back, and the run they make together.
 //!
 //! A probe ([`ProbeDef`]) is data — id, title, what it proves, default fix,
 //! the requests to make — plus a judge. Both clients walk [`probes()`] the
@@ -7,7 +8,7 @@
 //!
 //! ```
 //! use muster_report::probe::{probes, Client, Exchange, ProbeContext, Tokens};
-//! use muster_report::run::Run;
+//! use muster_report::probe::run::Run;
 //!
 //! let context = ProbeContext::new(Client::Cli);
 //! let tokens = Tokens { user: Some("gt-…".into()), no_scope: None };
@@ -32,14 +33,18 @@
 //! assert_eq!(run.probes.len(), probes().len());
 //! ```
 //!
-//! The judges live in [`judges`], the list in [`catalogue`], what a client
-//! saw in [`exchange`].
+//! The judges live in `judges`, the list in [`catalogue`], what a client
+//! saw in [`exchange`]; the probes' results form a [`run`], which a
+//! [`snapshot`] share link carries and [`verdict`] puts into words.
 
 pub mod catalogue;
 pub mod exchange;
 pub(crate) mod judges;
+pub mod run;
+pub mod snapshot;
 #[cfg(test)]
 pub(crate) mod testing;
+pub mod verdict;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -48,8 +53,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{Check, Component, Route};
 use crate::outcome::Outcome;
+use crate::received::upstream::DelegatedUserInfo;
 use crate::redact;
-use crate::upstream::DelegatedUserInfo;
 
 pub use catalogue::{probe, probes};
 pub use exchange::{Exchange, Header, Received, ResponseSeen, SentRequest};
@@ -60,7 +65,7 @@ pub use exchange::{Exchange, Header, Received, ResponseSeen, SentRequest};
 pub const UNKNOWN_TOKEN: &str = "gt-MusterUnknownToken0000.NotARealSecret00000000";
 
 /// `observed` text of a check skipped because the browser has no session;
-/// [`crate::run::Run::needs_login`] looks for it to offer the login link.
+/// [`crate::probe::run::Run::needs_login`] looks for it to offer the login link.
 pub const NOT_LOGGED_IN: &str =
     "You are not logged in, so this was not checked: log in and run the checks again.";
 
@@ -410,7 +415,7 @@ fn prepare_one(
 
 /// The URL of Gafaelfawr's login page that returns to `page_url` —
 /// `{origin}/login?rd=<page_url, percent-encoded>` — for the browser's
-/// "log in" link when [`crate::run::Run::needs_login`].
+/// "log in" link when [`crate::probe::run::Run::needs_login`].
 pub fn login_url(origin: &str, page_url: &str) -> String {
     let mut encoded = String::with_capacity(page_url.len() * 3);
     for byte in page_url.bytes() {

@@ -207,7 +207,7 @@ fn login_redirect_in_the_cli_must_go_to_login() {
 
 #[test]
 fn route_reports_fold_the_first_failing_server_check() {
-    let leaked = report_body(&crate::checks::testing::observe(
+    let leaked = report_body(&crate::received::checks::testing::observe(
         Route::AuthFail,
         &[
             ("x-auth-request-user", USERNAME),
@@ -476,7 +476,7 @@ fn anonymous_probe_needs_the_exact_upstream_body() {
 fn anonymous_probe_reports_a_leaked_cookie() {
     let id = "anonymous.credentials_stripped";
     let sent = prepared(id, Client::Browser);
-    let leaked = report_body(&crate::checks::testing::observe(
+    let leaked = report_body(&crate::received::checks::testing::observe(
         Route::Anonymous,
         &[("cookie", "gafaelfawr=sessionvalue; theme=dark")],
     ));
@@ -502,7 +502,7 @@ fn anonymous_probe_reports_a_leaked_cookie() {
 #[test]
 fn forged_identity_reaching_muster_fails() {
     let id = "anonymous.forged_identity_masked";
-    let forged = report_body(&crate::checks::testing::observe(
+    let forged = report_body(&crate::received::checks::testing::observe(
         Route::Anonymous,
         &[("x-auth-request-user", crate::probe::catalogue::FORGED_USER)],
     ));
@@ -547,7 +547,7 @@ fn upstream(bodies: [(u16, &str); 4], context: &ProbeContext) -> Check {
 const BOT_AUTH: &str = r#"{"username":"bot-check-muster"}"#;
 const BOT_USER: &str = r#"{"username":"bot-check-muster","name":"Muster check","uid":9,"gid":9,"groups":[{"name":"g_bots","id":10}]}"#;
 
-fn bot() -> crate::upstream::DelegatedUserInfo {
+fn bot() -> crate::received::upstream::DelegatedUserInfo {
     serde_json::from_str(BOT_USER).unwrap()
 }
 

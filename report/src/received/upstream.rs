@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::json_read::{Fields, FromJson};
-use crate::observed::{display_name, Group, UserInfo};
+use crate::received::observed::{display_name, Group, UserInfo};
 use crate::redact;
 
 /// Service metadata, answered by the internal health route `GET /` and

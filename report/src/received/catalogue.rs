@@ -7,11 +7,11 @@
 //! upstream-compatible answer is decided by the first failing check that
 //! has an upstream mapping, so the order follows the Python service's.
 
-use crate::checks::{anonymous, auth, delegated};
 use crate::model::{Check, Component, Route, Status};
-use crate::observed::BackendObservation;
 use crate::outcome::Outcome;
-use crate::upstream::UpstreamFailure;
+use crate::received::checks::{anonymous, auth, delegated};
+use crate::received::observed::BackendObservation;
+use crate::received::upstream::UpstreamFailure;
 
 /// One check: its description and its judging function over observed facts
 /// of type `O` (server-side: [`BackendObservation`]; clients may define
@@ -308,13 +308,14 @@ mod tests {
     #[test]
     fn passing_checks_carry_no_fix_and_failing_ones_do() {
         let definition = &SERVER_CHECKS[0];
-        let observed = crate::checks::testing::observe(Route::Anonymous, &[]);
+        let observed = crate::received::checks::testing::observe(Route::Anonymous, &[]);
         let (check, upstream) = definition.judge(&observed);
         assert_eq!(
             (check.status, check.fix, upstream),
             (Status::Pass, None, None)
         );
-        let leaked = crate::checks::testing::observe(Route::Anonymous, &[("authorization", "x")]);
+        let leaked =
+            crate::received::checks::testing::observe(Route::Anonymous, &[("authorization", "x")]);
         let (check, upstream) = definition.judge(&leaked);
         assert_eq!(check.fix.unwrap().component, Component::GafaelfawrIngress);
         assert!(upstream.is_some());

@@ -19,9 +19,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
+use crate::probe::run::Run;
 use crate::probe::{Credentials, Received};
 use crate::redact;
-use crate::run::Run;
 
 /// Version tag the payload starts with.
 pub const VERSION_TAG: &str = "v1.";
@@ -316,7 +316,7 @@ pub fn from_json(json: &[u8]) -> Result<Snapshot, SnapshotError> {
         return Err(SnapshotError::TooLargeDecompressed);
     }
     let mut snapshot: Snapshot = serde_json::from_slice(json).map_err(|error| {
-        SnapshotError::InvalidJson(crate::observed::shorten(&error.to_string()))
+        SnapshotError::InvalidJson(crate::received::observed::shorten(&error.to_string()))
     })?;
     validate(&mut snapshot.run)?;
     for_each_text(&mut snapshot.run, &mut |text| {
