@@ -28,6 +28,7 @@
 //! [`json_read`]) small enough for the wasm page. Data flows one way:
 //! facts → judgements → outcomes → checks → what a person reads.
 
+pub mod description;
 pub mod environment;
 pub mod json_parse;
 pub mod json_read;
@@ -36,6 +37,7 @@ pub mod outcome;
 pub mod probe;
 pub mod received;
 pub mod redact;
+pub mod text;
 
 pub use model::{Check, Component, Evidence, Fix, Route, RouteReport, Status};
 pub use received::evaluate::{evaluate, Evaluation};

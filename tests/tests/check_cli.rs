@@ -206,9 +206,11 @@ fn healthy_stack_passes_with_minted_tokens() {
     assert_eq!(outcome.exit, Exit::Pass, "{outcome:#?}");
     for probe in probes() {
         assert!(
-            outcome.stdout.contains(&format!("PASS  {}", probe.id)),
+            outcome
+                .stdout
+                .contains(&format!("PASS  {}", probe.description.id)),
             "{} did not pass:\n{}",
-            probe.id,
+            probe.description.id,
             outcome.stdout
         );
     }

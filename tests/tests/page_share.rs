@@ -165,6 +165,7 @@ fn hostile_run() -> Run {
             "<script>window.__pwned=6</script>",
         )],
         fix: None,
+        skip_reason: None,
     };
     let result = ProbeResult {
         check,

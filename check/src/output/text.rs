@@ -54,9 +54,9 @@ impl Style {
 pub fn running_line(style: Style, index: usize, total: usize, probe: &ProbeDef) -> String {
     style.dim(&format!(
         "  ....  {}  [{}/{total}] {}",
-        probe.id,
+        probe.description.id,
         index + 1,
-        probe.title
+        probe.description.title
     ))
 }
 
@@ -208,6 +208,7 @@ mod tests {
                     value: "\u{1b}[31mred".into(),
                 }],
                 fix: None,
+                skip_reason: None,
             },
             exchanges: Vec::new(),
         };

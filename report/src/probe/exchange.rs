@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use super::{Credentials, Prepared};
 use crate::json_read::FromJson;
 use crate::model::RouteReport;
-use crate::received::observed::{display_name, shorten};
 use crate::redact;
+use crate::text::{display_name, shorten};
 
 /// Most bytes of a response body kept; the rest is cut (and marked). Large
 /// enough for any route report.

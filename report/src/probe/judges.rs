@@ -8,11 +8,11 @@
 //! scope), which say nothing about the platform.
 
 use super::exchange::{Exchange, Received, ResponseSeen};
-use super::{Client, ProbeContext, NOT_LOGGED_IN};
-use crate::model::{Component, Route, RouteReport, Status};
+use super::{Client, ProbeContext};
+use crate::model::{Component, Route, RouteReport, SkipReason, Status};
 use crate::outcome::Outcome;
-use crate::received::observed::{display_name, shorten};
 use crate::received::upstream::{AuthInfo, DelegatedUserInfo};
+use crate::text::{display_name, shorten};
 
 /// The five rate-limit headers ingress-nginx copies from Gafaelfawr.
 pub const RATE_LIMIT_HEADERS: [&str; 5] = [
@@ -675,7 +675,7 @@ fn refused(response: &ResponseSeen, context: &ProbeContext) -> Option<Outcome> {
         let too_short = challenge_param(challenge, "error_description")
             .is_some_and(|text| text.contains("lifetime too short"));
         if browser {
-            Outcome::skip(NOT_LOGGED_IN)
+            Outcome::skip_because(SkipReason::NotLoggedIn)
         } else if too_short {
             Outcome::fail(
                 "The token was refused for delegation: it expires in under 5 minutes, the \

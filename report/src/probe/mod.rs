@@ -51,7 +51,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Check, Component, Route};
+use crate::description::Description;
+use crate::model::{Check, Route};
 use crate::outcome::Outcome;
 use crate::received::upstream::DelegatedUserInfo;
 use crate::redact;
@@ -63,11 +64,6 @@ pub use exchange::{Exchange, Header, Received, ResponseSeen, SentRequest};
 /// must answer it with 401 `invalid_token`. Public, so never redacted in
 /// copy-as-curl lines.
 pub const UNKNOWN_TOKEN: &str = "gt-MusterUnknownToken0000.NotARealSecret00000000";
-
-/// `observed` text of a check skipped because the browser has no session;
-/// [`crate::probe::run::Run::needs_login`] looks for it to offer the login link.
-pub const NOT_LOGGED_IN: &str =
-    "You are not logged in, so this was not checked: log in and run the checks again.";
 
 /// Which client runs the probes. Some answers look different to each: a
 /// browser sees a login redirect only as an opaque redirect, and has no
@@ -245,16 +241,8 @@ impl ProbeContext {
 /// One probe: its description, its requests and its judge.
 #[derive(Debug)]
 pub struct ProbeDef {
-    /// Stable identifier, `<family>.<name>`.
-    pub id: &'static str,
-    /// Plain-language title.
-    pub title: &'static str,
-    /// What a pass proves, and why a deployer should care.
-    pub proves: &'static str,
-    /// Default component to fix when the probe does not pass.
-    pub component: Component,
-    /// Default fix hint.
-    pub hint: &'static str,
+    /// What the probe checks and where to look when it does not pass.
+    pub description: Description,
     /// The requests to make, in order.
     pub requests: &'static [ProbeRequest],
     /// The requests depend on one another (the quota's pair: the second
@@ -347,9 +335,9 @@ impl ProbeDef {
         }
     }
 
-    /// The check for `outcome` under this probe's id, title and default fix.
+    /// The check for `outcome` under this probe's description.
     fn check(&self, outcome: Outcome) -> Check {
-        outcome.into_check(self.id, self.title, self.proves, self.component, self.hint)
+        self.description.check(outcome)
     }
 }
 

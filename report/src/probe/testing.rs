@@ -224,7 +224,7 @@ pub fn healthy_run(client: Client) -> Run {
                     Client::Cli => cli_tokens(),
                 },
             ) {
-                Ok(_) => probe.result(healthy_exchanges(probe.id, client), &context),
+                Ok(_) => probe.result(healthy_exchanges(probe.description.id, client), &context),
                 Err(reason) => probe.skipped(&reason),
             }
         })

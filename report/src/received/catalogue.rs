@@ -7,44 +7,35 @@
 //! upstream-compatible answer is decided by the first failing check that
 //! has an upstream mapping, so the order follows the Python service's.
 
+use crate::description::Description;
 use crate::model::{Check, Component, Route, Status};
 use crate::outcome::Outcome;
 use crate::received::checks::{anonymous, auth, delegated};
 use crate::received::observed::BackendObservation;
 use crate::received::upstream::UpstreamFailure;
 
-/// One check: its description and its judging function over observed facts
-/// of type `O` (server-side: [`BackendObservation`]; clients may define
-/// catalogues over their own probe observations).
-pub struct CheckDefinition<O> {
-    /// Stable identifier, `<family>.<name>`.
-    pub id: &'static str,
-    /// Plain-language title.
-    pub title: &'static str,
-    /// What a pass proves, and why a deployer should care.
-    pub proves: &'static str,
+/// One server-side check: its description, the routes it applies to, and
+/// its judging function over the facts observed on a request.
+pub struct CheckDefinition {
+    /// What the check is and where to look when it does not pass.
+    pub description: Description,
     /// The routes whose report includes this check.
     pub routes: &'static [Route],
-    /// Default component to fix when the check does not pass.
-    pub component: Component,
-    /// Default fix hint.
-    pub hint: &'static str,
     /// The judgement.
-    pub run: fn(&O) -> Outcome,
+    pub run: fn(&BackendObservation) -> Outcome,
 }
 
-impl<O> CheckDefinition<O> {
+impl CheckDefinition {
     /// Runs the check on `observed`: the report's check, plus the upstream
     /// mapping when it fails and has one.
-    pub fn judge(&self, observed: &O) -> (Check, Option<UpstreamFailure>) {
+    pub fn judge(&self, observed: &BackendObservation) -> (Check, Option<UpstreamFailure>) {
         let mut outcome = (self.run)(observed);
         let upstream = if outcome.status == Status::Fail {
             outcome.upstream.take()
         } else {
             None
         };
-        let check = outcome.into_check(self.id, self.title, self.proves, self.component, self.hint);
-        (check, upstream)
+        (self.description.check(outcome), upstream)
     }
 }
 
@@ -72,205 +63,239 @@ const STRIPPING_HINT: &str =
      passed on by Gafaelfawr by design: do not send one to this route.";
 
 /// Every server-side check, in the order they run.
-pub const SERVER_CHECKS: &[CheckDefinition<BackendObservation>] = &[
+pub const SERVER_CHECKS: &[CheckDefinition] = &[
     CheckDefinition {
-        id: "anonymous.no_authorization",
-        title: "No Authorization header reaches the anonymous route",
-        proves: "The anonymous ingress strips the caller's token from Authorization, so a service \
-                 that needs no authentication never receives a user's credentials.",
+        description: Description {
+            id: "anonymous.no_authorization",
+            title: "No Authorization header reaches the anonymous route",
+            proves: "The anonymous ingress strips the caller's token from Authorization, so a service \
+                     that needs no authentication never receives a user's credentials.",
+            component: Component::GafaelfawrIngress,
+            hint: STRIPPING_HINT,
+        },
         routes: ANONYMOUS,
-        component: Component::GafaelfawrIngress,
-        hint: STRIPPING_HINT,
         run: anonymous::no_authorization,
     },
     CheckDefinition {
-        id: "anonymous.no_gafaelfawr_cookie",
-        title: "The session cookie does not reach the anonymous route",
-        proves: "Gafaelfawr removes its gafaelfawr session cookie before a request reaches an \
-                 anonymous service, so that service cannot act as the user.",
+        description: Description {
+            id: "anonymous.no_gafaelfawr_cookie",
+            title: "The session cookie does not reach the anonymous route",
+            proves: "Gafaelfawr removes its gafaelfawr session cookie before a request reaches an \
+                     anonymous service, so that service cannot act as the user.",
+            component: Component::GafaelfawrIngress,
+            hint: STRIPPING_HINT,
+        },
         routes: ANONYMOUS,
-        component: Component::GafaelfawrIngress,
-        hint: STRIPPING_HINT,
         run: anonymous::no_gafaelfawr_cookie,
     },
     CheckDefinition {
-        id: "anonymous.no_identity_headers",
-        title: "Forged identity headers are removed",
-        proves: "X-Auth-Request-* headers sent by a client never reach a backend, so services can \
-                 trust X-Auth-Request-User when Gafaelfawr sets it.",
+        description: Description {
+            id: "anonymous.no_identity_headers",
+            title: "Forged identity headers are removed",
+            proves: "X-Auth-Request-* headers sent by a client never reach a backend, so services can \
+                     trust X-Auth-Request-User when Gafaelfawr sets it.",
+            component: Component::GafaelfawrIngress,
+            hint: "The ingress must be a GafaelfawrIngress with scopes: {anonymous: true} whose \
+                   auth-response-headers list X-Auth-Request-User, -Email, -Service and -Token: \
+                   ingress-nginx then removes the client's copies, since Gafaelfawr's anonymous \
+                   answer has none.",
+        },
         routes: ANONYMOUS,
-        component: Component::GafaelfawrIngress,
-        hint: "The ingress must be a GafaelfawrIngress with scopes: {anonymous: true} whose \
-               auth-response-headers list X-Auth-Request-User, -Email, -Service and -Token: \
-               ingress-nginx then removes the client's copies, since Gafaelfawr's anonymous \
-               answer has none.",
         run: anonymous::no_identity_headers,
     },
     CheckDefinition {
-        id: "auth.user_header",
-        title: USER_HEADER_TITLE,
-        proves: USER_HEADER_PROVES,
+        description: Description {
+            id: "auth.user_header",
+            title: USER_HEADER_TITLE,
+            proves: USER_HEADER_PROVES,
+            component: Component::GafaelfawrIngress,
+            hint: USER_HEADER_HINT,
+        },
         routes: AUTH,
-        component: Component::GafaelfawrIngress,
-        hint: USER_HEADER_HINT,
         run: auth::user,
     },
     CheckDefinition {
-        id: "auth.no_authorization",
-        title: "The user's token does not reach the backend",
-        proves: "Gafaelfawr strips the caller's token from Authorization, so a service only gets \
-                 the credentials its ingress delegates to it.",
+        description: Description {
+            id: "auth.no_authorization",
+            title: "The user's token does not reach the backend",
+            proves: "Gafaelfawr strips the caller's token from Authorization, so a service only gets \
+                     the credentials its ingress delegates to it.",
+            component: Component::GafaelfawrIngress,
+            hint: STRIPPING_HINT,
+        },
         routes: AUTH,
-        component: Component::GafaelfawrIngress,
-        hint: STRIPPING_HINT,
         run: auth::no_authorization,
     },
     CheckDefinition {
-        id: "auth.no_gafaelfawr_cookie",
-        title: "The session cookie does not reach the backend",
-        proves: "Gafaelfawr removes its session cookie from the Cookie header it passes on, so a \
-                 service cannot replay the user's browser session.",
+        description: Description {
+            id: "auth.no_gafaelfawr_cookie",
+            title: "The session cookie does not reach the backend",
+            proves: "Gafaelfawr removes its session cookie from the Cookie header it passes on, so a \
+                     service cannot replay the user's browser session.",
+            component: Component::GafaelfawrIngress,
+            hint: STRIPPING_HINT,
+        },
         routes: AUTH,
-        component: Component::GafaelfawrIngress,
-        hint: STRIPPING_HINT,
         run: auth::no_gafaelfawr_cookie,
     },
     CheckDefinition {
-        id: "auth.no_delegated_token",
-        title: "No delegated token where none is asked for",
-        proves: "A route without delegation receives no X-Auth-Request-Token, so services get \
-                 tokens only when their GafaelfawrIngress asks for one.",
+        description: Description {
+            id: "auth.no_delegated_token",
+            title: "No delegated token where none is asked for",
+            proves: "A route without delegation receives no X-Auth-Request-Token, so services get \
+                     tokens only when their GafaelfawrIngress asks for one.",
+            component: Component::GafaelfawrIngress,
+            hint: "Remove `delegate` from this route's GafaelfawrIngress, and keep X-Auth-Request-Token \
+                   in auth-response-headers so a client-sent one is dropped.",
+        },
         routes: AUTH,
-        component: Component::GafaelfawrIngress,
-        hint: "Remove `delegate` from this route's GafaelfawrIngress, and keep X-Auth-Request-Token \
-               in auth-response-headers so a client-sent one is dropped.",
         run: auth::no_delegated_token,
     },
     CheckDefinition {
-        id: "delegated.user_header",
-        title: USER_HEADER_TITLE,
-        proves: USER_HEADER_PROVES,
+        description: Description {
+            id: "delegated.user_header",
+            title: USER_HEADER_TITLE,
+            proves: USER_HEADER_PROVES,
+            component: Component::GafaelfawrIngress,
+            hint: USER_HEADER_HINT,
+        },
         routes: DELEGATED,
-        component: Component::GafaelfawrIngress,
-        hint: USER_HEADER_HINT,
         run: delegated::user,
     },
     CheckDefinition {
-        id: "delegated.token_header",
-        title: "A delegated token reaches Muster",
-        proves: "The GafaelfawrIngress's delegate setting made Gafaelfawr mint a token for Muster \
-                 and pass it in X-Auth-Request-Token, the way services act on a user's behalf.",
+        description: Description {
+            id: "delegated.token_header",
+            title: "A delegated token reaches Muster",
+            proves: "The GafaelfawrIngress's delegate setting made Gafaelfawr mint a token for Muster \
+                     and pass it in X-Auth-Request-Token, the way services act on a user's behalf.",
+            component: Component::GafaelfawrIngress,
+            hint: "Set `delegate: {internal: {service: muster, scopes: []}}` on this route's \
+                   GafaelfawrIngress and keep X-Auth-Request-Token in auth-response-headers.",
+        },
         routes: DELEGATED,
-        component: Component::GafaelfawrIngress,
-        hint: "Set `delegate: {internal: {service: muster, scopes: []}}` on this route's \
-               GafaelfawrIngress and keep X-Auth-Request-Token in auth-response-headers.",
         run: delegated::token_header,
     },
     CheckDefinition {
-        id: "delegated.user_info",
-        title: "Gafaelfawr's user-info answers to the delegated token",
-        proves: "Muster reaches Gafaelfawr's API from inside the cluster and Gafaelfawr accepts the \
-                 token it minted: services that look up their users this way will work.",
+        description: Description {
+            id: "delegated.user_info",
+            title: "Gafaelfawr's user-info answers to the delegated token",
+            proves: "Muster reaches Gafaelfawr's API from inside the cluster and Gafaelfawr accepts the \
+                     token it minted: services that look up their users this way will work.",
+            component: Component::Gafaelfawr,
+            hint: "Check Gafaelfawr's logs for the user-info request.",
+        },
         routes: DELEGATED,
-        component: Component::Gafaelfawr,
-        hint: "Check Gafaelfawr's logs for the user-info request.",
         run: delegated::user_info,
     },
     CheckDefinition {
-        id: "delegated.username_matches",
-        title: "User-info agrees on the username",
-        proves: "The delegated token belongs to the user the ingress authenticated.",
+        description: Description {
+            id: "delegated.username_matches",
+            title: "User-info agrees on the username",
+            proves: "The delegated token belongs to the user the ingress authenticated.",
+            component: Component::Gafaelfawr,
+            hint: "Gafaelfawr's ingress answer and its API disagree: make sure Muster calls the same \
+                   Gafaelfawr that serves the ingress (the chart's config.gafaelfawrUrl, or \
+                   Repertoire).",
+        },
         routes: DELEGATED,
-        component: Component::Gafaelfawr,
-        hint: "Gafaelfawr's ingress answer and its API disagree: make sure Muster calls the same \
-               Gafaelfawr that serves the ingress (the chart's config.gafaelfawrUrl, or \
-               Repertoire).",
         run: delegated::username_matches,
     },
     CheckDefinition {
-        id: "delegated.email_matches",
-        title: "User-info agrees on the email",
-        proves: "The email a service sees in X-Auth-Request-Email is the one Gafaelfawr's user \
-                 directory holds.",
+        description: Description {
+            id: "delegated.email_matches",
+            title: "User-info agrees on the email",
+            proves: "The email a service sees in X-Auth-Request-Email is the one Gafaelfawr's user \
+                     directory holds.",
+            component: Component::Gafaelfawr,
+            hint: "Gafaelfawr's ingress answer and its user-info disagree: check that Muster calls the \
+                   same Gafaelfawr as the ingress, and Gafaelfawr's user-information cache and \
+                   directory (LDAP mail attribute, identity provider's email claim).",
+        },
         routes: DELEGATED,
-        component: Component::Gafaelfawr,
-        hint: "Gafaelfawr's ingress answer and its user-info disagree: check that Muster calls the \
-               same Gafaelfawr as the ingress, and Gafaelfawr's user-information cache and \
-               directory (LDAP mail attribute, identity provider's email claim).",
         run: delegated::email_matches,
     },
     CheckDefinition {
-        id: "delegated.no_authorization",
-        title: "The delegated token is not put in Authorization",
-        proves: "Without useAuthorization, Gafaelfawr passes the delegated token only in \
-                 X-Auth-Request-Token and strips the caller's token from Authorization.",
+        description: Description {
+            id: "delegated.no_authorization",
+            title: "The delegated token is not put in Authorization",
+            proves: "Without useAuthorization, Gafaelfawr passes the delegated token only in \
+                     X-Auth-Request-Token and strips the caller's token from Authorization.",
+            component: Component::GafaelfawrIngress,
+            hint: "Remove delegate.useAuthorization from this route's GafaelfawrIngress (muster-delegate) \
+                   and keep Authorization in auth-response-headers.",
+        },
         routes: HEADER_MODE,
-        component: Component::GafaelfawrIngress,
-        hint: "Remove delegate.useAuthorization from this route's GafaelfawrIngress (muster-delegate) \
-               and keep Authorization in auth-response-headers.",
         run: delegated::no_authorization,
     },
     CheckDefinition {
-        id: "delegated.authorization_bearer",
-        title: "Authorization carries exactly the delegated token",
-        proves: "With delegate.useAuthorization, Gafaelfawr puts `Bearer <delegated token>` in \
-                 Authorization, for services that read tokens only from there.",
+        description: Description {
+            id: "delegated.authorization_bearer",
+            title: "Authorization carries exactly the delegated token",
+            proves: "With delegate.useAuthorization, Gafaelfawr puts `Bearer <delegated token>` in \
+                     Authorization, for services that read tokens only from there.",
+            component: Component::GafaelfawrIngress,
+            hint: "Set delegate.useAuthorization: true on this route's GafaelfawrIngress \
+                   (muster-authorization) and keep Authorization in auth-response-headers.",
+        },
         routes: AUTHORIZATION_MODE,
-        component: Component::GafaelfawrIngress,
-        hint: "Set delegate.useAuthorization: true on this route's GafaelfawrIngress \
-               (muster-authorization) and keep Authorization in auth-response-headers.",
         run: delegated::authorization_bearer,
     },
     CheckDefinition {
-        id: "delegated.uid_gid",
-        title: "The user has a UID and a primary GID",
-        proves: "Gafaelfawr's user directory assigns numeric identities, which notebooks (Nublado) \
-                 and POSIX file systems need.",
+        description: Description {
+            id: "delegated.uid_gid",
+            title: "The user has a UID and a primary GID",
+            proves: "Gafaelfawr's user directory assigns numeric identities, which notebooks (Nublado) \
+                     and POSIX file systems need.",
+            component: Component::UserDirectory,
+            hint: "Give users uidNumber and gidNumber in LDAP (Gafaelfawr's config.ldap uid/gid \
+                   attributes), or enable Firestore UID/GID assignment (config.firestore), or map the \
+                   identity provider's uid/gid claims.",
+        },
         routes: DELEGATED,
-        component: Component::UserDirectory,
-        hint: "Give users uidNumber and gidNumber in LDAP (Gafaelfawr's config.ldap uid/gid \
-               attributes), or enable Firestore UID/GID assignment (config.firestore), or map the \
-               identity provider's uid/gid claims.",
         run: delegated::uid_gid,
     },
     CheckDefinition {
-        id: "delegated.groups",
-        title: "The user belongs to groups with GIDs",
-        proves: "Group memberships come back from the user directory: Gafaelfawr maps them to \
-                 scopes, and services use them for access control and file permissions.",
+        description: Description {
+            id: "delegated.groups",
+            title: "The user belongs to groups with GIDs",
+            proves: "Group memberships come back from the user directory: Gafaelfawr maps them to \
+                     scopes, and services use them for access control and file permissions.",
+            component: Component::UserDirectory,
+            hint: "Check Gafaelfawr's group source (LDAP group base DN, or the identity provider's \
+                   isMemberOf claim) and config.groupMapping; groups need GIDs (gidNumber).",
+        },
         routes: DELEGATED,
-        component: Component::UserDirectory,
-        hint: "Check Gafaelfawr's group source (LDAP group base DN, or the identity provider's \
-               isMemberOf claim) and config.groupMapping; groups need GIDs (gidNumber).",
         run: delegated::groups,
     },
     CheckDefinition {
-        id: "delegated.token_info",
-        title: "The delegated token is an internal token for Muster with no scopes",
-        proves: "Gafaelfawr delegated exactly what the GafaelfawrIngress asks for (internal, \
-                 service muster, scopes []): a token limited to this service, not the user's own.",
+        description: Description {
+            id: "delegated.token_info",
+            title: "The delegated token is an internal token for Muster with no scopes",
+            proves: "Gafaelfawr delegated exactly what the GafaelfawrIngress asks for (internal, \
+                     service muster, scopes []): a token limited to this service, not the user's own.",
+            component: Component::GafaelfawrIngress,
+            hint: "Set `delegate: {internal: {service: muster, scopes: []}}` and `service: muster` on \
+                   this route's GafaelfawrIngress.",
+        },
         routes: DELEGATED,
-        component: Component::GafaelfawrIngress,
-        hint: "Set `delegate: {internal: {service: muster, scopes: []}}` and `service: muster` on \
-               this route's GafaelfawrIngress.",
         run: delegated::token_info,
     },
     CheckDefinition {
-        id: "delegated.no_gafaelfawr_cookie",
-        title: "The session cookie does not reach the backend",
-        proves: "Gafaelfawr removes its session cookie from the Cookie header it passes on, so a \
-                 service cannot replay the user's browser session.",
+        description: Description {
+            id: "delegated.no_gafaelfawr_cookie",
+            title: "The session cookie does not reach the backend",
+            proves: "Gafaelfawr removes its session cookie from the Cookie header it passes on, so a \
+                     service cannot replay the user's browser session.",
+            component: Component::GafaelfawrIngress,
+            hint: STRIPPING_HINT,
+        },
         routes: DELEGATED,
-        component: Component::GafaelfawrIngress,
-        hint: STRIPPING_HINT,
         run: delegated::no_gafaelfawr_cookie,
     },
 ];
 
 /// The server-side checks that apply to `route`, in catalogue order.
-pub fn server_checks_for(
-    route: Route,
-) -> impl Iterator<Item = &'static CheckDefinition<BackendObservation>> {
+pub fn server_checks_for(route: Route) -> impl Iterator<Item = &'static CheckDefinition> {
     SERVER_CHECKS
         .iter()
         .filter(move |check| check.routes.contains(&route))
@@ -285,13 +310,17 @@ mod tests {
     fn ids_are_unique_and_prefixed_by_their_family() {
         let mut seen = HashSet::new();
         for check in SERVER_CHECKS {
-            assert!(seen.insert(check.id), "duplicate id {}", check.id);
-            let family = check.id.split('.').next().unwrap();
+            assert!(
+                seen.insert(check.description.id),
+                "duplicate id {}",
+                check.description.id
+            );
+            let family = check.description.id.split('.').next().unwrap();
             for route in check.routes {
                 assert!(
                     route.path().starts_with(family),
                     "{} on {:?}",
-                    check.id,
+                    check.description.id,
                     route
                 );
             }

@@ -2,6 +2,8 @@ use super::*;
 use crate::model::Check;
 use crate::probe::testing::*;
 
+/// What a check skipped for want of a session says.
+const NOT_LOGGED_IN: &str = SkipReason::NotLoggedIn.sentence();
 const CHALLENGE: &str = "Bearer realm=\"data.example.org\"";
 const NGINX_401: &str = "<html><body>401 Authorization Required</body></html>";
 const NGINX_404: &str = "<html><head><title>404 Not Found</title></head></html>";
@@ -23,7 +25,11 @@ fn every_probe_passes_a_healthy_deployment() {
             if probe.prepare("https://h", client, &cli_tokens()).is_err() {
                 continue;
             }
-            let result = judge(probe.id, healthy_exchanges(probe.id, client), client);
+            let result = judge(
+                probe.description.id,
+                healthy_exchanges(probe.description.id, client),
+                client,
+            );
             assert_eq!(
                 result.check.status,
                 Status::Pass,

@@ -30,7 +30,7 @@ pub fn no_identity_headers(observed: &BackendObservation) -> Outcome {
     }
     let mut shown: Vec<String> = seen
         .iter()
-        .map(|h| crate::received::observed::display_name(&h.name))
+        .map(|h| crate::text::display_name(&h.name))
         .collect();
     shown.dedup();
     let mut outcome = Outcome::fail(format!(
@@ -39,7 +39,7 @@ pub fn no_identity_headers(observed: &BackendObservation) -> Outcome {
     ));
     for header in seen {
         outcome = outcome.evidence(
-            crate::received::observed::display_name(&header.name),
+            crate::text::display_name(&header.name),
             redacted_value(&header.name, &header.value),
         );
     }

@@ -96,18 +96,12 @@ fn user_info_evidence(outcome: Outcome, info: &UserInfo) -> Outcome {
             .join(", ")
     };
     outcome
-        .evidence(
-            "user-info.username",
-            crate::received::observed::shorten(&info.username),
-        )
+        .evidence("user-info.username", crate::text::shorten(&info.username))
         .evidence("user-info.email", optional(info.email.clone()))
         .evidence("user-info.name", optional(info.name.clone()))
         .evidence("user-info.uid", optional(info.uid.map(|v| v.to_string())))
         .evidence("user-info.gid", optional(info.gid.map(|v| v.to_string())))
-        .evidence(
-            "user-info.groups",
-            crate::received::observed::shorten(&groups),
-        )
+        .evidence("user-info.groups", crate::text::shorten(&groups))
 }
 
 /// Adds the URL, the cause and the cause's fix to a failed call's outcome.
@@ -125,7 +119,7 @@ fn fetch_failure(outcome: Outcome, error: &FetchError) -> Outcome {
         .evidence("cause", error.cause.to_string())
         .fix(component, hint);
     if let FetchCause::HttpStatus { body, .. } = &error.cause {
-        outcome = outcome.evidence("response body", crate::received::observed::shorten(body));
+        outcome = outcome.evidence("response body", crate::text::shorten(body));
     }
     outcome
 }
@@ -238,10 +232,7 @@ pub fn username_matches(observed: &BackendObservation) -> Outcome {
             .upstream(UpstreamFailure::Check(ErrorDetail::gafaelfawr_data(msg)))
     };
     outcome
-        .evidence(
-            "user-info.username",
-            crate::received::observed::shorten(&info.username),
-        )
+        .evidence("user-info.username", crate::text::shorten(&info.username))
         .header_evidence(&observed.request, names::USER)
 }
 
@@ -373,7 +364,7 @@ pub fn groups(observed: &BackendObservation) -> Outcome {
     } else if !without_id.is_empty() {
         Outcome::warn(format!(
             "Groups without a GID: {}; file-system permissions for them will not work.",
-            crate::received::observed::shorten(&without_id.join(", "))
+            crate::text::shorten(&without_id.join(", "))
         ))
     } else {
         Outcome::pass(format!(
@@ -386,10 +377,7 @@ pub fn groups(observed: &BackendObservation) -> Outcome {
     } else {
         names.join(", ")
     };
-    outcome.evidence(
-        "user-info.groups",
-        crate::received::observed::shorten(&shown),
-    )
+    outcome.evidence("user-info.groups", crate::text::shorten(&shown))
 }
 
 /// `delegated.token_info`: token-info describes an internal token for
@@ -446,14 +434,8 @@ pub fn token_info(observed: &BackendObservation) -> Outcome {
                 .clone()
                 .unwrap_or_else(|| "(absent)".to_owned()),
         )
-        .evidence(
-            "token-info.scopes",
-            crate::received::observed::shorten(&scopes),
-        )
-        .evidence(
-            "token-info.username",
-            crate::received::observed::shorten(&info.username),
-        )
+        .evidence("token-info.scopes", crate::text::shorten(&scopes))
+        .evidence("token-info.username", crate::text::shorten(&info.username))
 }
 
 /// `delegated.no_gafaelfawr_cookie` (report only).
