@@ -26,6 +26,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use muster_report::probe::run::Run;
 use muster_report::probe::{probes, Client, ProbeContext, Received};
+use muster_report::redact;
 use muster_report::Status;
 
 use args::{Command, Format, Options, TokenSource};
@@ -87,7 +88,7 @@ pub fn run(args: &[String], env: &HashMap<String, String>, io: Io<'_>) -> Exit {
         }
         Err(message) => {
             // An argument may be a token given in the wrong place.
-            let message = tokens::scrub(&message, &secrets_in(args, env));
+            let message = redact::tokens_and_secrets(&message, &secrets_in(args, env));
             let _ = writeln!(io.stderr, "muster-check: {message}");
             return Exit::CouldNotRun;
         }
@@ -132,7 +133,11 @@ async fn check(options: &Options, io: Io<'_>) -> Exit {
         ..
     } = io;
     let mut fail = |message: &str, secrets: &[String]| {
-        let _ = writeln!(stderr, "muster-check: {}", tokens::scrub(message, secrets));
+        let _ = writeln!(
+            stderr,
+            "muster-check: {}",
+            redact::tokens_and_secrets(message, secrets)
+        );
         Exit::CouldNotRun
     };
     let base = options.target.base();
@@ -206,7 +211,7 @@ async fn check(options: &Options, io: Io<'_>) -> Exit {
                     format!("{}\n", text::finished_line(style, result))
                 }
             };
-            let _ = stdout.write_all(tokens::hide(&line, &secrets).as_bytes());
+            let _ = stdout.write_all(redact::secrets_in_text(&line, &secrets).as_bytes());
             let _ = stdout.flush();
         })
         .await;
@@ -231,7 +236,7 @@ async fn check(options: &Options, io: Io<'_>) -> Exit {
         },
         Format::Junit => output::junit::render(&run, &share_url),
     };
-    let _ = stdout.write_all(tokens::hide(&document, &secrets).as_bytes());
+    let _ = stdout.write_all(redact::secrets_in_text(&document, &secrets).as_bytes());
     let _ = stdout.flush();
     if !text {
         let _ = writeln!(stderr, "Share link: {share_url}");

@@ -6,6 +6,7 @@
 use std::io::Read;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use muster_report::error_body::ErrorBody;
 use muster_report::probe::Tokens;
 use muster_report::received::observed::Group;
 use muster_report::received::upstream::DelegatedUserInfo;
@@ -128,10 +129,10 @@ async fn mint_pair(
 ) -> Result<RunTokens, String> {
     let mut secrets = vec![bootstrap.to_owned()];
     let scoped = mint(client, origin, bootstrap, &[scope], timeout).await;
-    let scoped = scoped.map_err(|error| scrub(&error, &secrets))?;
+    let scoped = scoped.map_err(|error| redact::tokens_and_secrets(&error, &secrets))?;
     secrets.push(scoped.clone());
     let no_scope = mint(client, origin, bootstrap, &[], timeout).await;
-    let no_scope = no_scope.map_err(|error| scrub(&error, &secrets))?;
+    let no_scope = no_scope.map_err(|error| redact::tokens_and_secrets(&error, &secrets))?;
     secrets.push(no_scope.clone());
     Ok(RunTokens {
         tokens: Tokens {
@@ -263,33 +264,16 @@ impl Answer {
 
     /// The `type`s of a Gafaelfawr error body.
     fn error_types(&self) -> Vec<String> {
-        self.details()
-            .iter()
-            .filter_map(|detail| detail.get("type")?.as_str().map(str::to_owned))
-            .collect()
-    }
-
-    fn details(&self) -> Vec<serde_json::Value> {
-        match self.json().and_then(|json| json.get("detail").cloned()) {
-            Some(serde_json::Value::Array(items)) => items,
-            Some(other) => vec![other],
-            None => Vec::new(),
-        }
+        ErrorBody::read(&self.body)
+            .map(|error| error.error_types().map(str::to_owned).collect())
+            .unwrap_or_default()
     }
 
     /// `: <msg> (<type>)…` from an error body, redacted, for messages.
     fn detail_suffix(&self) -> String {
-        let parts: Vec<String> = self
-            .details()
-            .iter()
-            .filter_map(|detail| {
-                let msg = detail.get("msg")?.as_str()?;
-                Some(match detail.get("type").and_then(|t| t.as_str()) {
-                    Some(kind) => format!("{msg} ({kind})"),
-                    None => msg.to_owned(),
-                })
-            })
-            .collect();
+        let parts = ErrorBody::read(&self.body)
+            .map(|error| error.messages())
+            .unwrap_or_default();
         if parts.is_empty() {
             let text = self.text();
             let text = text.trim();
@@ -302,33 +286,9 @@ impl Answer {
     }
 }
 
-/// `text` with every value of `secrets` replaced by its fingerprint and
-/// nothing else changed (safe on share links, whose payload may contain
-/// `gt-` by chance).
-pub fn hide(text: &str, secrets: &[String]) -> String {
-    secrets
-        .iter()
-        .filter(|secret| secret.len() >= 4)
-        .fold(text.to_owned(), |text, secret| {
-            text.replace(secret.as_str(), &redact::fingerprint(secret))
-        })
-}
-
-/// `text` with every token-shaped string fingerprinted and every value of
-/// `secrets` replaced by its fingerprint.
-pub fn scrub(text: &str, secrets: &[String]) -> String {
-    hide(&redact::tokens_in_text(text), secrets)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn scrub_removes_given_secrets_even_when_not_token_shaped() {
-        let shown = scrub("bad token hunter2-secret", &["hunter2-secret".into()]);
-        assert_eq!(shown, "bad token …(14 chars)");
-    }
 
     #[test]
     fn bootstrap_file_must_not_be_empty() {

@@ -30,6 +30,7 @@
 
 pub mod description;
 pub mod environment;
+pub mod error_body;
 pub mod json_parse;
 pub mod json_read;
 pub mod model;

@@ -1,6 +1,12 @@
 //! Redaction of secrets: a token, cookie or `Authorization` value never
 //! leaves Muster whole — not in a body, a page, a log line or a share link.
 //! What remains is a fingerprint that lets a person tell values apart.
+//!
+//! This module is the one place that decides what is secret: the server's
+//! evidence and log lines, the clients' recorded exchanges and the CLI's
+//! messages all redact through it.
+
+use crate::text::shorten;
 
 /// Length of a Gafaelfawr token: `gt-`, 22 characters, `.`, 22 characters.
 pub const TOKEN_LENGTH: usize = 48;
@@ -63,6 +69,43 @@ pub fn cookie_header(value: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// A header value made safe to keep or show: credentials fingerprinted
+/// (`Authorization`, `Proxy-Authorization`, cookie values of `Cookie` and
+/// `Set-Cookie`, `X-Auth-Request-Token`), tokens in any other value
+/// fingerprinted, long values cut. `name` may be in any case.
+pub fn header_value(name: &str, value: &str) -> String {
+    let safe = match name.to_ascii_lowercase().as_str() {
+        "authorization" | "proxy-authorization" => authorization(value),
+        "cookie" => cookie_header(value),
+        "set-cookie" => match value.split_once(';') {
+            Some((pair, attributes)) => format!("{};{attributes}", cookie_header(pair)),
+            None => cookie_header(value),
+        },
+        "x-auth-request-token" => fingerprint(value.trim()),
+        _ => tokens_in_text(value),
+    };
+    shorten(&safe)
+}
+
+/// `text` with every value of `secrets` replaced by its fingerprint and
+/// nothing else changed (safe on share links, whose payload may contain
+/// `gt-` by chance). Values shorter than four characters are too common to
+/// be told from other text and are left alone.
+pub fn secrets_in_text(text: &str, secrets: &[String]) -> String {
+    secrets
+        .iter()
+        .filter(|secret| secret.len() >= 4)
+        .fold(text.to_owned(), |text, secret| {
+            text.replace(secret.as_str(), &fingerprint(secret))
+        })
+}
+
+/// `text` with every token-shaped string ([`tokens_in_text`]) and every
+/// value of `secrets` ([`secrets_in_text`]) fingerprinted.
+pub fn tokens_and_secrets(text: &str, secrets: &[String]) -> String {
+    secrets_in_text(&tokens_in_text(text), secrets)
 }
 
 /// `text` with every substring that starts like a Gafaelfawr token
@@ -133,6 +176,35 @@ mod tests {
     fn cookie_header_keeps_names_only() {
         let redacted = cookie_header(&format!("gafaelfawr={TOKEN}; theme=dark"));
         assert_eq!(redacted, "gafaelfawr=gt-AbCd…(48 chars); theme=…(4 chars)");
+    }
+
+    #[test]
+    fn header_values_are_redacted_by_their_name() {
+        let bearer = format!("Bearer {TOKEN}");
+        assert_eq!(
+            header_value("Authorization", &bearer),
+            "Bearer gt-AbCd…(48 chars)"
+        );
+        assert_eq!(
+            header_value("set-cookie", &format!("gafaelfawr={TOKEN}; Path=/")),
+            "gafaelfawr=gt-AbCd…(48 chars); Path=/"
+        );
+        assert_eq!(
+            header_value("x-auth-request-token", TOKEN),
+            "gt-AbCd…(48 chars)"
+        );
+        assert_eq!(
+            header_value("location", &format!("/x?t={TOKEN}")),
+            "/x?t=gt-AbCd…(48 chars)"
+        );
+        assert!(header_value("x-other", &"a".repeat(500)).ends_with("…(500 chars)"));
+    }
+
+    #[test]
+    fn given_secrets_are_hidden_even_when_not_token_shaped() {
+        let shown = tokens_and_secrets("bad token hunter2-secret", &["hunter2-secret".into()]);
+        assert_eq!(shown, "bad token …(14 chars)");
+        assert_eq!(secrets_in_text("a b", &["a".into()]), "a b");
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 use super::exchange::{Exchange, Received, ResponseSeen};
 use super::{Client, ProbeContext};
+use crate::error_body::ErrorBody;
 use crate::model::{Component, Route, RouteReport, SkipReason, Status};
 use crate::outcome::Outcome;
 use crate::received::upstream::{AuthInfo, DelegatedUserInfo};
@@ -661,9 +662,7 @@ fn answered(exchange: &Exchange) -> Result<&ResponseSeen, Box<Outcome>> {
 /// True when a 404 comes from Muster (its JSON `{"detail": …}`), i.e. the
 /// route is routed to Muster but unknown to this Muster version.
 fn is_musters(response: &ResponseSeen) -> bool {
-    response
-        .json()
-        .is_some_and(|json| json.get("detail").is_some())
+    ErrorBody::read(response.body.as_bytes()).is_some()
 }
 
 /// The outcome for a refusal of the user's own credentials, which says

@@ -198,7 +198,7 @@ impl fmt::Debug for Prepared {
         let headers: Vec<(String, String)> = self
             .headers
             .iter()
-            .map(|(name, value)| (name.clone(), exchange::redact_header(name, value)))
+            .map(|(name, value)| (name.clone(), redact::header_value(name, value)))
             .collect();
         f.debug_struct("Prepared")
             .field("method", &self.method)

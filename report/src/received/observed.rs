@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::Route;
 use crate::redact;
-use crate::text::shorten;
 
 /// Header names the checks look at, lower-case as HTTP/2 and `http` spell
 /// them.
@@ -148,20 +147,13 @@ impl RequestSeen {
     }
 }
 
-/// A header value made safe to show: credentials fingerprinted, tokens in
-/// free text fingerprinted, long values cut, non-UTF-8 described.
+/// A header value as received made safe to show ([`redact::header_value`]);
+/// a value that is not UTF-8 is described by its length.
 pub fn redacted_value(name: &str, value: &HeaderText) -> String {
-    let text = match value {
-        HeaderText::Text(text) => text,
-        HeaderText::NotUtf8 { length } => return format!("({length} bytes, not UTF-8)"),
-    };
-    let safe = match name {
-        names::AUTHORIZATION => redact::authorization(text),
-        names::COOKIE => redact::cookie_header(text),
-        names::TOKEN => redact::fingerprint(text),
-        _ => redact::tokens_in_text(text),
-    };
-    shorten(&safe)
+    match value {
+        HeaderText::Text(text) => redact::header_value(name, text),
+        HeaderText::NotUtf8 { length } => format!("({length} bytes, not UTF-8)"),
+    }
 }
 
 /// A group in Gafaelfawr's user-info.
