@@ -132,6 +132,68 @@ pub fn tokens_in_text(text: &str) -> String {
     out
 }
 
+/// How many layers of percent-encoding [`url_path`] undoes: a peer gains
+/// nothing by encoding more often than the servers in between decode.
+const DECODING_ROUNDS: usize = 4;
+
+/// A request path (or any part of a URL) made safe to log: tokens
+/// fingerprinted in the raw form and once percent-decoded, so that
+/// `gt-…%2E<secret>`, `%67t-…` or `gt%2D…` hide nothing. When a token
+/// shows only once decoded, the decoded form is what remains (with control
+/// characters and `%` encoded again, so a line stays one line); otherwise
+/// the path stays as it came.
+pub fn url_path(raw: &str) -> String {
+    let mut decoded = raw.to_owned();
+    for _ in 0..DECODING_ROUNDS {
+        let next = percent_decoded(&decoded);
+        if next == decoded {
+            break;
+        }
+        decoded = next;
+    }
+    let redacted = tokens_in_text(&decoded);
+    if decoded == raw || redacted == decoded {
+        return tokens_in_text(raw);
+    }
+    let mut shown = String::with_capacity(redacted.len());
+    for c in redacted.chars() {
+        if c.is_control() || c == '%' {
+            let mut bytes = [0; 4];
+            for byte in c.encode_utf8(&mut bytes).bytes() {
+                shown.push_str(&format!("%{byte:02X}"));
+            }
+        } else {
+            shown.push(c);
+        }
+    }
+    shown
+}
+
+/// `text` with every `%` and two hex digits replaced by the byte they
+/// stand for; bytes that do not form UTF-8 become U+FFFD.
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        let hex = bytes
+            .get(at + 1..at + 3)
+            .filter(|pair| pair.iter().all(u8::is_ascii_hexdigit))
+            .and_then(|pair| u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok());
+        match (bytes[at], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                at += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                at += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,5 +275,39 @@ mod tests {
         let redacted = tokens_in_text(&text);
         assert_eq!(redacted, "GET /muster/gt-AbCd…(48 chars)/x and gt-no");
         assert!(!redacted.contains(&TOKEN[10..]));
+    }
+
+    #[test]
+    fn percent_encoding_hides_no_token_from_a_logged_path() {
+        let (key, secret) = TOKEN.split_once('.').unwrap();
+        let key = &key[3..];
+        for path in [
+            format!("/muster/auth/gt-{key}%2E{secret}"),
+            format!("/muster/auth/gt-{key}%2e{secret}"),
+            format!("/muster/auth/%67t-{key}.{secret}"),
+            format!("/muster/auth/gt%2D{key}.{secret}"),
+            format!("/muster/auth/%67%74%2D{key}%2E{secret}/x"),
+            format!("/muster/auth/gt-{key}%252E{secret}"),
+        ] {
+            let logged = url_path(&path);
+            assert!(!logged.contains(secret), "{path} logged as {logged}");
+            assert!(!logged.contains(&key[4..]), "{path} logged as {logged}");
+        }
+    }
+
+    #[test]
+    fn a_decoded_path_stays_one_line() {
+        let path = format!("/muster/%0A{}%2E{}", &TOKEN[..25], &TOKEN[26..]);
+        assert_eq!(url_path(&path), "/muster/%0Agt-AbCd…(48 chars)");
+    }
+
+    #[test]
+    fn paths_without_encoded_tokens_are_logged_as_they_came() {
+        assert_eq!(url_path("/muster/auth/fail"), "/muster/auth/fail");
+        assert_eq!(url_path("/muster/a%20b%zz"), "/muster/a%20b%zz");
+        assert_eq!(
+            url_path(&format!("/muster/{TOKEN}")),
+            "/muster/gt-AbCd…(48 chars)"
+        );
     }
 }
