@@ -62,7 +62,7 @@ static PROBES: &[ProbeDef] = &[
         ],
         in_order: false,
         repeat_last: None,
-        judge: judges::anonymous_credentials_stripped,
+        judge: judges::anonymous::credentials_stripped,
     },
     ProbeDef {
         description: Description {
@@ -84,7 +84,7 @@ static PROBES: &[ProbeDef] = &[
         }],
         in_order: false,
         repeat_last: None,
-        judge: judges::anonymous_forged_identity_masked,
+        judge: judges::anonymous::forged_identity_masked,
     },
     ProbeDef {
         description: Description {
@@ -99,7 +99,7 @@ static PROBES: &[ProbeDef] = &[
         requests: &[get(Route::AuthFail, "", Credentials::None)],
         in_order: false,
         repeat_last: None,
-        judge: judges::auth_challenge,
+        judge: judges::auth::challenge,
     },
     ProbeDef {
         description: Description {
@@ -119,7 +119,7 @@ static PROBES: &[ProbeDef] = &[
         )],
         in_order: false,
         repeat_last: None,
-        judge: judges::auth_malformed_authorization,
+        judge: judges::auth::malformed_authorization,
     },
     ProbeDef {
         description: Description {
@@ -134,7 +134,7 @@ static PROBES: &[ProbeDef] = &[
         requests: &[get(Route::AuthFail, "", Credentials::UnknownToken)],
         in_order: false,
         repeat_last: None,
-        judge: judges::auth_invalid_token,
+        judge: judges::auth::invalid_token,
     },
     ProbeDef {
         description: Description {
@@ -149,7 +149,7 @@ static PROBES: &[ProbeDef] = &[
         requests: &[get(Route::AuthFail, "", Credentials::NoScope)],
         in_order: false,
         repeat_last: None,
-        judge: judges::auth_insufficient_scope,
+        judge: judges::auth::insufficient_scope,
     },
     ProbeDef {
         description: Description {
@@ -164,7 +164,7 @@ static PROBES: &[ProbeDef] = &[
         requests: &[get(Route::AuthRedirect, "", Credentials::None)],
         in_order: false,
         repeat_last: None,
-        judge: judges::auth_login_redirect,
+        judge: judges::auth::login_redirect,
     },
     ProbeDef {
         description: Description {
@@ -178,7 +178,7 @@ static PROBES: &[ProbeDef] = &[
         requests: &[report_of(Route::AuthFail)],
         in_order: false,
         repeat_last: None,
-        judge: judges::auth_fail_route,
+        judge: judges::reports::auth_fail,
     },
     ProbeDef {
         description: Description {
@@ -192,7 +192,7 @@ static PROBES: &[ProbeDef] = &[
         requests: &[report_of(Route::AuthRedirect)],
         in_order: false,
         repeat_last: None,
-        judge: judges::auth_redirect_route,
+        judge: judges::reports::auth_redirect,
     },
     ProbeDef {
         description: Description {
@@ -206,7 +206,7 @@ static PROBES: &[ProbeDef] = &[
         requests: &[report_of(Route::AuthCached)],
         in_order: false,
         repeat_last: None,
-        judge: judges::auth_cached_route,
+        judge: judges::reports::auth_cached,
     },
     ProbeDef {
         description: Description {
@@ -227,8 +227,8 @@ static PROBES: &[ProbeDef] = &[
             get(Route::AuthQuota, "", Credentials::User),
         ],
         in_order: true,
-        repeat_last: Some(judges::quota_window_rolled_over),
-        judge: judges::auth_quota,
+        repeat_last: Some(judges::quota::quota_window_rolled_over),
+        judge: judges::quota::quota,
     },
     ProbeDef {
         description: Description {
@@ -243,7 +243,7 @@ static PROBES: &[ProbeDef] = &[
         requests: &[report_of(Route::DelegatedHeader)],
         in_order: false,
         repeat_last: None,
-        judge: judges::delegated_header_route,
+        judge: judges::reports::delegated_header,
     },
     ProbeDef {
         description: Description {
@@ -257,7 +257,7 @@ static PROBES: &[ProbeDef] = &[
         requests: &[report_of(Route::DelegatedAuthorization)],
         in_order: false,
         repeat_last: None,
-        judge: judges::delegated_authorization_route,
+        judge: judges::reports::delegated_authorization,
     },
     ProbeDef {
         description: Description {
@@ -281,7 +281,7 @@ static PROBES: &[ProbeDef] = &[
         ],
         in_order: false,
         repeat_last: None,
-        judge: judges::upstream_client_answers,
+        judge: judges::upstream::client_answers,
     },
 ];
 

@@ -257,7 +257,7 @@ pub struct ProbeDef {
     /// The judgement of the exchanges, one per request, in order. Only
     /// [`ProbeDef::result`] calls it, once it has made sure every request
     /// has its exchange.
-    pub(crate) judge: fn(&[Exchange], &ProbeContext) -> Outcome,
+    pub(crate) judge: fn(&[Exchange], &ProbeContext) -> judges::Judgement,
 }
 
 /// A probe's verdict and what was exchanged to reach it.
@@ -319,7 +319,7 @@ impl ProbeDef {
                 self.requests.len()
             ))
         } else {
-            (self.judge)(&exchanges, context)
+            (self.judge)(&exchanges, context).unwrap_or_else(|early| *early)
         };
         ProbeResult {
             check: self.check(outcome),

@@ -1,5 +1,6 @@
+use super::quota::quota_window_rolled_over;
 use super::*;
-use crate::model::Check;
+use crate::model::{Check, Route, Status};
 use crate::probe::testing::*;
 
 /// What a check skipped for want of a session says.
