@@ -25,7 +25,8 @@
 //! fix), the [`description`] every check and probe has, the [`outcome`] a
 //! judgement returns, [`redact`]ion of secrets, the [`text`] helpers, the
 //! reader of Gafaelfawr's [`error_body`], and JSON reading ([`json_parse`],
-//! [`json_read`]) small enough for the wasm page. Data flows one way:
+//! [`json_read`]) small enough for the wasm page; the server and the CLI
+//! also read the process [`environment`] through it. Data flows one way:
 //! facts → judgements → outcomes → checks → what a person reads.
 
 pub mod description;
