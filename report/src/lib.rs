@@ -29,6 +29,7 @@
 //! also read the process [`environment`] through it. Data flows one way:
 //! facts → judgements → outcomes → checks → what a person reads.
 
+pub mod argocd;
 pub mod description;
 pub mod environment;
 pub mod error_body;

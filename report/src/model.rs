@@ -75,11 +75,13 @@ pub enum Component {
     /// The account (or token) a client probed with, not the platform: e.g.
     /// it lacks the route's scope.
     UserAccount,
+    /// Argo CD, which deploys every application of the installation.
+    ArgoCd,
 }
 
 impl Component {
     /// Every component.
-    pub const ALL: [Component; 8] = [
+    pub const ALL: [Component; 9] = [
         Component::GafaelfawrIngress,
         Component::IngressNginx,
         Component::Gafaelfawr,
@@ -88,6 +90,7 @@ impl Component {
         Component::Repertoire,
         Component::MusterConfiguration,
         Component::UserAccount,
+        Component::ArgoCd,
     ];
 
     /// The snake_case word used in JSON.
@@ -101,6 +104,7 @@ impl Component {
             Component::Repertoire => "repertoire",
             Component::MusterConfiguration => "muster_configuration",
             Component::UserAccount => "user_account",
+            Component::ArgoCd => "argo_cd",
         }
     }
 
@@ -115,6 +119,7 @@ impl Component {
             Component::Repertoire => "Repertoire (service discovery)",
             Component::MusterConfiguration => "Muster's configuration",
             Component::UserAccount => "your account (or the token used)",
+            Component::ArgoCd => "Argo CD",
         }
     }
 }
@@ -466,7 +471,7 @@ mod tests {
             .collect();
         assert_eq!(
             components.join(","),
-            r#""gafaelfawr_ingress","ingress_nginx","gafaelfawr","user_directory","network_policy","repertoire","muster_configuration","user_account""#
+            r#""gafaelfawr_ingress","ingress_nginx","gafaelfawr","user_directory","network_policy","repertoire","muster_configuration","user_account","argo_cd""#
         );
         for status in Status::ALL {
             let json = serde_json::to_string(&status).unwrap();
