@@ -3,6 +3,7 @@
 //! Gafaelfawr stand-in, the Muster server, and headless Chromium — always
 //! stopped afterwards.
 
+pub mod argocd;
 pub mod http;
 pub mod ingress;
 pub mod logs;

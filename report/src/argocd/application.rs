@@ -206,8 +206,8 @@ impl Application {
 }
 
 /// Reads an application list: the Kubernetes API's `ApplicationList` or
-/// the body of Argo CD's `GET /api/v1/applications` (same items; Argo CD
-/// writes `"items": null` for an empty list).
+/// the body of Argo CD's `GET /api/v1/applications` (same items). An
+/// `items` that is `null` (Go's empty slice) or absent reads as none.
 pub fn parse_list(body: &[u8]) -> Result<Vec<Application>, ListError> {
     if body.len() > MAX_LIST_BYTES {
         return Err(ListError::TooLarge(body.len()));
