@@ -14,6 +14,7 @@
 //! 2 could not run (bad arguments, unreachable host, rejected token,
 //! nothing checked).
 
+pub mod argocd;
 pub mod args;
 pub mod http;
 pub mod output;

@@ -31,6 +31,8 @@ use serde_json::{json, Value};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::tls::{TlsIdentity, TlsListener};
+
 /// How long [`ArgoCdStandin::stop`] lets requests in flight finish.
 const STOP_GRACE: Duration = Duration::from_secs(2);
 
@@ -210,16 +212,45 @@ impl Shared {
 #[derive(Debug)]
 pub struct ArgoCdStandin {
     addr: SocketAddr,
+    scheme: &'static str,
     shared: Shared,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
 
 impl ArgoCdStandin {
-    /// Serves `apps` on `127.0.0.1:0` to clients presenting `token`.
+    /// Serves `apps` over HTTP on `127.0.0.1:0` to clients presenting
+    /// `token`.
     pub async fn start(token: &str, apps: Vec<ScriptedApp>) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
+        Ok(Self::serve(listener, addr, "http", token, apps))
+    }
+
+    /// Serves `apps` over HTTPS with `identity` on `127.0.0.1:0`, as a
+    /// Kubernetes API server does.
+    pub async fn start_tls(
+        token: &str,
+        apps: Vec<ScriptedApp>,
+        identity: &TlsIdentity,
+    ) -> std::io::Result<Self> {
+        let tcp = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = tcp.local_addr()?;
+        let listener = TlsListener::new(tcp, identity)?;
+        Ok(Self::serve(listener, addr, "https", token, apps))
+    }
+
+    fn serve<L>(
+        listener: L,
+        addr: SocketAddr,
+        scheme: &'static str,
+        token: &str,
+        apps: Vec<ScriptedApp>,
+    ) -> Self
+    where
+        L: axum::serve::Listener,
+        L::Addr: std::fmt::Debug,
+    {
         let shared = Shared(Arc::new(Mutex::new(Inner {
             token: token.to_owned(),
             apps,
@@ -245,17 +276,18 @@ impl ArgoCdStandin {
                 eprintln!("argo cd stand-in stopped: {error}");
             }
         });
-        Ok(Self {
+        Self {
             addr,
+            scheme,
             shared,
             shutdown: Some(shutdown),
             task: Some(task),
-        })
+        }
     }
 
-    /// Its base URL, `http://127.0.0.1:<port>`.
+    /// Its base URL, `http://127.0.0.1:<port>` (`https://` with TLS).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     /// Refuses every list request from now on (`None`: answers again).

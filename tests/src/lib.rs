@@ -13,4 +13,5 @@ pub mod secrets;
 pub mod share;
 pub mod stack;
 pub mod standin;
+pub mod tls;
 pub mod webdriver;
