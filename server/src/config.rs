@@ -40,6 +40,8 @@ pub struct Config {
     pub gafaelfawr_timeout: Duration,
     /// Where to post alerts about Muster's own defects, if anywhere.
     pub slack_webhook: Option<SlackWebhook>,
+    /// Most client connections open at once (`MUSTER_MAX_CONNECTIONS`).
+    pub max_connections: usize,
 }
 
 /// `MUSTER_SLACK_WEBHOOK`: a Slack incoming-webhook URL. The URL is the
@@ -99,7 +101,7 @@ impl std::error::Error for ConfigError {}
 const DEFAULT_ASSETS_DIR: &str = "/app/dist";
 
 /// Every variable the configuration reads.
-const VARIABLES: [&str; 10] = [
+const VARIABLES: [&str; 11] = [
     "MUSTER_PATH_PREFIX",
     "MUSTER_BIND",
     "MUSTER_ASSETS_DIR",
@@ -110,6 +112,7 @@ const VARIABLES: [&str; 10] = [
     "MUSTER_GAFAELFAWR_CONNECT_TIMEOUT",
     "MUSTER_GAFAELFAWR_TIMEOUT",
     "MUSTER_SLACK_WEBHOOK",
+    "MUSTER_MAX_CONNECTIONS",
 ];
 
 impl Config {
@@ -154,6 +157,10 @@ impl Config {
             slack_webhook: get("MUSTER_SLACK_WEBHOOK")
                 .map(parse_slack_webhook)
                 .transpose()?,
+            max_connections: match get("MUSTER_MAX_CONNECTIONS") {
+                Some(raw) => parse_max_connections(raw)?,
+                None => DEFAULT_MAX_CONNECTIONS,
+            },
         })
     }
 }
@@ -218,6 +225,26 @@ fn parse_slack_webhook(raw: &str) -> Result<SlackWebhook, ConfigError> {
             "a {scheme}:// URL with host {host:?} is not an https URL"
         ))),
     }
+}
+
+/// Default of `MUSTER_MAX_CONNECTIONS`: with every connection holding a
+/// head just under the 256 KiB limit, about 64 MiB of buffers, half the
+/// chart's memory limit.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+/// Upper bound of `MUSTER_MAX_CONNECTIONS`: far above what the chart's
+/// memory limit can hold with heads of up to 256 KiB each.
+const MAX_CONNECTIONS: usize = 100_000;
+
+fn parse_max_connections(raw: &str) -> Result<usize, ConfigError> {
+    raw.parse()
+        .ok()
+        .filter(|count| (1..=MAX_CONNECTIONS).contains(count))
+        .ok_or_else(|| ConfigError {
+            variable: "MUSTER_MAX_CONNECTIONS",
+            problem: format!(
+                "{raw:?} is not a whole number of connections between 1 and {MAX_CONNECTIONS}, such as 256"
+            ),
+        })
 }
 
 fn parse_seconds(
@@ -315,6 +342,7 @@ mod tests {
         assert_eq!(config.gafaelfawr, GafaelfawrSource::NotConfigured);
         assert_eq!(config.gafaelfawr_connect_timeout, Duration::from_secs(2));
         assert_eq!(config.gafaelfawr_timeout, Duration::from_secs(5));
+        assert_eq!(config.max_connections, 256);
     }
 
     #[test]
@@ -381,6 +409,10 @@ mod tests {
             ("MUSTER_GAFAELFAWR_TIMEOUT", "0"),
             ("MUSTER_GAFAELFAWR_TIMEOUT", "3600"),
             ("MUSTER_GAFAELFAWR_TIMEOUT", "NaN"),
+            ("MUSTER_MAX_CONNECTIONS", "0"),
+            ("MUSTER_MAX_CONNECTIONS", "many"),
+            ("MUSTER_MAX_CONNECTIONS", "-1"),
+            ("MUSTER_MAX_CONNECTIONS", "1000000"),
         ] {
             let error = Config::from_vars(&vars(&[(name, value)])).unwrap_err();
             assert_eq!(error.variable, name, "{value}");

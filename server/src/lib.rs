@@ -3,6 +3,7 @@
 //! `muster-report`; this crate does HTTP in and out.
 
 pub mod alerts;
+pub mod allocator;
 pub mod assets;
 pub mod check_routes;
 pub mod config;
@@ -16,6 +17,7 @@ pub mod openapi;
 pub mod router;
 pub mod shell;
 pub mod slack;
+pub mod slash_redirect;
 pub mod state;
 
 use std::future::Future;
@@ -87,17 +89,16 @@ pub fn build_state(config: Config) -> Result<AppState, StartError> {
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, then finishes
-/// the requests in flight, within the default [`listen::Limits`].
+/// the requests in flight, within the default [`listen::Limits`] but for
+/// the configured connection cap.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    listen::serve(
-        listener,
-        router::router(state),
-        shutdown,
-        listen::Limits::default(),
-    )
-    .await
+    let limits = listen::Limits {
+        max_connections: state.config.max_connections,
+        ..listen::Limits::default()
+    };
+    listen::serve(listener, router::router(state), shutdown, limits).await
 }

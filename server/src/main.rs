@@ -21,6 +21,11 @@ async fn main() -> ExitCode {
         }
     };
     muster_server::logging::init(&config);
+    if !muster_server::allocator::return_large_blocks_when_freed() {
+        tracing::warn!(
+            "the allocator refused a fixed mmap threshold: memory may stay high after a burst"
+        );
+    }
     muster_server::alerts::install_panic_hook();
     let bind = config.bind;
     let state = match muster_server::build_state(config) {

@@ -1,10 +1,8 @@
 //! The whole HTTP surface in one place: every route, then the layers every
 //! response passes through.
 
-use axum::extract::OriginalUri;
 use axum::handler::Handler;
 use axum::middleware;
-use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{any, get, MethodRouter};
 use axum::Router;
 use http::{header, HeaderValue};
@@ -12,6 +10,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::error::AppError;
+use crate::slash_redirect::slash_redirect;
 use crate::state::AppState;
 use crate::{alerts, assets, check_routes, logging, metadata, openapi};
 
@@ -89,23 +88,6 @@ where
 
 async fn get_only() -> AppError {
     AppError::MethodNotAllowed
-}
-
-/// Starlette's slash redirect, as in the Python service: a 307, for any
-/// method, to the same path with its trailing slash toggled — `{prefix}`
-/// to `{prefix}/` (where the app lives), and a check route asked with a
-/// trailing slash to the route without it. The query is kept.
-async fn slash_redirect(OriginalUri(uri): OriginalUri) -> Response {
-    let path = uri.path();
-    let toggled = match path.strip_suffix('/') {
-        Some(without) => without.to_owned(),
-        None => format!("{path}/"),
-    };
-    let target = match uri.query() {
-        Some(query) => format!("{toggled}?{query}"),
-        None => toggled,
-    };
-    Redirect::temporary(&target).into_response()
 }
 
 async fn not_found() -> AppError {

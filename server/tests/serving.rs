@@ -185,6 +185,42 @@ async fn check_routes_with_a_trailing_slash_redirect_without_it() {
 }
 
 #[tokio::test]
+async fn slash_redirects_never_pass_on_a_token() {
+    const KEY: &str = "CanaryKeyCanaryKey0000";
+    const SECRET: &str = "CanarySecretCanary0000";
+    let token = format!("gt-{KEY}.{SECRET}");
+    // The same token hidden behind percent-encoding, once and twice.
+    let encoded = format!("%67t-{KEY}%2E{SECRET}");
+    let twice = format!("gt%252D{KEY}.{SECRET}");
+    let f = fixture("/muster");
+    for (path, location) in [
+        (format!("/muster?token={token}"), "/muster/".to_owned()),
+        (
+            format!("/muster/anonymous/?report=true&token={token}&x=1"),
+            "/muster/anonymous?report=true&x=1".to_owned(),
+        ),
+        (
+            format!("/muster/auth/fail/?a={encoded}&report=true"),
+            "/muster/auth/fail?report=true".to_owned(),
+        ),
+        (
+            format!("/muster/delegated/header/?{token}=1&b=Bearer%20{twice}"),
+            "/muster/delegated/header".to_owned(),
+        ),
+        (
+            format!("/muster/auth/{token}/"),
+            "/muster/auth/gt-Cana%E2%80%A6%2848%20chars%29".to_owned(),
+        ),
+    ] {
+        let response = get(&f.router, &path, &[]).await;
+        assert_eq!(response.status(), StatusCode::TEMPORARY_REDIRECT, "{path}");
+        let shown = header_of(&response, "location");
+        assert!(!shown.contains(KEY) && !shown.contains(SECRET), "{shown}");
+        assert_eq!(shown, location, "{path}");
+    }
+}
+
+#[tokio::test]
 async fn other_methods_get_fastapis_405() {
     let f = fixture("/muster");
     // FastAPI answers GET only on its routes, HEAD included (unlike Starlette).

@@ -1,7 +1,12 @@
 //! Plain HTTP for the stack's tests: one request, redirects not followed,
 //! any status returned as data rather than as an error.
 
+use std::sync::OnceLock;
 use std::time::Duration;
+
+use reqwest::blocking::Client;
+use reqwest::redirect::Policy;
+use reqwest::Method;
 
 /// A response as the tests look at it.
 #[derive(Debug, Clone)]
@@ -38,42 +43,47 @@ pub fn send(
     headers: &[(&str, &str)],
     body: Option<&serde_json::Value>,
 ) -> Result<Reply, String> {
-    let agent = ureq::AgentBuilder::new()
-        .redirects(0)
-        .timeout(Duration::from_secs(30))
-        .build();
-    let mut request = agent.request(method, url);
+    let failed = |error: &dyn std::fmt::Display| format!("{method} {url}: {error}");
+    let verb = Method::from_bytes(method.as_bytes()).map_err(|e| failed(&e))?;
+    let mut request = client()?.request(verb, url);
     for (name, value) in headers {
-        request = request.set(name, value);
+        request = request.header(*name, *value);
     }
-    let result = match body {
-        Some(body) => request.send_json(body.clone()),
-        None => request.call(),
-    };
-    let response = match result {
-        Ok(response) | Err(ureq::Error::Status(_, response)) => response,
-        Err(error) => return Err(format!("{method} {url}: {error}")),
-    };
-    let status = response.status();
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    let response = request.send().map_err(|e| failed(&e))?;
+    let status = response.status().as_u16();
     let headers = response
-        .headers_names()
+        .headers()
         .iter()
-        .flat_map(|name| {
-            response
-                .all(name)
-                .into_iter()
-                .map(|value| (name.to_ascii_lowercase(), value.to_owned()))
-                .collect::<Vec<_>>()
+        .map(|(name, value)| {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            (name.as_str().to_owned(), value)
         })
         .collect();
-    let body = response
-        .into_string()
-        .map_err(|e| format!("{method} {url}: body: {e}"))?;
+    let body = response.text().map_err(|e| failed(&format!("body: {e}")))?;
     Ok(Reply {
         status,
         headers,
         body,
     })
+}
+
+/// The one client every call shares: a blocking client runs its own
+/// runtime thread, which is worth starting once, not per request.
+fn client() -> Result<&'static Client, String> {
+    static CLIENT: OnceLock<Result<Client, String>> = OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            Client::builder()
+                .redirect(Policy::none())
+                .timeout(Duration::from_secs(30))
+                .build()
+                .map_err(|e| format!("no HTTP client: {e}"))
+        })
+        .as_ref()
+        .map_err(Clone::clone)
 }
 
 /// `GET url` with `headers`.

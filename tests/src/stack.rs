@@ -327,13 +327,13 @@ impl Drop for Stack {
 
 /// The `data` of the ConfigMap called `name` in a rendered manifest.
 fn configmap_data(manifest: &str, name: &str) -> Result<HashMap<String, String>, String> {
-    for document in serde_yaml::Deserializer::from_str(manifest) {
-        let value: serde_yaml::Value = serde::Deserialize::deserialize(document)
+    for document in yaml_serde::Deserializer::from_str(manifest) {
+        let value: yaml_serde::Value = serde::Deserialize::deserialize(document)
             .map_err(|e| format!("the rendered chart is not YAML: {e}"))?;
         if value["kind"].as_str() == Some("ConfigMap")
             && value["metadata"]["name"].as_str() == Some(name)
         {
-            return serde_yaml::from_value(value["data"].clone())
+            return yaml_serde::from_value(value["data"].clone())
                 .map_err(|e| format!("ConfigMap {name} has non-string data: {e}"));
         }
     }

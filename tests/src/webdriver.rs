@@ -7,6 +7,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use base64::Engine as _;
+use reqwest::blocking::Client;
+use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::process::{free_port, poll_until, ChildGuard};
@@ -22,7 +24,7 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct Browser {
     session: String,
     endpoint: String,
-    agent: ureq::Agent,
+    client: Client,
     // Declared last: dropped after the session is deleted.
     _profile: tempfile::TempDir,
     _driver: ChildGuard,
@@ -60,7 +62,10 @@ impl Browser {
             .map_err(|e| format!("{e}"))?;
         driver.wait_for_port(addr, Duration::from_secs(20))?;
         let profile = tempfile::tempdir().map_err(|e| format!("no profile dir: {e}"))?;
-        let agent = ureq::AgentBuilder::new().timeout(COMMAND_TIMEOUT).build();
+        let client = Client::builder()
+            .timeout(COMMAND_TIMEOUT)
+            .build()
+            .map_err(|e| format!("no HTTP client: {e}"))?;
         let endpoint = format!("http://127.0.0.1:{port}");
         let capabilities = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
@@ -81,7 +86,7 @@ impl Browser {
             }
         }}});
         let created = call(
-            &agent,
+            &client,
             "POST",
             &format!("{endpoint}/session"),
             Some(capabilities),
@@ -94,7 +99,7 @@ impl Browser {
         Ok(Self {
             session,
             endpoint,
-            agent,
+            client,
             _profile: profile,
             _driver: driver,
         })
@@ -108,7 +113,7 @@ impl Browser {
 
     fn command(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
         let url = format!("{}/session/{}{path}", self.endpoint, self.session);
-        call(&self.agent, method, &url, body)
+        call(&self.client, method, &url, body)
     }
 
     /// Navigates to `url` and waits for the page load.
@@ -333,27 +338,27 @@ impl Drop for Browser {
 }
 
 /// One WebDriver call; WebDriver errors become their message.
-fn call(
-    agent: &ureq::Agent,
-    method: &str,
-    url: &str,
-    body: Option<Value>,
-) -> Result<Value, String> {
-    let request = agent.request(method, url);
-    let response = match body {
-        Some(body) => request.send_json(body),
-        None => request.call(),
-    };
-    let parsed: Value = match response {
-        Ok(response) => response
-            .into_json()
-            .map_err(|e| format!("{method} {url}: {e}"))?,
-        Err(ureq::Error::Status(status, response)) => {
-            let body: Value = response.into_json().unwrap_or(Value::Null);
-            let message = body["value"]["message"].as_str().unwrap_or("no message");
-            return Err(format!("WebDriver {method} {url} → {status}: {message}"));
-        }
-        Err(error) => return Err(format!("WebDriver {method} {url}: {error}")),
-    };
+fn call(client: &Client, method: &str, url: &str, body: Option<Value>) -> Result<Value, String> {
+    let verb = Method::from_bytes(method.as_bytes())
+        .map_err(|e| format!("WebDriver {method} {url}: {e}"))?;
+    let mut request = client.request(verb, url);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request
+        .send()
+        .map_err(|e| format!("WebDriver {method} {url}: {e}"))?;
+    let status = response.status();
+    if !status.is_success() {
+        let body: Value = response.json().unwrap_or(Value::Null);
+        let message = body["value"]["message"].as_str().unwrap_or("no message");
+        return Err(format!(
+            "WebDriver {method} {url} → {}: {message}",
+            status.as_u16()
+        ));
+    }
+    let parsed: Value = response
+        .json()
+        .map_err(|e| format!("{method} {url}: {e}"))?;
     Ok(parsed["value"].clone())
 }

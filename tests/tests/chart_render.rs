@@ -6,11 +6,11 @@ use muster_stack::ingress::{
     lint_chart, local_stack_values, parse_manifest, render_chart, DelegateKind, PathType, Scopes,
 };
 use serde_json::json;
-use serde_yaml::Value;
+use yaml_serde::Value;
 
 fn render(values: serde_json::Value) -> Vec<Value> {
     let manifest = render_chart(&values).unwrap_or_else(|error| panic!("{error}"));
-    serde_yaml::Deserializer::from_str(&manifest)
+    yaml_serde::Deserializer::from_str(&manifest)
         .map(|document| serde::Deserialize::deserialize(document).expect("YAML document"))
         .filter(|value: &Value| !value.is_null())
         .collect()
@@ -146,6 +146,15 @@ fn gafaelfawr_timeouts_are_values() {
 }
 
 #[test]
+fn connection_cap_is_a_value() {
+    let data = &resource(&default_resources(), "ConfigMap", "muster")["data"].clone();
+    assert!(data.get("MUSTER_MAX_CONNECTIONS").is_none());
+    let resources = render(json!({"config": {"maxConnections": 64}}));
+    let data = &resource(&resources, "ConfigMap", "muster")["data"];
+    assert_eq!(data["MUSTER_MAX_CONNECTIONS"].as_str(), Some("64"));
+}
+
+#[test]
 fn slack_alerts_read_the_webhook_from_the_vault_secret() {
     let resources = default_resources();
     assert!(!resources.iter().any(|r| r["kind"] == "VaultSecret"));
@@ -165,7 +174,7 @@ fn slack_alerts_read_the_webhook_from_the_vault_secret() {
     let key = &env["valueFrom"]["secretKeyRef"];
     assert_eq!(key["name"], secret["metadata"]["name"]);
     assert_eq!(key["key"].as_str(), Some("slack-webhook"));
-    let secrets: Value = serde_yaml::from_str(
+    let secrets: Value = yaml_serde::from_str(
         &std::fs::read_to_string(muster_stack::ingress::chart_dir().join("secrets.yaml"))
             .expect("chart/secrets.yaml"),
     )

@@ -1,6 +1,8 @@
 //! The README's run command (`muster-stack`): it starts the whole stack,
 //! prints working links and the server's log lines, and leaves nothing
-//! running after SIGTERM, even one that arrives while it is still starting.
+//! running after SIGTERM, even one that arrives while it is still starting;
+//! its command line (`--port`, `--fault`, `MUSTER_FAULT`, `--list-faults`)
+//! does what the README says and refuses what it does not know.
 
 use std::net::TcpStream;
 use std::path::Path;
@@ -9,6 +11,7 @@ use std::time::Duration;
 
 use muster_stack::http;
 use muster_stack::process::{free_port, poll_until, ChildGuard};
+use muster_stack::stack::Fault;
 
 const STARTUP: Duration = Duration::from_secs(30);
 
@@ -120,4 +123,97 @@ fn a_sigterm_during_start_up_still_stops_what_was_started() {
         output.contains("Starting Muster's local stack")
     });
     terminate_and_check_stopped(&mut stack, port);
+}
+
+/// Runs `muster-stack` with `args` (and `MUSTER_FAULT` if given) to its
+/// end: only for command lines that exit at once, starting nothing.
+fn muster_stack_exits(args: &[&str], muster_fault: Option<&str>) -> std::process::Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_muster-stack"));
+    command.args(args).env_remove("MUSTER_FAULT");
+    if let Some(fault) = muster_fault {
+        command.env("MUSTER_FAULT", fault);
+    }
+    command.output().unwrap()
+}
+
+#[test]
+fn list_faults_prints_every_fault_name_one_a_line() {
+    let output = muster_stack_exits(&["--list-faults"], None);
+    assert!(output.status.success(), "{output:?}");
+    let names: Vec<String> = Fault::all().iter().map(Fault::to_string).collect();
+    assert!(names.len() > 1);
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        names.join("\n") + "\n"
+    );
+}
+
+#[test]
+fn help_names_every_flag_and_the_environment_variable() {
+    let output = muster_stack_exits(&["--help"], None);
+    assert!(output.status.success(), "{output:?}");
+    let help = String::from_utf8_lossy(&output.stdout);
+    for expected in [
+        "--port <N>",
+        "--fault <NAME>",
+        "--list-faults",
+        "MUSTER_FAULT",
+        "8000",
+    ] {
+        assert!(help.contains(expected), "{expected} missing from:\n{help}");
+    }
+}
+
+#[test]
+fn bad_command_lines_exit_2_naming_the_problem_and_start_nothing() {
+    for (args, muster_fault, named) in [
+        (&["--fault", "no-such-fault"][..], None, "no-such-fault"),
+        (&[][..], Some("no-such-fault"), "no-such-fault"),
+        (&["--port", "eighty"][..], None, "eighty"),
+        (&["--port", "70000"][..], None, "70000"),
+        (&["--port"][..], None, "--port"),
+        (&["--verbose"][..], None, "--verbose"),
+    ] {
+        let output = muster_stack_exits(args, muster_fault);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
+        assert!(stderr.contains(named), "{args:?}: {stderr}");
+        assert!(stderr.contains("--help"), "{args:?}: {stderr}");
+        assert!(
+            !String::from_utf8_lossy(&output.stdout).contains("Starting"),
+            "{args:?} started the stack"
+        );
+    }
+}
+
+/// Starts `muster-stack` with `args` and `MUSTER_FAULT`, returns the fault
+/// it reports running with, and stops it.
+fn fault_shown(args: &[&str], muster_fault: &str) -> String {
+    let port = free_port().unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_muster-stack"));
+    command
+        .args(["--port", &port.to_string()])
+        .args(args)
+        .env("MUSTER_FAULT", muster_fault);
+    let mut stack = ChildGuard::spawn("muster-stack", command, logs.path()).unwrap();
+    let mut shown = None;
+    wait_for_output(&mut stack, "muster-stack to print its fault", |output| {
+        shown = output
+            .lines()
+            .find_map(|line| line.trim().strip_prefix("fault:"))
+            .map(|fault| fault.trim().to_owned());
+        shown.is_some()
+    });
+    terminate_and_check_stopped(&mut stack, port);
+    shown.unwrap()
+}
+
+#[test]
+fn the_fault_comes_from_muster_fault_and_the_flag_wins() {
+    let faults = Fault::all();
+    let (first, second) = (faults[0].to_string(), faults[1].to_string());
+    assert_eq!(fault_shown(&[], &first), first);
+    assert_eq!(fault_shown(&["--fault", &second], &first), second);
+    assert_eq!(fault_shown(&[], ""), "none (healthy)");
 }

@@ -886,7 +886,7 @@ async fn user_info_has_the_contract_shape() {
 async fn user_info_quota_has_fractional_notebook_limits_and_a_tap_quota() {
     // The contract's quota: {"api", "notebook"?: {"cpu", "memory", "spawn"},
     // "tap"?: {...}}; a configured TAP quota is passed through as given.
-    let quota: QuotaConfig = serde_yaml::from_str(
+    let quota: QuotaConfig = yaml_serde::from_str(
         "notebook: {cpu: 0.5, memory: 1.5, spawn: false}\ntap: {qserv: {concurrent: 5}}\n",
     )
     .expect("a quota in users.yaml's format");
@@ -1807,7 +1807,7 @@ fn demo_config_has_someuser_with_a_muster_quota() {
 #[test]
 fn the_secure_cookie_attribute_is_not_configurable() {
     // The contract's cookie is always Secure: no option may turn it off.
-    let text = serde_yaml::to_string(&StandinConfig::demo()).expect("yaml");
+    let text = yaml_serde::to_string(&StandinConfig::demo()).expect("yaml");
     assert!(!text.contains("secure_cookie"), "{text}");
     let error = StandinConfig::from_yaml_str(&format!("{text}secure_cookie: false\n"))
         .expect_err("unknown field");
@@ -1820,10 +1820,10 @@ fn config_file_round_trips_and_invalid_configs_are_rejected() {
     let path = dir.path().join("users.yaml");
     let mut config = StandinConfig::demo();
     config.fault = Some(StandinFault::NoQuota);
-    std::fs::write(&path, serde_yaml::to_string(&config).expect("yaml")).expect("write");
+    std::fs::write(&path, yaml_serde::to_string(&config).expect("yaml")).expect("write");
     assert_eq!(StandinConfig::from_yaml_file(&path), Ok(config.clone()));
 
-    let text = serde_yaml::to_string(&config).expect("yaml");
+    let text = yaml_serde::to_string(&config).expect("yaml");
     for (from, to) in [
         ("login_user: someuser", "login_user: nobody"),
         ("bootstrap_token: gt-", "bootstrap_token: xx-"),

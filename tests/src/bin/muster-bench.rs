@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Duration;
 
+use clap::Parser;
 use muster_stack::process::{free_port, running_as_root, ChildGuard};
 use muster_stack::standin::{Standin, StandinConfig};
 
@@ -56,8 +57,25 @@ struct Measured {
     non_2xx: u64,
 }
 
+/// Loads Muster and nginx with wrk over loopback and prints requests/s,
+/// p99 latency, the ratio to nginx and the server's peak RSS. Expects the
+/// release `muster` binary beside itself (`./dev bench` builds both).
+#[derive(Parser)]
+#[command(name = "muster-bench", args_override_self = true)]
+struct Args {
+    /// How long wrk loads each target, in seconds.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    #[arg(value_parser = clap::value_parser!(u32).range(1..))]
+    seconds: u32,
+    /// How many connections wrk keeps open.
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    #[arg(value_parser = clap::value_parser!(u32).range(1..))]
+    connections: u32,
+}
+
 fn main() -> ExitCode {
-    match run() {
+    let args = Args::parse();
+    match run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("muster-bench: {error}");
@@ -66,22 +84,12 @@ fn main() -> ExitCode {
     }
 }
 
-fn run() -> Result<(), String> {
-    let mut seconds = 5u32;
-    let mut connections = 32u32;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let value = args.next().and_then(|v| v.parse::<u32>().ok());
-        match (arg.as_str(), value) {
-            ("--seconds", Some(v)) if v > 0 => seconds = v,
-            ("--connections", Some(v)) if v > 0 => connections = v,
-            _ => {
-                return Err(format!(
-                    "bad argument {arg:?}; usage: muster-bench [--seconds N] [--connections N]"
-                ))
-            }
-        }
-    }
+fn run(
+    Args {
+        seconds,
+        connections,
+    }: Args,
+) -> Result<(), String> {
     pin_self_to_load_core()?;
     let work = tempfile::tempdir().map_err(|e| format!("no work dir: {e}"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -8,17 +8,31 @@
 //! which the quota probe passes by design.
 
 use std::collections::HashMap;
+use std::num::NonZeroUsize;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use clap::Parser;
 use muster_check::{Exit, Io};
 use muster_stack::stack::{Stack, StackOptions};
 
 /// The most a full run should take.
 const TARGET: Duration = Duration::from_secs(1);
 
+/// Times full `muster-check` runs (both tokens minted, every probe, the
+/// JSON document and the share link) against the local stack, in process,
+/// and prints min / median / max against the target of one second a run.
+#[derive(Parser)]
+#[command(name = "muster-check-bench", args_override_self = true)]
+struct Args {
+    /// How many runs to time.
+    #[arg(long, value_name = "N", default_value = "10")]
+    runs: NonZeroUsize,
+}
+
 fn main() -> ExitCode {
-    match run() {
+    let args = Args::parse();
+    match run(args.runs.get()) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(message) => {
@@ -28,8 +42,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run() -> Result<bool, String> {
-    let runs = parse_runs(&std::env::args().skip(1).collect::<Vec<_>>())?;
+fn run(runs: usize) -> Result<bool, String> {
     let stack = Stack::start(StackOptions::default())?;
     let args: Vec<String> = ["--url", &stack.url(), "--format", "json"]
         .iter()
@@ -82,16 +95,4 @@ fn run() -> Result<bool, String> {
         if met { "met" } else { "MISSED" }
     );
     Ok(met)
-}
-
-fn parse_runs(args: &[String]) -> Result<usize, String> {
-    match args {
-        [] => Ok(10),
-        [flag, count] if flag == "--runs" => count
-            .parse()
-            .ok()
-            .filter(|runs| *runs > 0)
-            .ok_or_else(|| format!("--runs {count:?} is not a positive number")),
-        _ => Err("usage: muster-check-bench [--runs N]".to_owned()),
-    }
 }

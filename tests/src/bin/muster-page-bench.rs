@@ -23,9 +23,11 @@
 //! long the browser took to settle). Exits 1 when a budget is exceeded, 2
 //! when it cannot measure.
 
+use std::num::NonZeroUsize;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use clap::Parser;
 use muster_stack::quiet::Quiet;
 use muster_stack::stack::{default_assets_dir, Stack, StackOptions};
 use muster_stack::webdriver::Browser;
@@ -49,7 +51,8 @@ const SETTLE_TIMEOUT: Duration = Duration::from_secs(20);
 const RELEASE_WASM_MAX_BYTES: u64 = 2 * 1024 * 1024;
 
 fn main() -> ExitCode {
-    match run() {
+    let args = Args::parse();
+    match run(args) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(error) => {
@@ -59,12 +62,10 @@ fn main() -> ExitCode {
     }
 }
 
-fn run() -> Result<bool, String> {
-    let Options {
-        loads,
-        detail,
-        settle,
-    } = parse_args()?;
+fn run(args: Args) -> Result<bool, String> {
+    let loads = args.loads.get();
+    let detail = args.detail;
+    let settle = !args.unsettled;
     let stack = Stack::start(StackOptions::default())?;
     println!("page: {}", stack.page_url());
 
@@ -140,42 +141,23 @@ fn run() -> Result<bool, String> {
     Ok(within)
 }
 
-/// What the command line asks for.
-struct Options {
-    /// Timed loads per kind (cold, warm).
-    loads: usize,
-    /// Print the timeline of the last cold load and the settling times.
+/// Measures the checklist page against its budgets: the brotli bytes each
+/// shell loads, and the time from navigation to the rendered verdict with a
+/// cold and a warm cache. Starts the local stack on the app already in
+/// target/dist (build it with scripts/build-app first).
+#[derive(Parser)]
+#[command(name = "muster-page-bench", args_override_self = true)]
+struct Args {
+    /// Timed loads of each kind (cold cache, warm cache).
+    #[arg(long, value_name = "N", default_value = "10")]
+    loads: NonZeroUsize,
+    /// Also print the request timeline of the last cold load and how long
+    /// the browser took to settle.
+    #[arg(long)]
     detail: bool,
-    /// Wait for the browser to settle before each timed load.
-    settle: bool,
-}
-
-fn parse_args() -> Result<Options, String> {
-    let mut args = std::env::args().skip(1);
-    let mut options = Options {
-        loads: 10,
-        detail: false,
-        settle: true,
-    };
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--detail" => options.detail = true,
-            "--unsettled" => options.settle = false,
-            "--loads" => {
-                options.loads = args
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .filter(|n| *n > 0)
-                    .ok_or("--loads needs a positive number")?;
-            }
-            other => {
-                return Err(format!(
-                    "unknown argument {other:?}; usage: [--loads N] [--detail] [--unsettled]"
-                ))
-            }
-        }
-    }
-    Ok(options)
+    /// Time the loads without first waiting for the browser to settle.
+    #[arg(long)]
+    unsettled: bool,
 }
 
 /// Prints when each request of the page started and ended (resource
@@ -206,16 +188,16 @@ fn print_timeline(browser: &Browser, what: &str) -> Result<(), String> {
 /// the prefix) loads, with its size as the server sends it to a client
 /// accepting brotli.
 fn page_assets(stack: &Stack, page: &str) -> Result<Vec<(String, u64)>, String> {
-    let agent = ureq::AgentBuilder::new()
+    let client = reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(10))
-        .build();
+        .build()
+        .map_err(|e| format!("no HTTP client: {e}"))?;
     let page_url = format!("{}{}{page}", stack.url(), stack.path_prefix());
-    let shell = agent
+    let shell = client
         .get(&page_url)
-        .set("Accept", "text/html")
-        .call()
-        .map_err(|e| format!("{page_url}: {e}"))?
-        .into_string()
+        .header("Accept", "text/html")
+        .send()
+        .and_then(|response| response.error_for_status()?.text())
         .map_err(|e| format!("{page_url}: {e}"))?;
     let mut paths: Vec<String> = Vec::new();
     for quoted in shell.split(['"', '\'']) {
@@ -235,18 +217,23 @@ fn page_assets(stack: &Stack, page: &str) -> Result<Vec<(String, u64)>, String> 
         .into_iter()
         .map(|path| {
             let url = format!("{}{path}", stack.url());
-            let response = agent
+            let response = client
                 .get(&url)
-                .set("Accept-Encoding", "br")
-                .call()
+                .header("Accept-Encoding", "br")
+                .send()
+                .and_then(|response| response.error_for_status())
                 .map_err(|e| format!("{url}: {e}"))?;
-            let encoding = response.header("content-encoding").unwrap_or("identity");
+            // This client decodes no encoding (reqwest's brotli feature is
+            // off), so the header is still there and the bytes are those sent.
+            let encoding = response
+                .headers()
+                .get("content-encoding")
+                .map_or("identity", |value| value.to_str().unwrap_or("unreadable"))
+                .to_owned();
             if encoding != "br" {
                 return Err(format!("{url} was sent as {encoding}, not brotli"));
             }
-            let mut body = Vec::new();
-            std::io::Read::read_to_end(&mut response.into_reader(), &mut body)
-                .map_err(|e| format!("{url}: {e}"))?;
+            let body = response.bytes().map_err(|e| format!("{url}: {e}"))?;
             if path.ends_with(".wasm") {
                 let raw = std::fs::metadata(
                     default_assets_dir().join(path.rsplit('/').next().unwrap_or("")),

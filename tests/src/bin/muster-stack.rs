@@ -5,50 +5,53 @@
 //! SIGTERM.
 //!
 //! Usage: `muster-stack [--port N] [--fault NAME]`; `MUSTER_FAULT=NAME`
-//! works too. `--list-faults` prints the fault names.
+//! works too (the flag wins). `--list-faults` prints the fault names.
 
 use std::process::ExitCode;
 
+use clap::{CommandFactory, FromArgMatches, Parser};
 use muster_stack::stack::{Fault, Stack, StackOptions};
 use tokio::signal::unix::{signal, Signal, SignalKind};
 
-const USAGE: &str = "usage: muster-stack [--port N] [--fault NAME] [--list-faults]";
+/// Starts Muster's local stack on 127.0.0.1 (the Gafaelfawr stand-in with a
+/// demo user, nginx rendered from the chart, the Muster server), prints the
+/// page and a login link, and stops everything on Ctrl-C or SIGTERM.
+#[derive(Parser)]
+#[command(name = "muster-stack", args_override_self = true)]
+struct Args {
+    /// The port nginx listens on: the page is http://127.0.0.1:N/muster/.
+    #[arg(long, value_name = "N", default_value_t = 8000)]
+    port: u16,
+    /// Start broken on purpose with this fault (see --list-faults).
+    #[arg(long, value_name = "NAME", env = "MUSTER_FAULT")]
+    fault: Option<Fault>,
+    /// Print every fault's name, one a line, and exit.
+    #[arg(long)]
+    list_faults: bool,
+}
+
+/// Reads the command line and `MUSTER_FAULT`. clap would take an empty
+/// `MUSTER_FAULT` for the fault named "": empty means no fault, as unset.
+fn parse_args() -> Args {
+    let mut command = Args::command();
+    if std::env::var_os("MUSTER_FAULT").is_some_and(|value| value.is_empty()) {
+        command = command.mut_arg("fault", |arg| arg.env(None::<&'static str>));
+    }
+    Args::from_arg_matches(&command.get_matches()).unwrap_or_else(|error| error.exit())
+}
 
 fn main() -> ExitCode {
-    let mut options = StackOptions {
-        port: Some(8000),
+    let args = parse_args();
+    if args.list_faults {
+        Fault::all().iter().for_each(|fault| println!("{fault}"));
+        return ExitCode::SUCCESS;
+    }
+    let options = StackOptions {
+        port: Some(args.port),
+        fault: args.fault,
         echo_server_logs: true,
         ..StackOptions::default()
     };
-    if let Some(name) = std::env::var("MUSTER_FAULT").ok().filter(|v| !v.is_empty()) {
-        match name.parse::<Fault>() {
-            Ok(fault) => options.fault = Some(fault),
-            Err(error) => return usage(&format!("MUSTER_FAULT: {error}")),
-        }
-    }
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--list-faults" => {
-                Fault::all().iter().for_each(|fault| println!("{fault}"));
-                return ExitCode::SUCCESS;
-            }
-            "--port" => match args.next().map(|v| v.parse::<u16>()) {
-                Some(Ok(port)) => options.port = Some(port),
-                _ => return usage("--port takes a port number"),
-            },
-            "--fault" => match args.next().map(|v| v.parse::<Fault>()) {
-                Some(Ok(fault)) => options.fault = Some(fault),
-                Some(Err(error)) => return usage(&error),
-                None => return usage("--fault takes a fault name (see --list-faults)"),
-            },
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                return ExitCode::SUCCESS;
-            }
-            other => return usage(&format!("unknown argument {other:?}")),
-        }
-    }
     let fault = options.fault;
     // Listened for before anything starts: a signal during start-up then
     // stops what was started instead of killing this process and leaving
@@ -126,9 +129,4 @@ impl StopSignals {
             }
         });
     }
-}
-
-fn usage(problem: &str) -> ExitCode {
-    eprintln!("muster-stack: {problem}\n{USAGE}");
-    ExitCode::from(2)
 }

@@ -158,7 +158,7 @@ pub struct IngressSpec {
     pub rules: Vec<IngressRule>,
     /// TLS settings, kept as written.
     #[serde(default)]
-    pub tls: Vec<serde_yaml::Value>,
+    pub tls: Vec<yaml_serde::Value>,
 }
 
 /// `template.spec.rules[]`.
@@ -234,8 +234,8 @@ pub struct ServicePort {
 /// resources. Any invalid ingress is an error naming it.
 pub fn parse_manifest(yaml: &str) -> Result<Vec<GafaelfawrIngress>, String> {
     let mut ingresses = Vec::new();
-    for (index, document) in serde_yaml::Deserializer::from_str(yaml).enumerate() {
-        let value = serde_yaml::Value::deserialize(document)
+    for (index, document) in yaml_serde::Deserializer::from_str(yaml).enumerate() {
+        let value = yaml_serde::Value::deserialize(document)
             .map_err(|error| format!("manifest document {index} is not YAML: {error}"))?;
         if value.is_null() || value.get("kind").and_then(|k| k.as_str()) != Some(KIND) {
             continue;
@@ -255,8 +255,8 @@ pub fn parse_manifest(yaml: &str) -> Result<Vec<GafaelfawrIngress>, String> {
 }
 
 /// Parses and validates one `GafaelfawrIngress` document.
-pub fn parse_ingress(value: serde_yaml::Value) -> Result<GafaelfawrIngress, String> {
-    let raw: RawIngress = serde_yaml::from_value(value).map_err(|error| error.to_string())?;
+pub fn parse_ingress(value: yaml_serde::Value) -> Result<GafaelfawrIngress, String> {
+    let raw: RawIngress = yaml_serde::from_value(value).map_err(|error| error.to_string())?;
     let name = raw.metadata.name;
     let config = raw
         .config
@@ -353,7 +353,7 @@ struct RawDelegate {
     #[serde(default)]
     internal: Option<RawInternal>,
     #[serde(default)]
-    notebook: Option<serde_yaml::Mapping>,
+    notebook: Option<yaml_serde::Mapping>,
     #[serde(default)]
     minimum_lifetime: Option<u64>,
     #[serde(default)]

@@ -148,7 +148,7 @@ impl StandinConfig {
 
     /// Parses and validates YAML configuration text.
     pub fn from_yaml_str(text: &str) -> Result<Self, String> {
-        let config: StandinConfig = serde_yaml::from_str(text)
+        let config: StandinConfig = yaml_serde::from_str(text)
             .map_err(|error| format!("invalid stand-in configuration: {error}"))?;
         config.validate()?;
         Ok(config)
