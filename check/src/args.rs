@@ -1,11 +1,21 @@
 //! The command line and environment, read once into [`Options`] and
 //! validated: nothing else in the crate looks at arguments or variables.
+//!
+//! The arguments are declared for `clap` ([`Cli`]), which also writes
+//! `--help`. The variables come from the map the caller read once (the
+//! binary's process environment, or a test's own), not from the process:
+//! [`parse`] hands each variable to the argument that declares it.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::time::Duration;
 
+use clap::builder::NonEmptyStringValueParser;
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory as _, FromArgMatches as _, Parser, ValueEnum};
 use reqwest::Url;
+use thiserror::Error;
 
 /// The default Muster path prefix, when `--url` names only a host.
 pub const DEFAULT_PREFIX: &str = "/muster";
@@ -13,61 +23,135 @@ pub const DEFAULT_PREFIX: &str = "/muster";
 pub const DEFAULT_SCOPE: &str = "read:image";
 /// The default total time allowed for one request.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default total time allowed for a whole run.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(60);
 /// The longest connect timeout: a host that does not accept a connection
 /// within this long is reported unreachable even with a long `--timeout`.
 pub const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// What `--url` should look like, for messages.
+const EXPECTED_URL: &str =
+    "expected https://<host>[/<prefix>], e.g. https://data.example.org/muster";
 
-/// The usage text of `--help`.
-pub const USAGE: &str = "\
-muster-check: does this Phalanx deployment pass muster?
+/// What `--help` says after the options.
+const AFTER_HELP: &str = "\
+Exit codes: 0 pass (warnings allowed), 1 a check failed, 2 could not run (bad
+arguments, unreachable host, rejected token, nothing checked, deadline passed,
+interrupted).
 
-Runs every Muster probe through the ingress (the same checks as Muster's
-page), prints a checklist, and exits 0 (pass; warnings allowed), 1 (a check
-failed) or 2 (could not run: bad arguments, unreachable host, rejected token,
-nothing checked).
+Token source: give at most one; without one, MUSTER_CHECK_TOKEN is used, else
+GAFAELFAWR_BOOTSTRAP_TOKEN. Prefer the environment or a file: command-line
+arguments are visible to other local users. Tokens minted with the bootstrap
+token are revoked when the run ends (also on failure, at the deadline and on
+Ctrl-C) through Gafaelfawr's token API; a failure to revoke is reported on
+stderr, and the tokens then expire on their own within 15 minutes.
 
-USAGE:
-    muster-check --url https://<host>[/<prefix>] [TOKEN SOURCE] [OPTIONS]
+Output: text is the checklist (with progress and colour on a terminal;
+NO_COLOR turns colour off), details of every problem with its fix, and the
+share link, all on stdout. json and junit: only the document on stdout; the
+share link and any messages go to stderr. Text from the server is shown with
+its control characters escaped.";
 
-TARGET:
-    --url URL                 Muster's base URL: https://host, or with its path
-                              prefix, https://host/muster (the default prefix).
-                              http:// is accepted for local stacks.
-                              [env: MUSTER_CHECK_URL]
+/// The command line, as `clap` reads it.
+#[derive(Debug, Parser)]
+#[command(
+    name = "muster-check",
+    version,
+    about = "muster-check: does this Phalanx deployment pass muster?",
+    long_about = "muster-check: does this Phalanx deployment pass muster?\n\n\
+        Runs every Muster probe through the ingress (the same checks as Muster's \
+        page), prints a checklist, and exits 0 (pass; warnings allowed), 1 (a \
+        check failed) or 2 (could not run).",
+    after_long_help = AFTER_HELP,
+    args_override_self = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Muster's base URL: https://host, or with its path prefix,
+    /// https://host/muster (the default prefix). http:// is accepted for
+    /// local stacks.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "MUSTER_CHECK_URL",
+        hide_env_values = true,
+        value_parser = NonEmptyStringValueParser::new(),
+        help_heading = "Target"
+    )]
+    url: Option<String>,
 
-TOKEN SOURCE (give at most one; without one, MUSTER_CHECK_TOKEN is used, else
-GAFAELFAWR_BOOTSTRAP_TOKEN; prefer the environment or a file, since
-command-line arguments are visible to other local users):
-    --token TOKEN             a token with the routes' scope; the probes that
-                              need a token without it are skipped
-                              [env: MUSTER_CHECK_TOKEN]
-    --bootstrap-token TOKEN   Gafaelfawr's bootstrap token: muster-check mints
-                              two 15-minute service tokens for bot-check-muster,
-                              one with --scope and one with no scope
-                              [env: GAFAELFAWR_BOOTSTRAP_TOKEN]
-    --bootstrap-token-file PATH
-                              read the bootstrap token from PATH ('-': stdin)
+    /// A token with the routes' scope; the probes that need a token without
+    /// it are skipped.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "MUSTER_CHECK_TOKEN",
+        hide_env_values = true,
+        value_parser = NonEmptyStringValueParser::new(),
+        help_heading = "Token source"
+    )]
+    token: Option<String>,
 
-OPTIONS:
-    --scope SCOPE             the scope Muster's GafaelfawrIngresses require:
-                              the minted token gets it, a given token must
-                              have it [default: read:image]
-    --format FORMAT           text (a checklist), json (the run, as the page
-                              renders it) or junit (JUnit XML) [default: text]
-    --timeout SECONDS         total time allowed for each request; connecting
-                              gets at most 5 s of it [default: 10]
-    --hide-identity           leave usernames and emails out of the share link
-                              (always left out with --token, which may be a
-                              person's)
-    -h, --help                print this help
-    -V, --version             print the version
+    /// Gafaelfawr's bootstrap token: muster-check mints two 15-minute
+    /// service tokens for bot-check-muster, one with --scope and one with no
+    /// scope, and revokes them when it ends.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "GAFAELFAWR_BOOTSTRAP_TOKEN",
+        hide_env_values = true,
+        value_parser = NonEmptyStringValueParser::new(),
+        help_heading = "Token source"
+    )]
+    bootstrap_token: Option<String>,
 
-OUTPUT:
-    text: the checklist (with progress and colour on a terminal; NO_COLOR turns
-    colour off), details of every problem with its fix, and the share link, all
-    on stdout. json and junit: only the document on stdout; the share link and
-    any messages go to stderr.
-";
+    /// Read the bootstrap token from PATH ('-': stdin).
+    #[arg(
+        long,
+        value_name = "PATH",
+        value_parser = NonEmptyStringValueParser::new(),
+        help_heading = "Token source"
+    )]
+    bootstrap_token_file: Option<String>,
+
+    /// The scope Muster's GafaelfawrIngresses require: the minted token gets
+    /// it, a given token must have it.
+    #[arg(long, value_name = "SCOPE", default_value = DEFAULT_SCOPE)]
+    scope: String,
+
+    /// text (a checklist), json (the run, as the page renders it) or junit
+    /// (JUnit XML).
+    #[arg(long, value_name = "FORMAT", value_enum, default_value_t = Format::Text)]
+    format: Format,
+
+    /// Total time allowed for each request; connecting gets at most 5 s of
+    /// it.
+    #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = seconds)]
+    timeout: Duration,
+
+    /// Total time allowed for the whole run: then it stops with exit 2, marks
+    /// the checks not reached and revokes its tokens.
+    #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = seconds)]
+    deadline: Duration,
+
+    /// Leave usernames and emails out of the share link (always left out
+    /// with --token, which may be a person's).
+    #[arg(long)]
+    hide_identity: bool,
+}
+
+/// The arguments that name where the tokens come from, in the order their
+/// variables are preferred.
+const TOKEN_SOURCES: [&str; 3] = ["token", "bootstrap_token", "bootstrap_token_file"];
+
+/// A number of seconds from 0.1 to 3600.
+fn seconds(text: &str) -> Result<Duration, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|seconds| seconds.is_finite() && (0.1..=3600.0).contains(seconds))
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| "not a number of seconds from 0.1 to 3600".to_owned())
+}
 
 /// Where the run's tokens come from.
 #[derive(Clone, PartialEq, Eq)]
@@ -92,7 +176,7 @@ impl fmt::Debug for TokenSource {
 }
 
 /// How to print the run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// A checklist for people.
     Text,
@@ -111,32 +195,58 @@ pub struct Target {
     pub prefix: String,
 }
 
+/// Why `--url` was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum UrlError {
+    /// Not a URL at all.
+    #[error("--url {given:?} is not a URL ({reason}); {expected}", expected = EXPECTED_URL)]
+    NotAUrl {
+        /// The value given.
+        given: String,
+        /// Why the URL parser refused it.
+        reason: String,
+    },
+    /// Neither `https://` nor `http://`.
+    #[error("--url {given:?} uses {scheme}://; {expected}", expected = EXPECTED_URL)]
+    Scheme {
+        /// The value given.
+        given: String,
+        /// Its scheme.
+        scheme: String,
+    },
+    /// No host name.
+    #[error("--url {0:?} names no host; {expected}", expected = EXPECTED_URL)]
+    NoHost(String),
+    /// A user name or password in the URL.
+    #[error("--url must not carry credentials; give a token source instead ({expected})", expected = EXPECTED_URL)]
+    Credentials,
+    /// A query or fragment.
+    #[error("--url {0:?} has a query or fragment; {expected}", expected = EXPECTED_URL)]
+    QueryOrFragment(String),
+}
+
 impl Target {
     /// Reads `--url`: `http(s)://host[:port][/prefix][/]`, no query,
     /// fragment or credentials.
-    pub fn parse(text: &str) -> Result<Target, String> {
-        let expected = "expected https://<host>[/<prefix>], e.g. https://data.example.org/muster";
-        let url = Url::parse(text.trim()).map_err(|error| {
-            format!("--url {:?} is not a URL ({error}); {expected}", text.trim())
+    pub fn parse(text: &str) -> Result<Target, UrlError> {
+        let url = Url::parse(text.trim()).map_err(|error| UrlError::NotAUrl {
+            given: text.trim().to_owned(),
+            reason: error.to_string(),
         })?;
         if !matches!(url.scheme(), "https" | "http") {
-            return Err(format!(
-                "--url {text:?} uses {}://; {expected}",
-                url.scheme()
-            ));
+            return Err(UrlError::Scheme {
+                given: text.to_owned(),
+                scheme: url.scheme().to_owned(),
+            });
         }
         if url.host_str().is_none_or(str::is_empty) {
-            return Err(format!("--url {text:?} names no host; {expected}"));
+            return Err(UrlError::NoHost(text.to_owned()));
         }
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(format!(
-                "--url must not carry credentials; give a token source instead ({expected})"
-            ));
+            return Err(UrlError::Credentials);
         }
         if url.query().is_some() || url.fragment().is_some() {
-            return Err(format!(
-                "--url {text:?} has a query or fragment; {expected}"
-            ));
+            return Err(UrlError::QueryOrFragment(text.to_owned()));
         }
         let path = url.path().trim_end_matches('/');
         let prefix = if path.is_empty() {
@@ -169,6 +279,8 @@ pub struct Options {
     pub format: Format,
     /// Total time allowed per request.
     pub timeout: Duration,
+    /// Total time allowed for the run.
+    pub deadline: Duration,
     /// Leave identity out of the share link.
     pub hide_identity: bool,
     /// Use ANSI colour (text on a terminal, `NO_COLOR` unset).
@@ -182,10 +294,47 @@ pub struct Options {
 pub enum Command {
     /// Run the checks.
     Check(Options),
-    /// Print the usage text.
+    /// Print the help text.
     Help,
     /// Print the version.
     Version,
+}
+
+/// Why the command line cannot run.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ArgsError {
+    /// What `clap` refused, in words that name the option.
+    #[error("{0}")]
+    Usage(String),
+    /// More than one token source on the command line.
+    #[error("give one token source, not {}", .0.join(" and "))]
+    TwoSources(Vec<String>),
+    /// No token source anywhere.
+    #[error(
+        "no token: give --bootstrap-token-file (or GAFAELFAWR_BOOTSTRAP_TOKEN) so muster-check \
+         can mint its tokens, or --token (or MUSTER_CHECK_TOKEN) with a token that has the \
+         routes' scope"
+    )]
+    NoToken,
+    /// No `--url` and no `MUSTER_CHECK_URL`.
+    #[error("no --url: give Muster's base URL, e.g. --url https://data.example.org/muster")]
+    NoUrl,
+    /// A `--url` that is not Muster's base URL.
+    #[error(transparent)]
+    Url(#[from] UrlError),
+    /// A `--scope` that is not one scope name.
+    #[error("--scope {0:?} must be one scope name, e.g. read:image")]
+    Scope(String),
+}
+
+/// The help text (`--help`).
+pub fn help() -> String {
+    Cli::command().render_long_help().to_string()
+}
+
+/// The version line (`--version`).
+pub fn version() -> String {
+    Cli::command().render_version().to_string()
 }
 
 /// Reads `args` (without the program name) and `env`. `stdout_is_terminal`
@@ -194,126 +343,128 @@ pub fn parse(
     args: &[String],
     env: &HashMap<String, String>,
     stdout_is_terminal: bool,
-) -> Result<Command, String> {
-    let mut url = None;
-    let mut sources: Vec<(&str, TokenSource)> = Vec::new();
-    let mut scope = None;
-    let mut format = None;
-    let mut timeout = None;
-    let mut hide_identity = false;
-    let mut rest = args.iter();
-    while let Some(arg) = rest.next() {
-        // `--name=value` and `--name value` are both accepted.
-        let (name, inline) = match arg.split_once('=') {
-            Some((name, value)) if name.starts_with("--") => (name, Some(value.to_owned())),
-            _ => (arg.as_str(), None),
+) -> Result<Command, ArgsError> {
+    // Each variable reaches its argument as a default, so that the command
+    // line wins and [`ValueSource`] tells a flag from a variable.
+    let command = Cli::command().mut_args(|arg| {
+        let Some(name) = arg
+            .get_env()
+            .and_then(|name| name.to_str())
+            .map(str::to_owned)
+        else {
+            return arg;
         };
-        let mut value = |name: &str| -> Result<String, String> {
-            match inline.clone().or_else(|| rest.next().cloned()) {
-                Some(value) if !value.is_empty() => Ok(value),
-                _ => Err(format!("{name} needs a value (see --help)")),
-            }
-        };
-        match name {
-            "-h" | "--help" => return Ok(Command::Help),
-            "-V" | "--version" => return Ok(Command::Version),
-            "--url" => url = Some(value(name)?),
-            "--token" => sources.push(("--token", TokenSource::Token(value(name)?))),
-            "--bootstrap-token" => {
-                sources.push(("--bootstrap-token", TokenSource::Bootstrap(value(name)?)))
-            }
-            "--bootstrap-token-file" => sources.push((
-                "--bootstrap-token-file",
-                TokenSource::BootstrapFile(value(name)?),
-            )),
-            "--scope" => scope = Some(value(name)?),
-            "--format" => {
-                format = Some(match value(name)?.as_str() {
-                    "text" => Format::Text,
-                    "json" => Format::Json,
-                    "junit" => Format::Junit,
-                    other => {
-                        return Err(format!(
-                            "--format {other:?} is not one of text, json, junit"
-                        ))
-                    }
-                })
-            }
-            "--timeout" => {
-                let text = value(name)?;
-                let seconds: f64 = text
-                    .parse()
-                    .ok()
-                    .filter(|seconds: &f64| {
-                        seconds.is_finite() && *seconds >= 0.1 && *seconds <= 3600.0
-                    })
-                    .ok_or_else(|| {
-                        format!("--timeout {text:?} is not a number of seconds from 0.1 to 3600")
-                    })?;
-                timeout = Some(Duration::from_secs_f64(seconds));
-            }
-            "--hide-identity" => hide_identity = true,
-            other if other.starts_with('-') => {
-                return Err(format!("unknown option {other} (see --help)"))
-            }
-            other => return Err(format!("unexpected argument {other:?} (see --help)")),
+        let value = env
+            .get(&name)
+            .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty());
+        let arg = arg.env(None);
+        match value {
+            Some(value) => arg.default_value(value).hide_default_value(true),
+            None => arg,
         }
-    }
-    if sources.len() > 1 {
-        let names: Vec<&str> = sources.iter().map(|(name, _)| *name).collect();
-        return Err(format!(
-            "give one token source, not {}",
-            names.join(" and ")
-        ));
-    }
-    let from_env = |name: &str| {
-        env.get(name)
-            .filter(|value| !value.trim().is_empty())
-            .cloned()
-    };
-    let tokens = match sources.pop() {
-        Some((_, source)) => source,
-        None => match (
-            from_env("MUSTER_CHECK_TOKEN"),
-            from_env("GAFAELFAWR_BOOTSTRAP_TOKEN"),
-        ) {
-            (Some(token), _) => TokenSource::Token(token),
-            (None, Some(token)) => TokenSource::Bootstrap(token),
-            (None, None) => {
-                return Err("no token: give --bootstrap-token-file (or \
-                            GAFAELFAWR_BOOTSTRAP_TOKEN) so muster-check can mint its tokens, \
-                            or --token (or MUSTER_CHECK_TOKEN) with a token that has the \
-                            routes' scope"
-                    .to_owned())
+    });
+    let words = std::iter::once("muster-check".to_owned()).chain(args.iter().cloned());
+    let matches = match command.try_get_matches_from(words) {
+        Ok(matches) => matches,
+        Err(error) => {
+            return match error.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    Ok(Command::Help)
+                }
+                ErrorKind::DisplayVersion => Ok(Command::Version),
+                _ => Err(ArgsError::Usage(usage_message(&error))),
             }
-        },
+        }
     };
-    let url = url
-        .or_else(|| from_env("MUSTER_CHECK_URL"))
-        .ok_or_else(|| {
-            "no --url: give Muster's base URL, e.g. --url https://data.example.org/muster"
-                .to_owned()
-        })?;
-    let target = Target::parse(&url)?;
-    let scope = scope.unwrap_or_else(|| DEFAULT_SCOPE.to_owned());
-    if scope.is_empty() || scope.contains(char::is_whitespace) {
-        return Err(format!(
-            "--scope {scope:?} must be one scope name, e.g. read:image"
-        ));
+    let flags: Vec<String> = TOKEN_SOURCES
+        .iter()
+        .filter(|id| matches.value_source(id) == Some(ValueSource::CommandLine))
+        .map(|id| format!("--{}", id.replace('_', "-")))
+        .collect();
+    if flags.len() > 1 {
+        return Err(ArgsError::TwoSources(flags));
     }
-    let format = format.unwrap_or(Format::Text);
-    let text_on_terminal = format == Format::Text && stdout_is_terminal;
+    let cli = Cli::from_arg_matches(&matches).map_err(|error| {
+        // Every value was validated above; this is only a safety net.
+        ArgsError::Usage(usage_message(&error))
+    })?;
+    let tokens = token_source(&cli, &matches).ok_or(ArgsError::NoToken)?;
+    let url = cli.url.as_deref().ok_or(ArgsError::NoUrl)?;
+    let target = Target::parse(url)?;
+    let scope = cli.scope;
+    if scope.is_empty() || scope.contains(char::is_whitespace) {
+        return Err(ArgsError::Scope(scope));
+    }
+    let text_on_terminal = cli.format == Format::Text && stdout_is_terminal;
     let no_colour = env.get("NO_COLOR").is_some_and(|value| !value.is_empty());
     Ok(Command::Check(Options {
         target,
         tokens,
         scope,
-        format,
-        timeout: timeout.unwrap_or(DEFAULT_TIMEOUT),
-        hide_identity,
+        format: cli.format,
+        timeout: cli.timeout,
+        deadline: cli.deadline,
+        hide_identity: cli.hide_identity,
         colour: text_on_terminal && !no_colour,
         progress: text_on_terminal,
     }))
+}
+
+/// The token source: the flag given, else the first variable set.
+fn token_source(cli: &Cli, matches: &ArgMatches) -> Option<TokenSource> {
+    let given = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
+    let from = |id: &str| -> Option<TokenSource> {
+        match id {
+            "token" => cli.token.clone().map(TokenSource::Token),
+            "bootstrap_token" => cli.bootstrap_token.clone().map(TokenSource::Bootstrap),
+            _ => cli
+                .bootstrap_token_file
+                .clone()
+                .map(TokenSource::BootstrapFile),
+        }
+    };
+    let flag = TOKEN_SOURCES.iter().find(|id| given(id));
+    match flag {
+        Some(id) => from(id),
+        None => TOKEN_SOURCES.iter().find_map(|id| from(id)),
+    }
+}
+
+/// `clap`'s refusal in one line that names the option, and where to look.
+fn usage_message(error: &clap::Error) -> String {
+    let context = |kind: ContextKind| match error.get(kind) {
+        Some(ContextValue::String(text)) => Some(text.clone()),
+        _ => None,
+    };
+    // `--url <URL>` → `--url`.
+    let option = context(ContextKind::InvalidArg)
+        .map(|arg| arg.split_whitespace().next().unwrap_or_default().to_owned())
+        .unwrap_or_default();
+    match (error.kind(), context(ContextKind::InvalidValue)) {
+        (ErrorKind::UnknownArgument, _) if option.starts_with('-') => {
+            format!("unknown option {option} (see --help)")
+        }
+        (ErrorKind::UnknownArgument, _) => {
+            format!("unexpected argument {option:?} (see --help)")
+        }
+        (ErrorKind::InvalidValue, Some(value)) if value.is_empty() => {
+            format!("{option} needs a value (see --help)")
+        }
+        (ErrorKind::InvalidValue, Some(value)) => {
+            let valid = match error.get(ContextKind::ValidValue) {
+                Some(ContextValue::Strings(valid)) => valid.join(", "),
+                _ => String::new(),
+            };
+            format!("{option} {value:?} is not one of {valid}")
+        }
+        _ => {
+            let rendered = error.render().to_string();
+            let first = rendered.lines().next().unwrap_or_default();
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            format!("{first} (see --help)")
+        }
+    }
 }
 
 #[cfg(test)]
@@ -329,7 +480,7 @@ mod tests {
             .iter()
             .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
             .collect();
-        match parse(&args(list), &env, terminal)? {
+        match parse(&args(list), &env, terminal).map_err(|error| error.to_string())? {
             Command::Check(options) => Ok(options),
             other => panic!("{other:?}"),
         }
@@ -354,7 +505,7 @@ mod tests {
             "https://data.example.org/muster?x=1",
             "https://",
         ] {
-            let error = Target::parse(bad).unwrap_err();
+            let error = Target::parse(bad).unwrap_err().to_string();
             assert!(error.contains("https://<host>"), "{bad}: {error}");
         }
     }
@@ -384,6 +535,26 @@ mod tests {
     }
 
     #[test]
+    fn the_given_token_variable_wins_over_the_bootstrap_variable() {
+        let env = [
+            ("MUSTER_CHECK_TOKEN", "gt-given"),
+            ("GAFAELFAWR_BOOTSTRAP_TOKEN", "gt-boot"),
+            ("MUSTER_CHECK_URL", "https://h/m"),
+        ];
+        let chosen = options(&[], &env, false).unwrap();
+        assert_eq!(chosen.tokens, TokenSource::Token("gt-given".into()));
+        assert_eq!(chosen.target.base(), "https://h/m");
+        let file = options(&["--bootstrap-token-file", "-"], &env, false).unwrap();
+        assert_eq!(file.tokens, TokenSource::BootstrapFile("-".into()));
+        let blank = options(
+            &["--url", "https://h"],
+            &[("MUSTER_CHECK_TOKEN", " ")],
+            false,
+        );
+        assert!(blank.unwrap_err().contains("no token"));
+    }
+
+    #[test]
     fn colour_only_for_text_on_a_terminal_without_no_color() {
         let base = ["--url", "https://h", "--token", "t"];
         assert!(options(&base, &[], true).unwrap().colour);
@@ -403,6 +574,7 @@ mod tests {
             (["--timeout", "0"], "--timeout"),
             (["--timeout", "1e-12"], "--timeout"),
             (["--timeout", "soon"], "--timeout"),
+            (["--deadline", "0"], "--deadline"),
             (["--format", "xml"], "--format"),
             (["--scope", "a b"], "--scope"),
         ] {
@@ -415,6 +587,37 @@ mod tests {
         assert!(error.contains("unknown option --frobnicate"));
         let error = options(&["--url"], &[], false).unwrap_err();
         assert!(error.contains("--url needs a value"));
+    }
+
+    #[test]
+    fn the_deadline_defaults_to_a_minute() {
+        let base = ["--url", "https://h", "--token", "t"];
+        assert_eq!(
+            options(&base, &[], false).unwrap().deadline,
+            DEFAULT_DEADLINE
+        );
+        let mut list = base.to_vec();
+        list.extend(["--deadline", "2.5"]);
+        let chosen = options(&list, &[], false).unwrap();
+        assert_eq!(chosen.deadline, Duration::from_millis(2500));
+        assert_eq!(chosen.timeout, DEFAULT_TIMEOUT);
+    }
+
+    #[test]
+    fn help_names_every_option_and_variable() {
+        let text = help();
+        for name in [
+            "--url",
+            "--token",
+            "--bootstrap-token-file",
+            "--deadline",
+            "MUSTER_CHECK_URL",
+            "GAFAELFAWR_BOOTSTRAP_TOKEN",
+        ] {
+            assert!(text.contains(name), "{name} missing from:\n{text}");
+        }
+        let parsed = parse(&args(&["--url", "x", "-h"]), &HashMap::new(), false);
+        assert_eq!(parsed, Ok(Command::Help));
     }
 
     #[test]

@@ -9,18 +9,34 @@ use muster_report::probe::exchange::BODY_MAX_BYTES;
 use muster_report::probe::{Exchange, Prepared};
 use reqwest::redirect::Policy;
 use reqwest::{Client, Method, Response};
+use thiserror::Error;
 
 use crate::args::MAX_CONNECT_TIMEOUT;
 
+/// The HTTP client could not be built (no TLS roots, …).
+#[derive(Debug, Error)]
+#[error("cannot set up the HTTP client: {0}")]
+pub struct ClientError(#[from] reqwest::Error);
+
+/// A request that got no HTTP answer.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum FetchError {
+    /// The method is not an HTTP method (a programming error).
+    #[error("{0:?} is not an HTTP method")]
+    Method(String),
+    /// The transport failed, put into words by [`describe`].
+    #[error("{0}")]
+    Transport(String),
+}
+
 /// The client every request of a run goes through.
-pub fn client(timeout: Duration) -> Result<Client, String> {
-    Client::builder()
+pub fn client(timeout: Duration) -> Result<Client, ClientError> {
+    Ok(Client::builder()
         .redirect(Policy::none())
         .connect_timeout(timeout.min(MAX_CONNECT_TIMEOUT))
         .timeout(timeout)
         .user_agent(concat!("muster-check/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|error| format!("cannot set up the HTTP client: {error}"))
+        .build()?)
 }
 
 /// What came back from one request: status, headers and (capped) body.
@@ -50,8 +66,9 @@ pub async fn fetch(
     headers: &[(String, String)],
     json: Option<&serde_json::Value>,
     timeout: Duration,
-) -> Result<Answer, String> {
-    let method = Method::from_bytes(method.as_bytes()).map_err(|error| error.to_string())?;
+) -> Result<Answer, FetchError> {
+    let method =
+        Method::from_bytes(method.as_bytes()).map_err(|_| FetchError::Method(method.to_owned()))?;
     let mut request = client.request(method, url);
     for (name, value) in headers {
         request = request.header(name, value);
@@ -62,11 +79,11 @@ pub async fn fetch(
     let response = request
         .send()
         .await
-        .map_err(|error| describe(&error, timeout))?;
+        .map_err(|error| FetchError::Transport(describe(&error, timeout)))?;
     read(response, timeout).await
 }
 
-async fn read(mut response: Response, timeout: Duration) -> Result<Answer, String> {
+async fn read(mut response: Response, timeout: Duration) -> Result<Answer, FetchError> {
     let status = response.status().as_u16();
     let headers = response
         .headers()
@@ -83,7 +100,7 @@ async fn read(mut response: Response, timeout: Duration) -> Result<Answer, Strin
         match response.chunk().await {
             Ok(Some(chunk)) => body.extend_from_slice(&chunk),
             Ok(None) => break,
-            Err(error) => return Err(describe(&error, timeout)),
+            Err(error) => return Err(FetchError::Transport(describe(&error, timeout))),
         }
     }
     body.truncate(BODY_MAX_BYTES + 1);
@@ -108,7 +125,7 @@ pub async fn exchange(client: &Client, sent: &Prepared, timeout: Duration) -> Ex
             &answer.body,
             elapsed_ms,
         ),
-        Err(message) => Exchange::transport_error(sent, &message, elapsed_ms),
+        Err(error) => Exchange::transport_error(sent, &error.to_string(), elapsed_ms),
     }
 }
 

@@ -5,34 +5,40 @@
 //! token (or a token it is given), and prints the resulting
 //! [`Run`](muster_report::probe::run::Run) as a checklist, JSON or JUnit, with its
 //! share link. Verdicts come from the probes' judges; this crate only
-//! makes requests, records them and prints.
+//! makes requests, records them and prints. The tokens it minted are
+//! revoked when the run ends, however it ends.
 //!
-//! The binary is a thin wrapper around [`run`], which tests call in
+//! The binary is a thin wrapper around [`run_until`], which tests call in
 //! process with their own arguments, environment and buffers.
 //!
 //! Exit codes ([`Exit`]): 0 pass (warnings allowed), 1 a check failed,
 //! 2 could not run (bad arguments, unreachable host, rejected token,
-//! nothing checked).
+//! nothing checked, deadline passed, interrupted).
 
 pub mod argocd;
 pub mod args;
 pub mod http;
 pub mod output;
 pub mod runner;
+pub mod terminal;
 pub mod tokens;
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::io::{Read, Write};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::pin::Pin;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use anstream::{AutoStream, ColorChoice};
 use muster_report::probe::run::Run;
-use muster_report::probe::{probes, Client, ProbeContext, Received};
+use muster_report::probe::{probes, Client, ProbeContext, ProbeResult, Received};
 use muster_report::redact;
 use muster_report::Status;
 
 use args::{Command, Format, Options, TokenSource};
 use output::text::{self, Style};
 use runner::{Progress, Runner};
+use tokens::Minted;
 
 /// How a run ended, as the process exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,7 +48,8 @@ pub enum Exit {
     /// 1: at least one check failed.
     Failed,
     /// 2: the checks could not run: bad arguments, unreachable host,
-    /// rejected token, or nothing was checked.
+    /// rejected token, nothing was checked, or the run was stopped (its
+    /// deadline passed, or it was interrupted) before it finished.
     CouldNotRun,
 }
 
@@ -67,30 +74,45 @@ impl From<Exit> for std::process::ExitCode {
 pub struct Io<'a> {
     /// Read only for `--bootstrap-token-file -`.
     pub stdin: &'a mut dyn Read,
-    /// The checklist (text) or the document (json, junit).
-    pub stdout: &'a mut dyn Write,
+    /// The checklist (text) or the document (json, junit). (`'static`
+    /// only so that `anstream` can wrap it: a process stream or a buffer.)
+    pub stdout: &'a mut (dyn Write + 'static),
     /// Errors; for json and junit also the share link.
-    pub stderr: &'a mut dyn Write,
+    pub stderr: &'a mut (dyn Write + 'static),
     /// Whether stdout is a terminal (progress and colour for text).
     pub stdout_is_terminal: bool,
 }
 
-/// Runs `muster-check` with `args` (without the program name) and `env`.
+/// Runs `muster-check` with `args` (without the program name) and `env`,
+/// to the end or its deadline.
 pub fn run(args: &[String], env: &HashMap<String, String>, io: Io<'_>) -> Exit {
+    run_until(args, env, io, std::future::pending())
+}
+
+/// Like [`run`], but stops early when `interrupted` completes (the binary
+/// passes Ctrl-C): the checks not reached are marked so, the minted tokens
+/// revoked, and the run exits 2.
+pub fn run_until(
+    args: &[String],
+    env: &HashMap<String, String>,
+    io: Io<'_>,
+    interrupted: impl Future<Output = ()>,
+) -> Exit {
+    // Messages never carry styling or a server's control characters.
+    let mut stderr = AutoStream::new(io.stderr, ColorChoice::Never);
     let options = match args::parse(args, env, io.stdout_is_terminal) {
         Ok(Command::Check(options)) => options,
         Ok(Command::Help) => {
-            let _ = io.stdout.write_all(args::USAGE.as_bytes());
+            let _ = io.stdout.write_all(args::help().as_bytes());
             return Exit::Pass;
         }
         Ok(Command::Version) => {
-            let _ = writeln!(io.stdout, "muster-check {}", env!("CARGO_PKG_VERSION"));
+            let _ = io.stdout.write_all(args::version().as_bytes());
             return Exit::Pass;
         }
-        Err(message) => {
+        Err(error) => {
             // An argument may be a token given in the wrong place.
-            let message = redact::tokens_and_secrets(&message, &secrets_in(args, env));
-            let _ = writeln!(io.stderr, "muster-check: {message}");
+            say(&mut stderr, &error.to_string(), &secrets_in(args, env));
             return Exit::CouldNotRun;
         }
     };
@@ -100,11 +122,27 @@ pub fn run(args: &[String], env: &HashMap<String, String>, io: Io<'_>) -> Exit {
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            let _ = writeln!(io.stderr, "muster-check: cannot start: {error}");
+            say(&mut stderr, &format!("cannot start: {error}"), &[]);
             return Exit::CouldNotRun;
         }
     };
-    runtime.block_on(check(&options, io))
+    let colour = match options.colour {
+        true => ColorChoice::AlwaysAnsi,
+        false => ColorChoice::Never,
+    };
+    let streams = Streams {
+        stdin: io.stdin,
+        stdout: AutoStream::new(io.stdout, colour),
+        stderr,
+    };
+    runtime.block_on(check(&options, streams, interrupted))
+}
+
+/// Writes `message` to `stderr` as one `muster-check:` line: secrets
+/// replaced by fingerprints, and whatever a server put in it escaped.
+fn say(stderr: &mut dyn Write, message: &str, secrets: &[String]) {
+    let message = redact::tokens_and_secrets(message, secrets);
+    let _ = writeln!(stderr, "muster-check: {}", terminal::escape(&message));
 }
 
 /// Values that may be secrets, to scrub from messages about arguments.
@@ -126,48 +164,171 @@ fn secrets_in(args: &[String], env: &HashMap<String, String>) -> Vec<String> {
     secrets
 }
 
-async fn check(options: &Options, io: Io<'_>) -> Exit {
-    let Io {
+/// The streams of a run, stdout and stderr behind `anstream`.
+struct Streams<'a> {
+    stdin: &'a mut dyn Read,
+    stdout: AutoStream<&'a mut (dyn Write + 'static)>,
+    stderr: AutoStream<&'a mut (dyn Write + 'static)>,
+}
+
+/// Why a run stopped before it finished.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Stop {
+    /// `--deadline` passed.
+    Deadline(Duration),
+    /// Ctrl-C (or whatever the caller of [`run_until`] passed).
+    Interrupted,
+}
+
+impl Stop {
+    /// What a check not reached says.
+    fn not_reached(self) -> String {
+        match self {
+            Stop::Deadline(deadline) => format!(
+                "Not reached before the run's deadline of {} s (--deadline).",
+                deadline.as_secs_f64()
+            ),
+            Stop::Interrupted => "Not reached: the run was interrupted.".to_owned(),
+        }
+    }
+
+    /// What stopped the run, for the last message.
+    fn describe(self) -> String {
+        match self {
+            Stop::Deadline(deadline) => format!(
+                "the run's deadline of {} s (--deadline) passed",
+                deadline.as_secs_f64()
+            ),
+            Stop::Interrupted => "interrupted".to_owned(),
+        }
+    }
+}
+
+/// Awaits `work` unless `stop` completes first.
+async fn until<T>(
+    stop: &mut Pin<&mut impl Future<Output = Stop>>,
+    work: impl Future<Output = T>,
+) -> Result<T, Stop> {
+    tokio::select! {
+        biased;
+        stopped = stop.as_mut() => Err(stopped),
+        done = work => Ok(done),
+    }
+}
+
+async fn check(
+    options: &Options,
+    streams: Streams<'_>,
+    interrupted: impl Future<Output = ()>,
+) -> Exit {
+    let Streams {
         stdin,
-        stdout,
-        stderr,
-        ..
-    } = io;
-    let mut fail = |message: &str, secrets: &[String]| {
-        let _ = writeln!(
-            stderr,
-            "muster-check: {}",
-            redact::tokens_and_secrets(message, secrets)
-        );
-        Exit::CouldNotRun
+        mut stdout,
+        mut stderr,
+    } = streams;
+    let deadline = options.deadline;
+    let stop = async move {
+        tokio::select! {
+            () = tokio::time::sleep(deadline) => Stop::Deadline(deadline),
+            () = interrupted => Stop::Interrupted,
+        }
     };
+    tokio::pin!(stop);
+    let client = match http::client(options.timeout) {
+        Ok(client) => client,
+        Err(error) => {
+            say(&mut stderr, &error.to_string(), &[]);
+            return Exit::CouldNotRun;
+        }
+    };
+    let mut minted = Minted::default();
+    let exit = checks(
+        options,
+        stdin,
+        &mut stdout,
+        &mut stderr,
+        &client,
+        &mut minted,
+        &mut stop,
+    )
+    .await;
+    // However the run ended, its tokens go now rather than in 15 minutes.
+    if let Err(error) =
+        tokens::revoke(&client, &options.target.origin, &minted, options.timeout).await
+    {
+        say(&mut stderr, &error.to_string(), &secrets(options, &minted));
+    }
+    exit
+}
+
+/// Every secret the run knows of: the token or bootstrap token given, and
+/// the tokens minted.
+fn secrets(options: &Options, minted: &Minted) -> Vec<String> {
+    let given = match &options.tokens {
+        TokenSource::Token(token) | TokenSource::Bootstrap(token) => Some(token.trim().to_owned()),
+        TokenSource::BootstrapFile(_) => None,
+    };
+    given.into_iter().chain(minted.secrets()).collect()
+}
+
+/// The run itself: find Muster, obtain the tokens (noting each minted one
+/// in `minted`), probe, print. Ends early, exit 2, when `stop` completes.
+#[allow(clippy::too_many_arguments)]
+async fn checks(
+    options: &Options,
+    stdin: &mut dyn Read,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+    client: &reqwest::Client,
+    minted: &mut Minted,
+    stop: &mut Pin<&mut impl Future<Output = Stop>>,
+) -> Exit {
     let base = options.target.base();
     let started_at = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
         .as_secs();
-    let client = match http::client(options.timeout) {
-        Ok(client) => client,
-        Err(message) => return fail(&message, &[]),
+    let version = match until(stop, output::preflight(client, &base, options.timeout)).await {
+        Ok(Ok(version)) => version,
+        Ok(Err(error)) => {
+            say(stderr, &error.to_string(), &[]);
+            return Exit::CouldNotRun;
+        }
+        Err(stopped) => {
+            say(
+                stderr,
+                &format!("{} before Muster answered", stopped.describe()),
+                &[],
+            );
+            return Exit::CouldNotRun;
+        }
     };
-    let version = match output::preflight(&client, &base, options.timeout).await {
-        Ok(version) => version,
-        Err(message) => return fail(&message, &[]),
-    };
-    let obtained = tokens::obtain(
-        &client,
-        &options.target.origin,
-        &options.tokens,
-        &options.scope,
-        stdin,
-        options.timeout,
+    let obtained = until(
+        stop,
+        tokens::obtain(
+            client,
+            &options.target.origin,
+            &options.tokens,
+            &options.scope,
+            stdin,
+            options.timeout,
+            minted,
+        ),
     )
     .await;
     let run_tokens = match obtained {
-        Ok(run_tokens) => run_tokens,
-        Err(message) => return fail(&message, &[]),
+        Ok(Ok(run_tokens)) => run_tokens,
+        Ok(Err(error)) => {
+            say(stderr, &error.to_string(), &secrets(options, minted));
+            return Exit::CouldNotRun;
+        }
+        Err(stopped) => {
+            let message = format!("{} before the tokens were ready", stopped.describe());
+            say(stderr, &message, &secrets(options, minted));
+            return Exit::CouldNotRun;
+        }
     };
-    let secrets = run_tokens.secrets.clone();
+    let run_secrets = run_tokens.secrets.clone();
     let mut context = ProbeContext::new(Client::Cli);
     if let Some(identity) = &run_tokens.minted_for {
         context = context.expecting(identity.clone());
@@ -187,35 +348,62 @@ async fn check(options: &Options, io: Io<'_>) -> Exit {
         let _ = stdout.write_all(text::header(style, &base, version.as_deref(), &who).as_bytes());
     }
     let runner = Runner {
-        http: &client,
+        http: client,
         base: &base,
         tokens: &run_tokens.tokens,
         context: &context,
         timeout: options.timeout,
     };
-    let results = runner
-        .run(probes(), |progress| {
+    let mut results: Vec<ProbeResult> = Vec::new();
+    // The running line on screen, if any, for the finished line to cover.
+    let mut running: Option<String> = None;
+    let show = |line: &str, stdout: &mut dyn Write| {
+        let _ = stdout.write_all(redact::secrets_in_text(line, &run_secrets).as_bytes());
+        let _ = stdout.flush();
+    };
+    let stopped = until(
+        stop,
+        runner.run(probes(), &mut results, |progress| {
             if !text {
                 return;
             }
-            let line = match progress {
+            match progress {
                 Progress::Started {
                     index,
                     total,
                     probe,
-                } if options.progress => text::running_line(style, index, total, probe),
-                Progress::Started { .. } => return,
-                Progress::Finished { result, .. } if options.progress => {
-                    format!("\r\x1b[2K{}\n", text::finished_line(style, result))
+                } if options.progress => {
+                    let line = text::running_line(style, index, total, probe);
+                    show(&line, stdout);
+                    running = Some(line);
                 }
+                Progress::Started { .. } => {}
                 Progress::Finished { result, .. } => {
-                    format!("{}\n", text::finished_line(style, result))
+                    let line = match running.take() {
+                        Some(over) => text::finished_over(style, result, &over),
+                        None => format!("{}\n", text::finished_line(style, result)),
+                    };
+                    show(&line, stdout);
                 }
-            };
-            let _ = stdout.write_all(redact::secrets_in_text(&line, &secrets).as_bytes());
-            let _ = stdout.flush();
-        })
-        .await;
+            }
+        }),
+    )
+    .await
+    .err();
+    let reached = results.len();
+    if let Some(stopped) = stopped {
+        for probe in &probes()[reached..] {
+            let result = probe.skipped(&stopped.not_reached());
+            if text {
+                let line = match running.take() {
+                    Some(over) => text::finished_over(style, &result, &over),
+                    None => format!("{}\n", text::finished_line(style, &result)),
+                };
+                show(&line, stdout);
+            }
+            results.push(result);
+        }
+    }
     let version = version
         .or_else(|| Run::reported_version(&results))
         .unwrap_or_else(|| "unknown".to_owned());
@@ -229,18 +417,43 @@ async fn check(options: &Options, io: Io<'_>) -> Exit {
     let include_identity = run_tokens.minted_for.is_some() && !options.hide_identity;
     let share_url =
         muster_report::probe::snapshot::share_url(&format!("{base}/"), &run, include_identity);
+    let stop_note = stopped.map(|stopped| {
+        let not_reached = run.probes.len() - reached;
+        format!("{}: {not_reached} checks not reached", stopped.describe())
+    });
     let document = match options.format {
-        Format::Text => text::summary(style, &run, &share_url),
+        Format::Text => text::summary(style, &run, &share_url, stop_note.as_deref()),
         Format::Json => match serde_json::to_string_pretty(&run) {
-            Ok(json) => json + "\n",
-            Err(error) => return fail(&format!("cannot write the run as JSON: {error}"), &[]),
+            Ok(json) => terminal::escape_json(&json).into_owned() + "\n",
+            Err(error) => {
+                say(
+                    stderr,
+                    &format!("cannot write the run as JSON: {error}"),
+                    &[],
+                );
+                return Exit::CouldNotRun;
+            }
         },
-        Format::Junit => output::junit::render(&run, &share_url),
+        Format::Junit => match output::junit::render(&run, &share_url) {
+            Ok(xml) => xml,
+            Err(error) => {
+                say(
+                    stderr,
+                    &format!("cannot write the run as JUnit XML: {error}"),
+                    &[],
+                );
+                return Exit::CouldNotRun;
+            }
+        },
     };
-    let _ = stdout.write_all(redact::secrets_in_text(&document, &secrets).as_bytes());
+    let _ = stdout.write_all(redact::secrets_in_text(&document, &run_secrets).as_bytes());
     let _ = stdout.flush();
     if !text {
         let _ = writeln!(stderr, "Share link: {share_url}");
+    }
+    if let Some(note) = stop_note {
+        say(stderr, &note, &run_secrets);
+        return Exit::CouldNotRun;
     }
     let exit = verdict(&run);
     if exit == Exit::CouldNotRun {
@@ -249,7 +462,7 @@ async fn check(options: &Options, io: Io<'_>) -> Exit {
         } else {
             "nothing could be checked: every probe was skipped".to_owned()
         };
-        let _ = writeln!(stderr, "muster-check: {why}");
+        say(stderr, &why, &run_secrets);
     }
     exit
 }

@@ -1,5 +1,6 @@
 //! The `muster-check` binary: reads the process's arguments, environment
-//! and streams, and hands them to [`muster_check::run`].
+//! and streams, and hands them to [`muster_check::run_until`], which stops
+//! early on Ctrl-C (or SIGTERM).
 
 use std::io::IsTerminal as _;
 use std::process::ExitCode;
@@ -41,5 +42,29 @@ fn main() -> ExitCode {
         stderr: &mut std::io::stderr().lock(),
         stdout_is_terminal,
     };
-    muster_check::run(&args, &env, io).into()
+    muster_check::run_until(&args, &env, io, interrupted()).into()
+}
+
+/// Completes on Ctrl-C (SIGINT) or SIGTERM; never, if neither can be
+/// watched (the run then still ends at its deadline).
+async fn interrupted() {
+    let sigterm = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                if signal.recv().await.is_none() {
+                    std::future::pending::<()>().await;
+                }
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {}
+        () = sigterm => {}
+    }
 }

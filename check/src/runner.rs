@@ -49,14 +49,17 @@ pub struct Runner<'a> {
 
 impl Runner<'_> {
     /// Runs `probes` one after the other (some, like the quota probe,
-    /// depend on the order of their requests), reporting progress.
+    /// depend on the order of their requests), reporting progress and
+    /// adding each result to `results` as it is judged — so that a run
+    /// stopped half-way (this future dropped) keeps what it finished.
     pub async fn run(
         &self,
         probes: &[ProbeDef],
+        results: &mut Vec<ProbeResult>,
         mut progress: impl FnMut(Progress<'_>),
-    ) -> Vec<ProbeResult> {
+    ) {
         let total = probes.len();
-        let mut results = Vec::with_capacity(total);
+        results.reserve(total);
         for (index, probe) in probes.iter().enumerate() {
             progress(Progress::Started {
                 index,
@@ -81,6 +84,5 @@ impl Runner<'_> {
             });
             results.push(result);
         }
-        results
     }
 }

@@ -1,7 +1,9 @@
 //! `muster-check` against the local stack: a healthy stack passes, every
 //! fault a client can see fails naming its probe, and whatever stops a run
 //! (unreachable host, TLS, rejected tokens, unknown scope) exits 2 with a
-//! clear message. Most tests call the CLI in process
+//! clear message; the tokens a run mints are revoked however it ends (pass,
+//! fail, deadline, Ctrl-C); nothing a server sends can drive the terminal.
+//! Most tests call the CLI in process
 //! ([`muster_check::run`]); a few spawn the real binary, which they build
 //! with `cargo build -p muster-check` first (a no-op when it is fresh), so
 //! they work under `cargo test --workspace` and alone alike.
@@ -11,7 +13,7 @@ use std::os::unix::ffi::OsStrExt as _;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use muster_check::{Exit, Io};
 use muster_report::probe::run::Run;
@@ -19,7 +21,7 @@ use muster_report::probe::snapshot::{self, Snapshot};
 use muster_report::probe::{probes, Client};
 use muster_report::Status;
 
-use muster_stack::process::{closed_port, output_within};
+use muster_stack::process::{closed_port, output_within, poll_until};
 use muster_stack::secrets::{self, Secrets};
 use muster_stack::share;
 use muster_stack::stack::{Stack, StackOptions};
@@ -818,4 +820,384 @@ fault_points_at! {
     // A client sees only ingress-nginx's 500; the hint names the directory.
     failing_user_directory_points_at_gafaelfawr:
         "ldap-down" => "auth.fail_route" at "gafaelfawr";
+}
+
+/// Fails unless every token the run minted with the bootstrap token (the
+/// stand-in's service tokens) was revoked through Gafaelfawr's token API.
+fn assert_minted_revoked(stack: &Stack) {
+    let standin = stack.gafaelfawr();
+    let minted: Vec<String> = standin
+        .issued_tokens()
+        .into_iter()
+        .filter(|issued| issued.kind == "service")
+        .map(|issued| issued.token.key)
+        .collect();
+    assert!(minted.len() >= 2, "the run minted {} tokens", minted.len());
+    let revoked: Vec<String> = standin
+        .revocations()
+        .into_iter()
+        .map(|revocation| revocation.key)
+        .collect();
+    for key in &minted {
+        assert!(
+            revoked.contains(key),
+            "minted token gt-{}… was not revoked ({} revocations)",
+            &key[..4],
+            revoked.len()
+        );
+    }
+}
+
+#[test]
+fn a_passing_run_revokes_the_tokens_it_minted() {
+    let stack = stack(None);
+    let outcome = check(&stack, &[]);
+    assert_eq!(outcome.exit, Exit::Pass, "{outcome:#?}");
+    assert_minted_revoked(&stack);
+    assert!(
+        !outcome.stderr.contains("revok"),
+        "a revocation failure was reported: {}",
+        outcome.stderr
+    );
+}
+
+#[test]
+fn a_failing_run_revokes_the_tokens_it_minted() {
+    let stack = stack(Some("no-autherror"));
+    let outcome = check(&stack, &["--format", "json"]);
+    assert_eq!(outcome.exit, Exit::Failed, "{outcome:#?}");
+    assert_minted_revoked(&stack);
+}
+
+#[test]
+fn a_stalled_run_ends_at_its_deadline_with_exit_2_and_revokes_its_tokens() {
+    let stack = stack(None);
+    // Every protected route now waits on Gafaelfawr, far past --timeout's
+    // reach: only the deadline can end the run.
+    stack.gafaelfawr().hold_auth_subrequests(true);
+    let started = Instant::now();
+    let outcome = check(&stack, &["--deadline", "2", "--timeout", "600"]);
+    let took = started.elapsed();
+    stack.gafaelfawr().hold_auth_subrequests(false);
+    assert_eq!(outcome.exit, Exit::CouldNotRun, "{outcome:#?}");
+    assert!(
+        stack.gafaelfawr().held_auth_subrequests() > 0,
+        "no request stalled"
+    );
+    assert!(took < Duration::from_secs(30), "the run took {took:?}");
+    assert!(
+        outcome.stderr.contains("deadline of 2 s"),
+        "{}",
+        outcome.stderr
+    );
+    assert!(
+        outcome
+            .stdout
+            .contains("Not reached before the run's deadline"),
+        "{}",
+        outcome.stdout
+    );
+    // Anonymous probes do not wait on Gafaelfawr: they ran and passed.
+    assert!(
+        outcome.stdout.contains("PASS  anonymous."),
+        "{}",
+        outcome.stdout
+    );
+    assert_minted_revoked(&stack);
+}
+
+#[test]
+fn an_interrupted_binary_revokes_its_tokens_and_exits_2() {
+    let stack = stack(None);
+    stack.gafaelfawr().hold_auth_subrequests(true);
+    let mut command = Command::new(binary());
+    command
+        .args(["--url", &stack.url(), "--bootstrap-token-file", "-"])
+        .env_remove("MUSTER_CHECK_TOKEN")
+        .env_remove("GAFAELFAWR_BOOTSTRAP_TOKEN");
+    let running = Running::start(command, stack.gafaelfawr().bootstrap_token().as_bytes());
+    poll_until(BINARY_TIMEOUT, "muster-check to wait on Gafaelfawr", || {
+        Ok(stack.gafaelfawr().held_auth_subrequests() > 0)
+    })
+    .unwrap();
+    running.interrupt();
+    let (code, stdout, stderr) = running.finish();
+    stack.gafaelfawr().hold_auth_subrequests(false);
+    assert_eq!(code, Some(2), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert_minted_revoked(&stack);
+}
+
+/// The `muster-check` binary running in the background, killed if the test
+/// ends before it does.
+struct Running {
+    child: std::process::Child,
+    stdout: std::thread::JoinHandle<String>,
+    stderr: std::thread::JoinHandle<String>,
+}
+
+impl Running {
+    fn start(mut command: Command, stdin: &[u8]) -> Running {
+        use std::io::{Read as _, Write as _};
+        use std::process::Stdio;
+        command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().unwrap();
+        let mut input = child.stdin.take().unwrap();
+        input.write_all(stdin).unwrap();
+        drop(input);
+        let mut out = child.stdout.take().unwrap();
+        let mut err = child.stderr.take().unwrap();
+        // Threads, so that a full pipe never blocks the binary.
+        let stdout = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = out.read_to_string(&mut text);
+            text
+        });
+        let stderr = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = err.read_to_string(&mut text);
+            text
+        });
+        Running {
+            child,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// Sends SIGINT, as Ctrl-C in a terminal does.
+    fn interrupt(&self) {
+        let pid = libc::pid_t::try_from(self.child.id()).unwrap();
+        // SAFETY: kill(2) only sends a signal to our own child.
+        let sent = unsafe { libc::kill(pid, libc::SIGINT) };
+        assert_eq!(sent, 0, "kill failed");
+    }
+
+    /// Waits (bounded) for the exit; its code, stdout and stderr.
+    fn finish(mut self) -> (Option<i32>, String, String) {
+        let mut status = None;
+        let waited = poll_until(BINARY_TIMEOUT, "muster-check to exit", || {
+            status = self.child.try_wait().map_err(|error| error.to_string())?;
+            Ok(status.is_some())
+        });
+        if let Err(error) = waited {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            panic!("{error}");
+        }
+        let stdout = std::mem::replace(&mut self.stdout, std::thread::spawn(String::new));
+        let stderr = std::mem::replace(&mut self.stderr, std::thread::spawn(String::new));
+        (
+            status.and_then(|status| status.code()),
+            stdout.join().unwrap_or_default(),
+            stderr.join().unwrap_or_default(),
+        )
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Bytes a hostile server may send to move the cursor, retitle the
+/// terminal, clear the screen, hide lines and (with the one-character C1
+/// CSI, which JSON does not escape) recolour.
+const TERMINAL_ATTACK: &str = "oops \u{1b}]0;TITLE\u{7}\u{1b}[2J\r\u{1b}[1A\u{9b}31m";
+
+/// Fails if `text` holds a control character other than a line feed.
+fn assert_inert(text: &str, what: &str) {
+    let controls: Vec<char> = text
+        .chars()
+        .filter(|c| c.is_control() && *c != '\n')
+        .collect();
+    assert!(controls.is_empty(), "{what} holds {controls:?}:\n{text:?}");
+}
+
+/// A server on a loopback port of its own, serving `router` until dropped.
+struct LocalServer {
+    url: String,
+    _runtime: tokio::runtime::Runtime,
+}
+
+fn serve(router: axum::Router) -> LocalServer {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(("127.0.0.1", 0)))
+        .unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    runtime.spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    LocalServer {
+        url,
+        _runtime: runtime,
+    }
+}
+
+/// A Muster index that answers, so a run gets as far as its tokens.
+fn index_route() -> axum::Router {
+    axum::Router::new().route(
+        "/muster/",
+        axum::routing::get(|| async {
+            axum::Json(serde_json::json!({"metadata": {"version": "1.0.0"}}))
+        }),
+    )
+}
+
+#[test]
+fn error_bodies_from_gafaelfawr_cannot_drive_the_terminal() {
+    use axum::http::{header, StatusCode};
+    let detail = serde_json::json!({"detail": [{"msg": TERMINAL_ATTACK, "type": TERMINAL_ATTACK}]})
+        .to_string();
+    let cases = [
+        ("mint", 500, "text/plain", TERMINAL_ATTACK.to_owned()),
+        ("mint", 401, "application/json", detail.clone()),
+        ("mint", 403, "application/json", detail.clone()),
+        ("mint", 422, "application/json", detail.clone()),
+        ("token-info", 401, "application/json", detail.clone()),
+    ];
+    for (route, status, content_type, body) in cases {
+        let answer = move || {
+            let body = body.clone();
+            async move {
+                (
+                    StatusCode::from_u16(status).unwrap(),
+                    [(header::CONTENT_TYPE, content_type)],
+                    body,
+                )
+            }
+        };
+        let router = match route {
+            "mint" => index_route().route("/auth/api/v1/tokens", axum::routing::post(answer)),
+            _ => index_route().route("/auth/api/v1/token-info", axum::routing::get(answer)),
+        };
+        let server = serve(router);
+        let source = if route == "mint" {
+            "--bootstrap-token"
+        } else {
+            "--token"
+        };
+        let outcome = check_with(
+            &["--url", &server.url, source, "gt-x", "--timeout", "5"],
+            &[],
+            "",
+        );
+        let case = format!("{route} answering {status}");
+        assert_eq!(outcome.exit, Exit::CouldNotRun, "{case}: {outcome:#?}");
+        assert!(
+            outcome.stderr.contains("oops"),
+            "{case}: {}",
+            outcome.stderr
+        );
+        assert_inert(&outcome.stderr, &format!("{case}: stderr"));
+        assert_inert(&outcome.stdout, &format!("{case}: stdout"));
+    }
+}
+
+/// A fake token that a fake Gafaelfawr mints.
+const FAKE_MINTED: &str = "gt-FakeMintedTokenKey0000.FakeMintedTokenSecret0";
+
+/// [`index_route`] plus a token API that mints [`FAKE_MINTED`] for anyone.
+fn minting_route() -> axum::Router {
+    index_route().route(
+        "/auth/api/v1/tokens",
+        axum::routing::post(|| async {
+            (
+                axum::http::StatusCode::CREATED,
+                axum::Json(serde_json::json!({ "token": FAKE_MINTED })),
+            )
+        }),
+    )
+}
+
+#[test]
+fn server_text_in_every_output_format_cannot_drive_the_terminal() {
+    use axum::http::header;
+    let router = minting_route().fallback(|| async {
+        (
+            [(header::CONTENT_TYPE, "application/json")],
+            format!(
+                "{{\"detail\": \"{}\"}}\r\n{TERMINAL_ATTACK}",
+                "\\r\\u001b[2J"
+            ),
+        )
+    });
+    let server = serve(router);
+    for format in ["text", "junit", "json"] {
+        let outcome = check_with(
+            &[
+                "--url",
+                &server.url,
+                "--bootstrap-token",
+                "gt-x",
+                "--format",
+                format,
+            ],
+            &[],
+            "",
+        );
+        assert_ne!(outcome.exit, Exit::Pass, "{format}: {outcome:#?}");
+        assert!(
+            outcome.stdout.contains("oops"),
+            "{format}: {}",
+            outcome.stdout
+        );
+        assert_inert(&outcome.stdout, &format!("{format}: stdout"));
+        assert_inert(&outcome.stderr, &format!("{format}: stderr"));
+    }
+}
+
+#[test]
+fn a_revocation_gafaelfawr_refuses_is_said_on_stderr() {
+    let router = minting_route().fallback(|| async {
+        (
+            axum::http::StatusCode::FORBIDDEN,
+            axum::Json(serde_json::json!({"detail": [{
+                "msg": "Missing required user:token scope",
+                "type": "permission_denied"
+            }]})),
+        )
+    });
+    let server = serve(router);
+    let outcome = check_with(
+        &[
+            "--url",
+            &server.url,
+            "--bootstrap-token",
+            "gt-x",
+            "--format",
+            "json",
+        ],
+        &[],
+        "",
+    );
+    assert_eq!(outcome.exit, Exit::Failed, "{outcome:#?}");
+    assert!(
+        outcome.stderr.contains("could not revoke token gt-Fake…")
+            && outcome.stderr.contains(
+                "HTTP 403 from Gafaelfawr's token API: Missing required user:token scope"
+            )
+            && outcome
+                .stderr
+                .contains("expire on their own within 15 minutes"),
+        "{}",
+        outcome.stderr
+    );
+    assert!(
+        !outcome.stderr.contains("FakeMintedTokenSecret"),
+        "{}",
+        outcome.stderr
+    );
 }

@@ -1273,6 +1273,128 @@ async fn bootstrap_token_is_accepted_only_as_bearer() {
     }
 }
 
+// ---------------------------------------------------------------- revoking
+
+/// `DELETE /auth/api/v1/users/<username>/tokens/<key>` with `authorization`.
+async fn revoke(standin: &Standin, authorization: &str, username: &str, key: &str) -> Reply {
+    send(
+        client()
+            .delete(format!(
+                "{}/auth/api/v1/users/{username}/tokens/{key}",
+                standin.url()
+            ))
+            .header("Authorization", authorization),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_token_with_user_token_revokes_its_users_tokens_and_their_children_204() {
+    let standin = demo().await;
+    let parent = standin.issue_token("bot-muster", "service", &["read:image"]);
+    let revoker = standin.issue_token("bot-muster", "service", &["user:token"]);
+    let delegated = send(
+        auth(
+            &standin,
+            "scope=read:image&delegate_to=portal&delegate_scope=read:image",
+        )
+        .header("Authorization", bearer(&parent)),
+    )
+    .await;
+    assert_eq!(delegated.status, 200, "{}", delegated.body);
+    let child = delegated
+        .header("x-auth-request-token")
+        .expect("delegated token")
+        .to_owned();
+
+    let reply = revoke(&standin, &bearer(&revoker), "bot-muster", key_of(&parent)).await;
+    assert_eq!(reply.status, 204, "{}", reply.body);
+    assert_eq!(reply.body, "");
+    for gone in [&parent, &child] {
+        let info = token_info(&standin, gone).await;
+        assert_failure(&info, 401, None);
+        assert_eq!(detail_type(&info.json()), "invalid_token");
+    }
+    assert_eq!(token_info(&standin, &revoker).await.status, 200);
+    let revoked: Vec<(String, String)> = standin
+        .revocations()
+        .into_iter()
+        .map(|revocation| (revocation.key, revocation.requested))
+        .collect();
+    assert_eq!(
+        revoked,
+        vec![
+            (key_of(&parent).to_owned(), key_of(&parent).to_owned()),
+            (key_of(&child).to_owned(), key_of(&parent).to_owned()),
+        ]
+    );
+    // Gone is gone: a second revocation finds nothing; a token may revoke
+    // itself.
+    let again = revoke(&standin, &bearer(&revoker), "bot-muster", key_of(&parent)).await;
+    assert_failure(&again, 404, None);
+    assert_eq!(detail_type(&again.json()), "not_found");
+    let own = revoke(&standin, &bearer(&revoker), "bot-muster", key_of(&revoker)).await;
+    assert_eq!(own.status, 204, "{}", own.body);
+    assert_eq!(token_info(&standin, &revoker).await.status, 401);
+}
+
+#[tokio::test]
+async fn revoking_needs_user_token_for_ones_own_or_admin_token_for_anyones() {
+    let standin = demo().await;
+    let target = standin.issue_token("bot-muster", "service", &[]);
+    let key = key_of(&target).to_owned();
+    for (who, scopes) in [
+        ("bot-muster", &["read:image"][..]),
+        ("someuser", &["user:token"][..]),
+    ] {
+        let caller = standin.issue_token(who, "user", scopes);
+        let reply = revoke(&standin, &bearer(&caller), "bot-muster", &key).await;
+        assert_failure(&reply, 403, None);
+        assert_eq!(detail_type(&reply.json()), "permission_denied", "{who}");
+    }
+    // Gafaelfawr takes no bootstrap token on this route.
+    let bootstrap = bearer(standin.bootstrap_token());
+    let reply = revoke(&standin, &bootstrap, "bot-muster", &key).await;
+    assert_failure(&reply, 401, None);
+    assert_eq!(detail_type(&reply.json()), "invalid_token");
+    let none = send(client().delete(format!(
+        "{}/auth/api/v1/users/bot-muster/tokens/{key}",
+        standin.url()
+    )))
+    .await;
+    assert_failure(&none, 401, None);
+    assert!(standin.revocations().is_empty());
+
+    let admin = standin.issue_token("someuser", "user", &["admin:token"]);
+    let reply = revoke(&standin, &bearer(&admin), "bot-muster", &key).await;
+    assert_eq!(reply.status, 204, "{}", reply.body);
+    let revocations = standin.revocations();
+    assert_eq!(revocations.len(), 1);
+    assert_eq!(revocations[0].actor, "someuser");
+    assert_eq!(revocations[0].username, "bot-muster");
+}
+
+#[tokio::test]
+async fn revoking_an_unknown_key_or_another_users_token_is_404_and_a_bad_key_422() {
+    let standin = demo().await;
+    let admin = standin.issue_token("someuser", "user", &["admin:token"]);
+    let other = standin.issue_token("otheruser", "user", &["read:image"]);
+    for (username, key) in [
+        ("bot-muster", "AAAAAAAAAAAAAAAAAAAAAA"),
+        ("bot-muster", key_of(&other)),
+    ] {
+        let reply = revoke(&standin, &bearer(&admin), username, key).await;
+        assert_failure(&reply, 404, None);
+        let body = reply.json();
+        assert_eq!(detail_type(&body), "not_found");
+        assert_eq!(body["detail"][0]["loc"], json!(["path", "key"]));
+    }
+    let reply = revoke(&standin, &bearer(&admin), "otheruser", "short").await;
+    assert_failure(&reply, 422, None);
+    assert_eq!(token_info(&standin, &other).await.status, 200);
+    assert!(standin.revocations().is_empty());
+}
+
 // ---------------------------------------------------------------- delegation
 
 #[tokio::test]

@@ -1,84 +1,97 @@
-//! JUnit XML: one test suite, one test case per probe. A failed check is a
-//! `<failure>` whose text holds what was seen, the fix hint, the evidence
-//! and copy-as-curl lines; a skipped one is `<skipped>`; a warning passes
-//! with its note in `<system-out>`.
+//! JUnit XML through `quick-junit`: one test suite, one test case per
+//! probe. A failed check is a `<failure>` whose text holds what was seen,
+//! the fix hint, the evidence and copy-as-curl lines; a skipped one is
+//! `<skipped>`; a warning passes with its note in `<system-out>`. Text from
+//! a server goes through the same escaping as on a terminal, so a CI log
+//! showing the report cannot be driven by it (no raw carriage return or
+//! escape sequence survives).
 
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use muster_report::probe::run::Run;
 use muster_report::probe::ProbeResult;
 use muster_report::Status;
+use quick_junit::{
+    NonSuccessKind, Property, Report, SerializeError, TestCase, TestCaseStatus, TestSuite,
+};
+
+use crate::terminal::escape;
 
 /// The JUnit document for `run`.
-pub fn render(run: &Run, share_url: &str) -> String {
-    let count = |status: Status| run.checks().filter(|c| c.status == status).count();
-    let seconds = |probe: &ProbeResult| {
-        probe
-            .exchanges
-            .iter()
-            .map(|exchange| exchange.elapsed_ms)
-            .sum::<u64>() as f64
-            / 1000.0
-    };
-    let total: f64 = run.probes.iter().map(seconds).sum();
-    let counts = format!(
-        "tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" time=\"{total:.3}\"",
-        run.probes.len(),
-        count(Status::Fail),
-        count(Status::Skip)
-    );
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(out, "<testsuites name=\"muster-check\" {counts}>");
-    let _ = writeln!(
-        out,
-        "  <testsuite name=\"muster-check\" hostname=\"{}\" {counts}>",
-        attribute(&run.host)
-    );
-    out.push_str("    <properties>\n");
+pub fn render(run: &Run, share_url: &str) -> Result<String, SerializeError> {
+    let total: Duration = run.probes.iter().map(time).sum();
+    let mut suite = TestSuite::new("muster-check");
+    suite
+        .extra
+        .insert("hostname".into(), escape(&run.host).as_ref().into());
     for (name, value) in [
         ("host", run.host.as_str()),
         ("muster_version", run.muster_version.as_str()),
         ("status", run.status.as_str()),
         ("share_url", share_url),
     ] {
-        let _ = writeln!(
-            out,
-            "      <property name=\"{name}\" value=\"{}\"/>",
-            attribute(value)
-        );
+        suite.add_property(Property::new(name, escape(value).as_ref()));
     }
-    out.push_str("    </properties>\n");
-    for probe in &run.probes {
-        out.push_str(&testcase(probe, seconds(probe)));
-    }
-    out.push_str("  </testsuite>\n</testsuites>\n");
-    out
+    // quick-junit counts skipped cases as `disabled`; `skipped`, which CI
+    // systems also read, is kept on the suite.
+    let skipped = run.checks().filter(|c| c.status == Status::Skip).count();
+    suite
+        .extra
+        .insert("skipped".into(), skipped.to_string().into());
+    suite.set_time(total);
+    suite.add_test_cases(run.probes.iter().map(testcase));
+    let mut report = Report::new("muster-check");
+    report.set_time(total);
+    report.add_test_suite(suite);
+    Ok(report.to_string()? + "\n")
 }
 
-fn testcase(probe: &ProbeResult, seconds: f64) -> String {
+/// How long the probe's requests took.
+fn time(probe: &ProbeResult) -> Duration {
+    Duration::from_millis(
+        probe
+            .exchanges
+            .iter()
+            .map(|exchange| exchange.elapsed_ms)
+            .sum(),
+    )
+}
+
+fn testcase(probe: &ProbeResult) -> TestCase {
     let check = &probe.check;
     let family = check.id.split('.').next().unwrap_or("muster");
-    let mut out = format!(
-        "    <testcase classname=\"muster.{}\" name=\"{}: {}\" time=\"{seconds:.3}\"",
-        attribute(family),
-        attribute(&check.id),
-        attribute(&check.title)
-    );
+    let observed = escape(&check.observed);
     let details = || {
         let mut text = String::new();
         if let Some(fix) = &check.fix {
-            let _ = writeln!(text, "Fix ({}): {}", fix.component.name(), fix.hint);
+            let _ = writeln!(
+                text,
+                "Fix ({}): {}",
+                fix.component.name(),
+                escape(&fix.hint)
+            );
         }
         for evidence in &check.evidence {
-            let _ = writeln!(text, "{}: {}", evidence.name, evidence.value);
+            let _ = writeln!(
+                text,
+                "{}: {}",
+                escape(&evidence.name),
+                escape(&evidence.value)
+            );
         }
         for exchange in &probe.exchanges {
-            let _ = writeln!(text, "Repeat: {}", exchange.curl());
+            let _ = writeln!(text, "Repeat: {}", escape(&exchange.curl()));
         }
         text
     };
-    match check.status {
-        Status::Pass => out.push_str("/>\n"),
+    let mut warning = None;
+    let status = match check.status {
+        Status::Pass => TestCaseStatus::success(),
+        Status::Warn => {
+            warning = Some(format!("WARNING: {observed}\n{}", details()));
+            TestCaseStatus::success()
+        }
         Status::Fail => {
             let kind = check.fix.as_ref().map_or("failure".to_owned(), |fix| {
                 serde_json::to_value(fix.component)
@@ -86,75 +99,78 @@ fn testcase(probe: &ProbeResult, seconds: f64) -> String {
                     .and_then(|value| value.as_str().map(str::to_owned))
                     .unwrap_or_default()
             });
-            let _ = write!(
-                out,
-                ">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>\n",
-                attribute(&check.observed),
-                attribute(&kind),
-                text(&format!("{}\n{}", check.observed, details()))
-            );
-        }
-        Status::Warn => {
-            let _ = write!(
-                out,
-                ">\n      <system-out>{}</system-out>\n    </testcase>\n",
-                text(&format!("WARNING: {}\n{}", check.observed, details()))
-            );
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status
+                .set_message(observed.as_ref())
+                .set_type(kind)
+                .set_description(format!("{observed}\n{}", details()));
+            status
         }
         Status::Skip => {
-            let _ = write!(
-                out,
-                ">\n      <skipped message=\"{}\"/>\n    </testcase>\n",
-                attribute(&check.observed)
-            );
+            let mut status = TestCaseStatus::skipped();
+            status.set_message(observed.as_ref());
+            status
         }
+    };
+    let mut case = TestCase::new(format!("{}: {}", check.id, check.title), status);
+    case.set_classname(format!("muster.{family}"))
+        .set_time(time(probe));
+    if let Some(text) = warning {
+        case.set_system_out(text);
     }
-    out
-}
-
-/// `value` escaped for a double-quoted attribute.
-fn attribute(value: &str) -> String {
-    escape(value, true)
-}
-
-/// `value` escaped for element content.
-fn text(value: &str) -> String {
-    escape(value, false)
-}
-
-/// Escapes markup and drops characters XML 1.0 cannot hold at all (most
-/// control characters); in attributes, line breaks and tabs become
-/// character references so they survive attribute normalisation.
-fn escape(value: &str, in_attribute: bool) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' if in_attribute => out.push_str("&#10;"),
-            '\r' if in_attribute => out.push_str("&#13;"),
-            '\t' if in_attribute => out.push_str("&#9;"),
-            '\n' | '\r' | '\t' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
+    case
 }
 
 #[cfg(test)]
 mod tests {
+    use muster_report::model::Evidence;
+    use muster_report::probe::Client;
+    use muster_report::Check;
+
     use super::*;
+
+    fn run_with(observed: &str, evidence: &str) -> Run {
+        let probe = ProbeResult {
+            check: Check {
+                id: "auth.fail_route".into(),
+                title: "A <title>".into(),
+                proves: "Something".into(),
+                status: Status::Fail,
+                observed: observed.into(),
+                evidence: vec![Evidence {
+                    name: "body".into(),
+                    value: evidence.into(),
+                }],
+                fix: None,
+                skip_reason: None,
+            },
+            exchanges: Vec::new(),
+        };
+        Run::new("1.0", "https://h", 0, Client::Cli, vec![probe])
+    }
 
     #[test]
     fn escaping_covers_markup_quotes_and_control_characters() {
-        assert_eq!(
-            attribute("a<b & \"c\" 'd'\n\u{1}"),
-            "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&#10;\u{FFFD}"
+        let xml = render(
+            &run_with("a<b & \"c\" 'd'\n\u{1}", "]]> x\ny\r\u{1b}[2J"),
+            "https://h/muster/report#v1.x",
+        )
+        .unwrap();
+        assert!(
+            xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"),
+            "{xml}"
         );
-        assert_eq!(text("]]> x\ny"), "]]&gt; x\ny");
+        assert!(xml.contains("a&lt;b &amp; &quot;c&quot;"), "{xml}");
+        assert!(xml.contains("]]&gt; x"), "{xml}");
+        assert!(xml.contains(" skipped=\"0\""), "{xml}");
+        assert!(
+            xml.contains("name=\"auth.fail_route: A &lt;title&gt;\""),
+            "{xml}"
+        );
+        let controls: Vec<char> = xml
+            .chars()
+            .filter(|c| c.is_control() && *c != '\n')
+            .collect();
+        assert_eq!(controls, Vec::<char>::new(), "{xml}");
     }
 }

@@ -2,52 +2,19 @@
 //! "running" line on a terminal), then the details of every problem with
 //! its fix and a copy-as-curl line, the verdict and the share link.
 
-use std::borrow::Cow;
 use std::fmt::Write as _;
 
+use anstyle::AnsiColor;
 use muster_report::probe::run::Run;
 use muster_report::probe::verdict::{headline, Tally};
 use muster_report::probe::{ProbeDef, ProbeResult};
 use muster_report::{Check, Status};
 
+use crate::terminal::escape as shown;
+pub use crate::terminal::Style;
+
 /// Most evidence items shown per problem (the JSON output has them all).
 const EVIDENCE_SHOWN: usize = 12;
-
-/// ANSI styling, or none.
-#[derive(Debug, Clone, Copy)]
-pub struct Style {
-    /// Whether to emit ANSI escapes.
-    pub colour: bool,
-}
-
-impl Style {
-    fn paint(self, code: &str, text: &str) -> String {
-        if self.colour {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_owned()
-        }
-    }
-
-    fn bold(self, text: &str) -> String {
-        self.paint("1", text)
-    }
-
-    fn dim(self, text: &str) -> String {
-        self.paint("2", text)
-    }
-
-    /// The verdict word, coloured.
-    pub fn status(self, status: Status) -> String {
-        let (code, word) = match status {
-            Status::Pass => ("32", "PASS"),
-            Status::Warn => ("33", "WARN"),
-            Status::Fail => ("1;31", "FAIL"),
-            Status::Skip => ("2", "SKIP"),
-        };
-        self.paint(code, word)
-    }
-}
 
 /// The line shown while probe `index` runs (terminal only; the finished
 /// line replaces it).
@@ -65,30 +32,37 @@ pub fn finished_line(style: Style, result: &ProbeResult) -> String {
     let check = &result.check;
     format!(
         "  {}  {}  {}",
-        style.status(check.status),
+        status(style, check.status),
         check.id,
         check.title
     )
 }
 
-/// `text` from a server (observations, evidence, versions) made safe for a
-/// terminal: control characters, which could move the cursor or restyle
-/// the output, are shown escaped.
-fn shown(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
-        return Cow::Borrowed(text);
-    }
-    Cow::Owned(
-        text.chars()
-            .map(|c| {
-                if c.is_control() {
-                    c.escape_default().to_string()
-                } else {
-                    c.to_string()
-                }
-            })
-            .collect(),
-    )
+/// The line of a finished probe written over its `running` line (terminal
+/// only): back to the line's start, then spaces over whatever the finished
+/// line is too short to cover. Spaces rather than an erase sequence, so
+/// that nothing but colour needs the terminal's escape sequences.
+pub fn finished_over(style: Style, result: &ProbeResult, running: &str) -> String {
+    let finished = finished_line(style, result);
+    let width = |line: &str| {
+        anstream::adapter::strip_str(line)
+            .to_string()
+            .chars()
+            .count()
+    };
+    let pad = width(running).saturating_sub(width(&finished));
+    format!("\r{finished}{}\n", " ".repeat(pad))
+}
+
+/// The verdict word, coloured.
+pub fn status(style: Style, status: Status) -> String {
+    let (colour, bold, word) = match status {
+        Status::Pass => (AnsiColor::Green, false, "PASS"),
+        Status::Warn => (AnsiColor::Yellow, false, "WARN"),
+        Status::Fail => (AnsiColor::Red, true, "FAIL"),
+        Status::Skip => return style.dim("SKIP"),
+    };
+    style.coloured(colour, bold, word)
 }
 
 /// What precedes the checklist.
@@ -105,7 +79,9 @@ pub fn header(style: Style, base: &str, version: Option<&str>, who: &str) -> Str
 }
 
 /// Everything after the checklist: problems, skips, verdict, share link.
-pub fn summary(style: Style, run: &Run, share_url: &str) -> String {
+/// `stopped` (why the run ended early) replaces the verdict, which would
+/// otherwise judge only the checks reached.
+pub fn summary(style: Style, run: &Run, share_url: &str, stopped: Option<&str>) -> String {
     let mut out = String::new();
     let problems: Vec<&ProbeResult> = run
         .probes
@@ -134,11 +110,14 @@ pub fn summary(style: Style, run: &Run, share_url: &str) -> String {
         tally.pass, tally.warn, tally.fail, tally.skip
     );
     let colour = match run.status {
-        Status::Pass => "1;32",
-        Status::Warn => "1;33",
-        Status::Fail | Status::Skip => "1;31",
+        Status::Pass => AnsiColor::Green,
+        Status::Warn => AnsiColor::Yellow,
+        Status::Fail | Status::Skip => AnsiColor::Red,
     };
-    let verdict = style.paint(colour, &headline(run.status, tally, run.partial()));
+    let verdict = match stopped {
+        Some(why) => style.coloured(AnsiColor::Red, true, &format!("Stopped: {why}")),
+        None => style.coloured(colour, true, &headline(run.status, tally, run.partial())),
+    };
     let _ = writeln!(out, "\n{} {verdict} ({counts})", style.bold("Result:"));
     let _ = writeln!(out, "{} {share_url}", style.bold("Share link:"));
     out
@@ -150,7 +129,7 @@ fn problem(style: Style, probe: &ProbeResult) -> String {
     let _ = writeln!(
         out,
         "\n  {} {} — {}",
-        style.status(check.status),
+        status(style, check.status),
         style.bold(&check.id),
         check.title
     );
@@ -223,5 +202,32 @@ mod tests {
         );
         assert!(!header.contains('\u{1b}'), "{header:?}");
         assert_eq!(shown("plain text"), "plain text");
+    }
+
+    #[test]
+    fn a_finished_line_covers_its_running_line_without_escape_sequences() {
+        let probe = &muster_report::probe::probes()[0];
+        let result = probe.skipped("Not reached.");
+        for colour in [false, true] {
+            let style = Style { colour };
+            let running = running_line(style, 0, 14, probe);
+            let over = finished_over(style, &result, &running);
+            let visible = |line: &str| anstream::adapter::strip_str(line).to_string();
+            let shown = visible(&over);
+            assert!(shown.starts_with('\r') && shown.ends_with('\n'), "{over:?}");
+            assert!(
+                shown.trim_end().len() < visible(&running).len(),
+                "the test needs a shorter finished line"
+            );
+            assert_eq!(
+                shown.trim_matches(['\r', '\n']).chars().count(),
+                visible(&running).chars().count(),
+                "{over:?}"
+            );
+            // Only colour (SGR) sequences, which anstream strips when colour
+            // is off, ever reach the terminal.
+            assert_eq!(over.contains('\u{1b}'), colour, "{over:?}");
+            assert!(!over.contains("\u{1b}[2K"), "{over:?}");
+        }
     }
 }

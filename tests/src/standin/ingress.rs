@@ -32,6 +32,7 @@ pub async fn auth(
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Response, IngressFailure> {
+    state.hold().pass().await;
     let Query(pairs) = query.map_err(|rejection| {
         Failure::invalid_input("query", "", "value_error", rejection.body_text())
     })?;

@@ -24,10 +24,12 @@ mod credentials;
 mod discovery;
 mod error;
 mod fault;
+mod hold;
 mod ingress;
 mod login;
 mod params;
 mod quota;
+mod revoke;
 mod state;
 mod token;
 
@@ -35,13 +37,14 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use config::{GroupConfig, NotebookQuota, QuotaConfig, StandinConfig, UserConfig};
 pub use fault::{StandinFault, UnknownFault};
+pub use revoke::Revocation;
 pub use token::Token;
 
 use state::{AppState, NewToken};
@@ -68,6 +71,10 @@ fn router(state: AppState) -> Router {
         .route("/auth/api/v1/user-info", get(api::user_info))
         .route("/auth/api/v1/token-info", get(api::token_info))
         .route("/auth/api/v1/tokens", post(admin::create_token))
+        .route(
+            "/auth/api/v1/users/{username}/tokens/{key}",
+            delete(revoke::delete_token),
+        )
         .route("/repertoire/discovery", get(discovery::discovery))
         .route("/login", get(login::login))
         .route("/logout", get(login::logout))
@@ -179,6 +186,25 @@ impl Standin {
             });
         }
         issued
+    }
+
+    /// Every token revoked so far through the token API, in order, with
+    /// the delegated tokens each revocation took along.
+    pub fn revocations(&self) -> Vec<Revocation> {
+        self.state.revocations()
+    }
+
+    /// Holds every auth subrequest of a protected route (`/ingress/auth`)
+    /// unanswered (`true`) until released (`false`) or the stand-in stops:
+    /// a Gafaelfawr that hangs, for clients' deadlines and interruptions.
+    pub fn hold_auth_subrequests(&self, held: bool) {
+        self.state.hold().set(held);
+    }
+
+    /// How many auth subrequests have been held so far: more than zero
+    /// means a client is waiting on one.
+    pub fn held_auth_subrequests(&self) -> usize {
+        self.state.hold().waited()
     }
 
     /// The configuration it started with (the fault and public origin may

@@ -11,7 +11,9 @@ use super::clock;
 use super::config::{GroupConfig, QuotaConfig, StandinConfig};
 use super::error::Failure;
 use super::fault::StandinFault;
+use super::hold::Hold;
 use super::quota::RateLimiter;
+use super::revoke::Revocation;
 use super::token::{Identity, Token, TokenData, TokenStore, TokenType};
 
 /// What a user looks like to user-info (null fields omitted).
@@ -55,6 +57,8 @@ struct Shared {
     tokens: Mutex<TokenStore>,
     quotas: Mutex<RateLimiter>,
     runtime: Mutex<Runtime>,
+    revocations: Mutex<Vec<Revocation>>,
+    hold: Hold,
 }
 
 /// Locks a mutex; a panic elsewhere while holding it leaves data that is
@@ -78,6 +82,8 @@ impl AppState {
             tokens: Mutex::new(TokenStore::default()),
             quotas: Mutex::new(RateLimiter::default()),
             runtime: Mutex::new(runtime),
+            revocations: Mutex::new(Vec::new()),
+            hold: Hold::default(),
         }))
     }
 
@@ -138,6 +144,28 @@ impl AppState {
     /// Runs `f` with the token store locked.
     pub fn with_tokens<R>(&self, f: impl FnOnce(&mut TokenStore) -> R) -> R {
         f(&mut lock(&self.0.tokens))
+    }
+
+    /// Revokes the token with `key` and its delegated children on behalf of
+    /// `actor`, recording each.
+    pub fn revoke(&self, key: &str, actor: &str) {
+        let revoked = self.with_tokens(|store| store.revoke(key));
+        lock(&self.0.revocations).extend(revoked.into_iter().map(|data| Revocation {
+            key: data.token.key,
+            username: data.username,
+            actor: actor.to_owned(),
+            requested: key.to_owned(),
+        }));
+    }
+
+    /// Every revocation so far, in order.
+    pub fn revocations(&self) -> Vec<Revocation> {
+        lock(&self.0.revocations).clone()
+    }
+
+    /// The switch that holds auth subrequests unanswered.
+    pub fn hold(&self) -> &Hold {
+        &self.0.hold
     }
 
     /// Runs `f` with the quota counters locked.

@@ -2,7 +2,7 @@
 //! remembers about each, and the store that issues, finds and delegates them.
 
 use std::collections::hash_map::RandomState;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
 use std::str::FromStr;
@@ -191,11 +191,14 @@ pub struct DelegationKey {
     pub scopes: BTreeSet<String>,
 }
 
-/// All tokens the stand-in has issued.
+/// All tokens the stand-in has issued, and which of them are revoked.
 #[derive(Debug, Default)]
 pub struct TokenStore {
     tokens: HashMap<String, TokenData>,
     delegations: HashMap<DelegationKey, String>,
+    /// Keys of revoked tokens: kept in `tokens` so that leak checks still
+    /// know them, but never valid again.
+    revoked: HashSet<String>,
 }
 
 impl TokenStore {
@@ -211,6 +214,38 @@ impl TokenStore {
             .get(&token.key)
             .filter(|data| data.token.secret == token.secret)
             .filter(|data| data.expires.is_none_or(|expires| expires > now))
+            .filter(|data| !self.revoked.contains(&data.token.key))
+    }
+
+    /// The owner of the unrevoked token with `key`, expired or not.
+    pub fn owner_of(&self, key: &str) -> Option<&str> {
+        self.tokens
+            .get(key)
+            .filter(|data| !self.revoked.contains(&data.token.key))
+            .map(|data| data.username.as_str())
+    }
+
+    /// Revokes the token with `key` and every token delegated from it,
+    /// however deep; returns those revoked now (the token first).
+    pub fn revoke(&mut self, key: &str) -> Vec<TokenData> {
+        let mut revoked = Vec::new();
+        let mut pending = vec![key.to_owned()];
+        while let Some(key) = pending.pop() {
+            let Some(data) = self.tokens.get(&key) else {
+                continue;
+            };
+            if !self.revoked.insert(key.clone()) {
+                continue;
+            }
+            revoked.push(data.clone());
+            pending.extend(
+                self.tokens
+                    .values()
+                    .filter(|child| child.parent.as_deref() == Some(key.as_str()))
+                    .map(|child| child.token.key.clone()),
+            );
+        }
+        revoked
     }
 
     /// Every token ever issued, expired ones included, in no order.
@@ -239,6 +274,7 @@ impl TokenStore {
             .delegations
             .get(&key)
             .and_then(|child| self.tokens.get(child))
+            .filter(|data| !self.revoked.contains(&data.token.key))
             .filter(|data| {
                 data.remaining(now)
                     .is_none_or(|left| left >= minimum_lifetime && left > 0)
