@@ -266,7 +266,7 @@ async fn check(
 fn secrets(options: &Options, minted: &Minted) -> Vec<String> {
     let given = match &options.tokens {
         TokenSource::Token(token) | TokenSource::Bootstrap(token) => Some(token.trim().to_owned()),
-        TokenSource::BootstrapFile(_) => None,
+        TokenSource::BootstrapFile(_) | TokenSource::TokenFile(_) => None,
     };
     given.into_iter().chain(minted.secrets()).collect()
 }

@@ -98,6 +98,15 @@ pub enum TokenError {
          bootstrap-token secret"
     )]
     Empty(String),
+    /// A token file (`--token-file`, `--no-scope-token-file`,
+    /// `--argocd-token-file`) could not be read, is empty or too long.
+    #[error("cannot read a token from {path}: {reason}")]
+    TokenFile {
+        /// The path.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// The mint request got no HTTP answer.
     #[error("cannot mint tokens at {url}: {error}")]
     MintUnreachable {
@@ -196,6 +205,32 @@ pub enum TokenError {
 const BOOTSTRAP_FILE_MAX_BYTES: u64 = 64 * 1024;
 
 /// Reads the bootstrap token from a file or stdin (`-`).
+/// The token in the file at `path` (a mounted Secret's key, say), trimmed.
+/// Read anew each time, so a token its Secret rotated is picked up.
+pub fn read_token_file(path: &str) -> Result<String, TokenError> {
+    let problem = |reason: String| TokenError::TokenFile {
+        path: path.to_owned(),
+        reason,
+    };
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|file| {
+            file.take(BOOTSTRAP_FILE_MAX_BYTES + 1)
+                .read_to_string(&mut text)
+        })
+        .map_err(|error| problem(error.to_string()))?;
+    if text.len() as u64 > BOOTSTRAP_FILE_MAX_BYTES {
+        return Err(problem(format!(
+            "it is longer than {BOOTSTRAP_FILE_MAX_BYTES} bytes, not a token"
+        )));
+    }
+    let token = text.trim().to_owned();
+    if token.is_empty() {
+        return Err(problem("it is empty".to_owned()));
+    }
+    Ok(token)
+}
+
 pub fn read_bootstrap_file(path: &str, stdin: &mut dyn Read) -> Result<String, TokenError> {
     let mut text = String::new();
     let read = if path == "-" {
@@ -239,17 +274,10 @@ pub async fn obtain(
     minted: &mut Minted,
 ) -> Result<RunTokens, TokenError> {
     match source {
-        TokenSource::Token(token) => {
-            let token = token.trim().to_owned();
-            verify(client, origin, &token, scope, timeout).await?;
-            Ok(RunTokens {
-                tokens: Tokens {
-                    user: Some(token.clone()),
-                    no_scope: None,
-                },
-                minted_for: None,
-                secrets: vec![token],
-            })
+        TokenSource::Token(token) => given(client, origin, token.trim(), scope, timeout).await,
+        TokenSource::TokenFile(path) => {
+            let token = read_token_file(path)?;
+            given(client, origin, &token, scope, timeout).await
         }
         TokenSource::Bootstrap(bootstrap) => {
             mint_pair(client, origin, bootstrap.trim(), scope, timeout, minted).await
@@ -259,6 +287,25 @@ pub async fn obtain(
             mint_pair(client, origin, &bootstrap, scope, timeout, minted).await
         }
     }
+}
+
+/// A token given (not minted): checked with Gafaelfawr for the scope.
+async fn given(
+    client: &Client,
+    origin: &str,
+    token: &str,
+    scope: &str,
+    timeout: Duration,
+) -> Result<RunTokens, TokenError> {
+    verify(client, origin, token, scope, timeout).await?;
+    Ok(RunTokens {
+        tokens: Tokens {
+            user: Some(token.to_owned()),
+            no_scope: None,
+        },
+        minted_for: None,
+        secrets: vec![token.to_owned()],
+    })
 }
 
 async fn mint_pair(

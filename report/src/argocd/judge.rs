@@ -66,6 +66,51 @@ pub fn judge(app: &Application, waited_seconds: Option<u64>) -> Check {
     }
 }
 
+/// Id of the row standing for Argo CD as a whole, when no application
+/// could be judged.
+pub const SUMMARY_ID: &str = "argocd";
+
+const SUMMARY_TITLE: &str = "Argo CD's applications are Healthy and Synced";
+const SUMMARY_PROVES: &str = "Argo CD deployed every application of the installation as git \
+                              describes it, and every resource it manages reports healthy.";
+
+/// The one row when Argo CD was not looked at: `reason` says why.
+pub fn not_checked(reason: &str) -> Check {
+    Check {
+        id: SUMMARY_ID.to_owned(),
+        title: SUMMARY_TITLE.to_owned(),
+        proves: SUMMARY_PROVES.to_owned(),
+        status: Status::Skip,
+        observed: safe(reason),
+        evidence: Vec::new(),
+        fix: None,
+        skip_reason: None,
+    }
+}
+
+/// The one row when the source answered with no application at all:
+/// nothing can be proven, and a selector, project or permission is the
+/// likely cause.
+pub fn none_listed(source: &str) -> Check {
+    Check {
+        id: SUMMARY_ID.to_owned(),
+        title: SUMMARY_TITLE.to_owned(),
+        proves: SUMMARY_PROVES.to_owned(),
+        status: Status::Fail,
+        observed: format!("{} listed no applications.", safe(source)),
+        evidence: Vec::new(),
+        fix: Some(Fix {
+            component: Component::ArgoCd,
+            hint: "Check the label selector and projects given (Phalanx labels the \
+                   environment's applications argocd.argoproj.io/instance=<app of apps>), the \
+                   namespace of Argo CD's Applications, and that the account may get them: \
+                   Argo CD's API leaves out what an account may not see."
+                .to_owned(),
+        }),
+        skip_reason: None,
+    }
+}
+
 /// The verdict: the worst of what health and sync say.
 fn status_of(app: &Application) -> Status {
     let health = match app.health {
