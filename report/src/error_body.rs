@@ -6,10 +6,10 @@
 
 use serde_json::Value;
 
-/// The `detail` entries of an error body.
+/// An error body: JSON with a `detail`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ErrorBody {
-    details: Vec<Value>,
+    json: Value,
 }
 
 impl ErrorBody {
@@ -17,27 +17,34 @@ impl ErrorBody {
     /// with the crate's own small JSON parser, which the wasm page already
     /// carries.
     pub fn read(body: &[u8]) -> Option<Self> {
-        let text = std::str::from_utf8(body).ok()?;
-        let details = match crate::json_parse::parse(text)
-            .ok()?
-            .get_mut("detail")?
-            .take()
-        {
-            Value::Array(items) => items,
-            other => vec![other],
-        };
-        Some(Self { details })
+        Self::read_text(std::str::from_utf8(body).ok()?)
+    }
+
+    /// [`ErrorBody::read`] for a body already known to be text.
+    pub fn read_text(body: &str) -> Option<Self> {
+        let json = crate::json_parse::parse(body).ok()?;
+        json.get("detail")?;
+        Some(Self { json })
+    }
+
+    /// The `detail` entries: the items of a list, or the one value.
+    fn details(&self) -> &[Value] {
+        match self.json.get("detail") {
+            Some(Value::Array(items)) => items,
+            Some(other) => std::slice::from_ref(other),
+            None => &[],
+        }
     }
 
     /// The `type` of the first entry: the error's kind, e.g.
     /// `invalid_token`.
     pub fn error_type(&self) -> Option<&str> {
-        self.details.first()?.get("type")?.as_str()
+        self.details().first()?.get("type")?.as_str()
     }
 
     /// The `type` of every entry that has one.
     pub fn error_types(&self) -> impl Iterator<Item = &str> {
-        self.details
+        self.details()
             .iter()
             .filter_map(|detail| detail.get("type")?.as_str())
     }
@@ -45,7 +52,7 @@ impl ErrorBody {
     /// `<msg> (<type>)`, or `<msg>` alone, for every entry with a
     /// message; not redacted.
     pub fn messages(&self) -> Vec<String> {
-        self.details
+        self.details()
             .iter()
             .filter_map(|detail| {
                 let msg = detail.get("msg")?.as_str()?;

@@ -236,7 +236,7 @@ impl Exchange {
 
     /// The server's full report, when the body is one (`?report=true`).
     pub fn route_report(&self) -> Option<RouteReport> {
-        RouteReport::from_json(&self.response_seen()?.json()?).ok()
+        self.response_seen()?.route_report()
     }
 
     /// A `curl` command repeating the request, with `$TOKEN` (or
@@ -292,6 +292,11 @@ impl ResponseSeen {
         self.opaque_redirect || (300..400).contains(&self.status)
     }
 
+    /// The server's full report, when the body is one (`?report=true`).
+    pub fn route_report(&self) -> Option<RouteReport> {
+        RouteReport::from_json(&self.json()?).ok()
+    }
+
     /// The body parsed as JSON, if it is JSON.
     pub fn json(&self) -> Option<serde_json::Value> {
         crate::json_parse::parse(&self.body).ok()
@@ -299,7 +304,7 @@ impl ResponseSeen {
 
     /// The `type` of a Gafaelfawr or FastAPI error body (see [`ErrorBody`]).
     pub fn error_type(&self) -> Option<String> {
-        ErrorBody::read(self.body.as_bytes())?
+        ErrorBody::read_text(&self.body)?
             .error_type()
             .map(str::to_owned)
     }
