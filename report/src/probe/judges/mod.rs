@@ -68,7 +68,7 @@ pub(super) fn answered(exchange: Option<&Exchange>) -> Result<&ResponseSeen, Box
 /// True when a 404 comes from Muster (its JSON `{"detail": …}`), i.e. the
 /// route is routed to Muster but unknown to this Muster version.
 pub(super) fn is_musters(response: &ResponseSeen) -> bool {
-    ErrorBody::read_text(&response.body).is_some()
+    response.json().as_ref().and_then(ErrorBody::of).is_some()
 }
 
 /// Nothing when `response` accepted the user's own credentials; otherwise
