@@ -542,14 +542,19 @@ impl Answer {
 
     /// The `type`s of a Gafaelfawr error body.
     fn error_types(&self) -> Vec<String> {
-        ErrorBody::read(&self.body)
+        let json = self.json();
+        let error = json.as_ref().and_then(ErrorBody::of);
+        error
             .map(|error| error.error_types().map(str::to_owned).collect())
             .unwrap_or_default()
     }
 
     /// `: <msg> (<type>)…` from an error body, redacted, for messages.
     fn detail_suffix(&self) -> String {
-        let parts = ErrorBody::read(&self.body)
+        let json = self.json();
+        let parts = json
+            .as_ref()
+            .and_then(ErrorBody::of)
             .map(|error| error.messages())
             .unwrap_or_default();
         if parts.is_empty() {

@@ -17,7 +17,7 @@
 //! - [`probe`]: **what a client checks by probing.** The browser app and
 //!   `muster-check` make the requests of the [`probe::catalogue`] through
 //!   the ingress, record each as a redacted [`probe::exchange`], and let the
-//!   pure [`probe::judges`] decide; the results form a [`probe::run`] that
+//!   pure judges (`probe::judges`) decide; the results form a [`probe::run`] that
 //!   the page renders, the CLI prints, a [`probe::snapshot`] share link
 //!   carries, and both state in the words of [`probe::verdict`].
 //!

@@ -223,7 +223,12 @@ async fn read_limited(mut response: reqwest::Response) -> Result<(Vec<u8>, bool)
 /// The cause for a non-200 answer: the status, Gafaelfawr's error `type`
 /// when the body has one, and a redacted excerpt of the body.
 fn status_cause(status: u16, body: &[u8], location: Option<String>) -> FetchCause {
-    let error_type = ErrorBody::read(body).and_then(|error| error.error_type().map(str::to_owned));
+    let json = serde_json::from_slice::<serde_json::Value>(body).ok();
+    let error_type = json
+        .as_ref()
+        .and_then(ErrorBody::of)
+        .and_then(|error| error.error_type())
+        .map(str::to_owned);
     let text = String::from_utf8_lossy(body);
     let mut excerpt: String = redact::tokens_in_text(&text)
         .chars()

@@ -155,7 +155,10 @@ impl Exchange {
             })
             .collect();
         let kept = &body[..body.len().min(BODY_MAX_BYTES)];
-        let body_text = redact::tokens_and_secrets(&String::from_utf8_lossy(kept), &secrets);
+        let body_text = redact::secrets_in_text(
+            &redact::tokens_in_text(&String::from_utf8_lossy(kept)),
+            &secrets,
+        );
         Self::new(
             sent,
             Received::Response(ResponseSeen {
@@ -187,7 +190,10 @@ impl Exchange {
 
     /// Records a request that got no HTTP response; `message` is redacted.
     pub fn transport_error(sent: &Prepared, message: &str, elapsed_ms: u64) -> Self {
-        let message = shorten(&redact::tokens_and_secrets(message, &secrets(sent)));
+        let message = shorten(&redact::secrets_in_text(
+            &redact::tokens_in_text(message),
+            &secrets(sent),
+        ));
         Self::new(sent, Received::TransportError { message }, elapsed_ms)
     }
 
@@ -217,7 +223,7 @@ impl Exchange {
         Self {
             request: SentRequest {
                 method: sent.method.to_owned(),
-                url: redact::tokens_and_secrets(&sent.url, &secrets),
+                url: redact::secrets_in_text(&redact::tokens_in_text(&sent.url), &secrets),
                 credentials: sent.credentials.clone(),
                 headers,
             },
@@ -236,7 +242,7 @@ impl Exchange {
 
     /// The server's full report, when the body is one (`?report=true`).
     pub fn route_report(&self) -> Option<RouteReport> {
-        RouteReport::from_json(&self.response_seen()?.json()?).ok()
+        self.response_seen()?.route_report()
     }
 
     /// A `curl` command repeating the request, with `$TOKEN` (or
@@ -292,6 +298,11 @@ impl ResponseSeen {
         self.opaque_redirect || (300..400).contains(&self.status)
     }
 
+    /// The server's full report, when the body is one (`?report=true`).
+    pub fn route_report(&self) -> Option<RouteReport> {
+        RouteReport::from_json(&self.json()?).ok()
+    }
+
     /// The body parsed as JSON, if it is JSON.
     pub fn json(&self) -> Option<serde_json::Value> {
         crate::json_parse::parse(&self.body).ok()
@@ -299,9 +310,8 @@ impl ResponseSeen {
 
     /// The `type` of a Gafaelfawr or FastAPI error body (see [`ErrorBody`]).
     pub fn error_type(&self) -> Option<String> {
-        ErrorBody::read(self.body.as_bytes())?
-            .error_type()
-            .map(str::to_owned)
+        let json = self.json()?;
+        ErrorBody::of(&json)?.error_type().map(str::to_owned)
     }
 
     /// Status in words: `HTTP 401`, `HTTP 302 to /login?…`, `an opaque redirect`.

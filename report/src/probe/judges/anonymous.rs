@@ -12,12 +12,12 @@ use crate::text::shorten;
 /// `anonymous.credentials_stripped`: the server's report passes and the
 /// upstream-compatible answer is exactly `{"ok": true}`.
 pub fn credentials_stripped(exchanges: &[Exchange], _: &ProbeContext) -> Judgement {
-    let response = answered(&exchanges[0])?;
-    let outcome = fold_report(&expect_report(&exchanges[0], response, Route::Anonymous)?);
+    let response = answered(exchanges.first())?;
+    let outcome = fold_report(&expect_report(response, Route::Anonymous)?);
     if outcome.status != Status::Pass {
         return Ok(outcome);
     }
-    let plain = answered(&exchanges[1])?;
+    let plain = answered(exchanges.get(1))?;
     let body = shorten(&plain.body);
     let ok = plain.status == 200 && plain.json() == Some(serde_json::json!({"ok": true}));
     if !ok {
@@ -45,11 +45,6 @@ pub fn credentials_stripped(exchanges: &[Exchange], _: &ProbeContext) -> Judgeme
 /// `anonymous.forged_identity_masked`: the report of a request carrying a
 /// forged `X-Auth-Request-User` passes.
 pub fn forged_identity_masked(exchanges: &[Exchange], _: &ProbeContext) -> Judgement {
-    let exchange = &exchanges[0];
-    let response = answered(exchange)?;
-    Ok(fold_report(&expect_report(
-        exchange,
-        response,
-        Route::Anonymous,
-    )?))
+    let response = answered(exchanges.first())?;
+    Ok(fold_report(&expect_report(response, Route::Anonymous)?))
 }

@@ -13,7 +13,7 @@ use crate::text::shorten;
 
 /// `auth.challenge`: no credentials → 401 with `Bearer realm="…"`.
 pub fn challenge(exchanges: &[Exchange], _: &ProbeContext) -> Judgement {
-    let response = answered(&exchanges[0])?;
+    let response = answered(exchanges.first())?;
     let challenge = response.header("www-authenticate");
     let outcome = match (response.status, challenge) {
         (401, Some(value)) if value.starts_with("Bearer realm=\"") => {
@@ -44,7 +44,7 @@ pub fn challenge(exchanges: &[Exchange], _: &ProbeContext) -> Judgement {
 /// `auth.malformed_authorization`: `Token bogus` → 400 with Gafaelfawr's
 /// `invalid_request` body.
 pub fn malformed_authorization(exchanges: &[Exchange], _: &ProbeContext) -> Judgement {
-    let response = answered(&exchanges[0])?;
+    let response = answered(exchanges.first())?;
     let kind = response.error_type();
     let outcome = match (response.status, kind.as_deref()) {
         (400, Some("invalid_request")) => {
@@ -69,7 +69,7 @@ pub fn malformed_authorization(exchanges: &[Exchange], _: &ProbeContext) -> Judg
 /// `error="invalid_token"`. Through ingress-nginx a 401's body is nginx's
 /// own page, so the body's `type` is checked only when it is JSON.
 pub fn invalid_token(exchanges: &[Exchange], _: &ProbeContext) -> Judgement {
-    let response = answered(&exchanges[0])?;
+    let response = answered(exchanges.first())?;
     let challenge = response.header("www-authenticate").unwrap_or("");
     let error = challenge_param(challenge, "error");
     let kind = response.error_type();
@@ -114,7 +114,7 @@ pub fn invalid_token(exchanges: &[Exchange], _: &ProbeContext) -> Judgement {
 /// `auth.insufficient_scope`: a token without the scope → 403 with
 /// `error="insufficient_scope"` and `scope="…"`.
 pub fn insufficient_scope(exchanges: &[Exchange], _: &ProbeContext) -> Judgement {
-    let response = answered(&exchanges[0])?;
+    let response = answered(exchanges.first())?;
     let challenge = response.header("www-authenticate").unwrap_or("");
     let error = challenge_param(challenge, "error");
     let scope = challenge_param(challenge, "scope");
@@ -159,7 +159,7 @@ pub fn insufficient_scope(exchanges: &[Exchange], _: &ProbeContext) -> Judgement
 /// `auth.login_redirect`: no credentials → a redirect to `/login?rd=`
 /// (CLI), or an opaque redirect (browser, which cannot see where to).
 pub fn login_redirect(exchanges: &[Exchange], _: &ProbeContext) -> Judgement {
-    let response = answered(&exchanges[0])?;
+    let response = answered(exchanges.first())?;
     let location = response.header("location").unwrap_or("");
     let outcome = if response.opaque_redirect {
         Outcome::pass(

@@ -33,7 +33,14 @@ pub type Judgement = Result<Outcome, Box<Outcome>>;
 
 /// The response, or the outcome for an exchange that yields nothing to
 /// judge: no response at all (fail), or a 404 not from Muster (skip).
-pub(super) fn answered(exchange: &Exchange) -> Result<&ResponseSeen, Box<Outcome>> {
+/// Judges pass `exchanges.get(i)`: [`crate::probe::ProbeDef::result`]
+/// gives them every exchange, and a missing one is a failure, not a panic.
+pub(super) fn answered(exchange: Option<&Exchange>) -> Result<&ResponseSeen, Box<Outcome>> {
+    let Some(exchange) = exchange else {
+        return Err(Box::new(Outcome::fail(
+            "A request of this probe was not made.",
+        )));
+    };
     let url = &exchange.request.url;
     let outcome = match &exchange.received {
         Received::Response(response) if response.status != 404 || is_musters(response) => {
@@ -61,7 +68,7 @@ pub(super) fn answered(exchange: &Exchange) -> Result<&ResponseSeen, Box<Outcome
 /// True when a 404 comes from Muster (its JSON `{"detail": …}`), i.e. the
 /// route is routed to Muster but unknown to this Muster version.
 pub(super) fn is_musters(response: &ResponseSeen) -> bool {
-    ErrorBody::read(response.body.as_bytes()).is_some()
+    response.json().as_ref().and_then(ErrorBody::of).is_some()
 }
 
 /// Nothing when `response` accepted the user's own credentials; otherwise

@@ -22,14 +22,19 @@ pub const RATE_LIMIT_HEADERS: [&str; 5] = [
 /// start of a minute, a third request was made (see
 /// [`quota_window_rolled_over`]) and the last two are judged.
 pub fn quota(exchanges: &[Exchange], context: &ProbeContext) -> Judgement {
-    match exchanges {
-        [_, pair @ ..] if pair.len() >= 2 => Ok(judge_pair(pair, context)?.evidence(
-            "third request",
-            "made because the first two straddled the start of a minute; the last two are \
-             judged",
-        )),
-        pair => judge_pair(pair, context),
+    let (pair, repeated) = match exchanges {
+        [_, pair @ ..] if pair.len() >= 2 => (pair, true),
+        pair => (pair, false),
+    };
+    // The repeat is said whatever the last two got, an early outcome too.
+    let outcome = judge_pair(pair, context).unwrap_or_else(|early| *early);
+    if !repeated {
+        return Ok(outcome);
     }
+    Ok(outcome.evidence(
+        "third request",
+        "made because the first two straddled the start of a minute; the last two are judged",
+    ))
 }
 
 /// Whether the quota probe's two requests straddled the start of a minute:
@@ -49,7 +54,7 @@ pub fn quota_window_rolled_over(exchanges: &[Exchange]) -> bool {
 
 /// Judges the quota probe's pair of exchanges.
 fn judge_pair(exchanges: &[Exchange], context: &ProbeContext) -> Judgement {
-    let first = answered(&exchanges[0])?;
+    let first = answered(exchanges.first())?;
     accepted(first, context)?;
     Ok(match first.status {
         429 => {
@@ -79,7 +84,7 @@ fn judge_pair(exchanges: &[Exchange], context: &ProbeContext) -> Judgement {
                 let outcome = headers_failure("The first answer is 200, but", &problems);
                 return Ok(quota_evidence(outcome, "first answer", first));
             }
-            let second = answered(&exchanges[1])
+            let second = answered(exchanges.get(1))
                 .map_err(|early| Box::new(quota_evidence(*early, "first answer", first)))?;
             let outcome = match second.status {
                 429 => {

@@ -36,15 +36,13 @@ pub fn delegated_authorization(exchanges: &[Exchange], context: &ProbeContext) -
 /// The full report of `route` fetched with the user's credentials, folded
 /// into one outcome.
 fn route_report(route: Route, exchanges: &[Exchange], context: &ProbeContext) -> Judgement {
-    let exchange = &exchanges[0];
-    let response = answered(exchange)?;
+    let response = answered(exchanges.first())?;
     accepted(response, context)?;
-    Ok(fold_report(&expect_report(exchange, response, route)?))
+    Ok(fold_report(&expect_report(response, route)?))
 }
 
 /// The server's report in a 200 answer, or why there is none.
 pub(super) fn expect_report(
-    exchange: &Exchange,
     response: &ResponseSeen,
     route: Route,
 ) -> Result<RouteReport, Box<Outcome>> {
@@ -59,7 +57,7 @@ pub(super) fn expect_report(
         let outcome = with_response_evidence(outcome, response, &["www-authenticate"]);
         return Err(Box::new(outcome.evidence("body", shorten(&response.body))));
     }
-    let outcome = match exchange.route_report() {
+    let outcome = match response.route_report() {
         Some(report) if report.route == route => return Ok(report),
         Some(report) => Outcome::fail(format!(
             "The answer is Muster's report for {}, not {}.",

@@ -895,3 +895,23 @@ fn invalid_token_answers_point_at_who_changed_them() {
     );
     assert_eq!(plain.fix.unwrap().component, Component::IngressNginx);
 }
+
+#[test]
+fn a_third_quota_request_is_said_even_when_it_got_no_answer() {
+    let sent = prepared("auth.quota", Client::Cli);
+    let window = rate_headers("0");
+    let exchanges = vec![
+        respond(&sent[0], 200, &window, "{}"),
+        respond(&sent[1], 200, &window, "{}"),
+        Exchange::transport_error(&sent[1], "connection reset", 3),
+    ];
+    let check = judge("auth.quota", exchanges, Client::Cli).check;
+    assert_eq!(check.status, Status::Fail);
+    assert!(
+        check
+            .evidence
+            .iter()
+            .any(|fact| fact.name == "third request"),
+        "{check:#?}"
+    );
+}

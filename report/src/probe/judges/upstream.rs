@@ -23,7 +23,7 @@ pub fn client_answers(exchanges: &[Exchange], context: &ProbeContext) -> Judgeme
     ];
     let mut bodies = Vec::new();
     for (exchange, route) in exchanges.iter().zip(ROUTES) {
-        let response = answered(exchange)?;
+        let response = answered(Some(exchange))?;
         accepted(response, context)?;
         let body = shorten(&response.body);
         match (response.status, response.json()) {
