@@ -228,9 +228,8 @@ fn wait_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let duration = match text.parse::<u64>() {
         Ok(seconds) => Duration::from_secs(seconds),
-        Err(_) => humantime::parse_duration(text).map_err(|error| {
-            format!("not a duration such as 90s, 10m or 1h ({error})")
-        })?,
+        Err(_) => humantime::parse_duration(text)
+            .map_err(|error| format!("not a duration such as 90s, 10m or 1h ({error})"))?,
     };
     if duration > MAX_WAIT {
         return Err("longer than 3h".to_owned());
@@ -240,7 +239,12 @@ fn wait_duration(text: &str) -> Result<Duration, String> {
 
 /// The arguments that name where the tokens come from, in the order their
 /// variables are preferred.
-const TOKEN_SOURCES: [&str; 4] = ["token", "token_file", "bootstrap_token", "bootstrap_token_file"];
+const TOKEN_SOURCES: [&str; 4] = [
+    "token",
+    "token_file",
+    "bootstrap_token",
+    "bootstrap_token_file",
+];
 
 /// A number of seconds from 0.1 to 3600.
 fn seconds(text: &str) -> Result<Duration, String> {
@@ -427,7 +431,7 @@ impl fmt::Debug for ArgoCd {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     /// Run the checks.
-    Check(Options),
+    Check(Box<Options>),
     /// Print the help text.
     Help,
     /// Print the version.
@@ -460,7 +464,9 @@ pub enum ArgsError {
     #[error("--scope {0:?} must be one scope name, e.g. read:image")]
     Scope(String),
     /// `--no-scope-token-file` without a token given.
-    #[error("--no-scope-token-file goes with --token or --token-file (minted tokens bring their own)")]
+    #[error(
+        "--no-scope-token-file goes with --token or --token-file (minted tokens bring their own)"
+    )]
     NoScopeWithoutToken,
     /// Argo CD's API chosen without what it needs.
     #[error("{0}")]
@@ -544,7 +550,7 @@ pub fn parse(
     let argocd = argocd_source(&cli, env)?;
     let text_on_terminal = cli.format == Format::Text && stdout_is_terminal;
     let no_colour = env.get("NO_COLOR").is_some_and(|value| !value.is_empty());
-    Ok(Command::Check(Options {
+    Ok(Command::Check(Box::new(Options {
         target,
         tokens,
         scope,
@@ -557,7 +563,7 @@ pub fn parse(
         no_scope_token_file: cli.no_scope_token_file,
         argocd,
         wait: cli.wait,
-    }))
+    })))
 }
 
 /// Where Argo CD's applications come from, following `--argocd`.
@@ -615,7 +621,9 @@ fn argocd_source(cli: &Cli, env: &HashMap<String, String>) -> Result<ArgoCd, Arg
             )),
         },
         ArgoCdMode::Kubernetes => Ok(kubernetes(
-            kubeconfig.map(std::path::PathBuf::from).or(home_kubeconfig.filter(|_| !in_pod)),
+            kubeconfig
+                .map(std::path::PathBuf::from)
+                .or(home_kubeconfig.filter(|_| !in_pod)),
         )),
         ArgoCdMode::Auto => match (&cli.argocd_url, kubeconfig, home_kubeconfig) {
             (Some(url), _, _) => api(url),
@@ -703,7 +711,7 @@ mod tests {
             .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
             .collect();
         match parse(&args(list), &env, terminal).map_err(|error| error.to_string())? {
-            Command::Check(options) => Ok(options),
+            Command::Check(options) => Ok(*options),
             other => panic!("{other:?}"),
         }
     }

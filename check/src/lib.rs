@@ -18,6 +18,7 @@
 pub mod argocd;
 pub mod args;
 pub mod http;
+pub mod installation;
 pub mod output;
 pub mod runner;
 pub mod terminal;
@@ -147,9 +148,13 @@ fn say(stderr: &mut dyn Write, message: &str, secrets: &[String]) {
 
 /// Values that may be secrets, to scrub from messages about arguments.
 fn secrets_in(args: &[String], env: &HashMap<String, String>) -> Vec<String> {
-    let from_env = ["MUSTER_CHECK_TOKEN", "GAFAELFAWR_BOOTSTRAP_TOKEN"]
-        .iter()
-        .filter_map(|name| env.get(*name).cloned());
+    let from_env = [
+        "MUSTER_CHECK_TOKEN",
+        "GAFAELFAWR_BOOTSTRAP_TOKEN",
+        "ARGOCD_AUTH_TOKEN",
+    ]
+    .iter()
+    .filter_map(|name| env.get(*name).cloned());
     let mut secrets: Vec<String> = args
         .windows(2)
         .filter(|pair| matches!(pair[0].as_str(), "--token" | "--bootstrap-token"))
@@ -226,6 +231,42 @@ async fn check(
         mut stdout,
         mut stderr,
     } = streams;
+    let client = match http::client(options.timeout) {
+        Ok(client) => client,
+        Err(error) => {
+            say(&mut stderr, &error.to_string(), &[]);
+            return Exit::CouldNotRun;
+        }
+    };
+    let installation = match installation::Installation::of(options) {
+        Ok(installation) => installation,
+        Err(error) => {
+            say(&mut stderr, &error.to_string(), &[]);
+            return Exit::CouldNotRun;
+        }
+    };
+    tokio::pin!(interrupted);
+    // --wait comes first, as an installer runs it right after a sync; the
+    // --deadline covers the checks that follow.
+    let mut waited = None;
+    if let Some(wait) = options.wait {
+        let base = options.target.base();
+        let waiting = installation.wait(&client, &base, wait, options.timeout, &mut stderr);
+        tokio::select! {
+            biased;
+            () = interrupted.as_mut() => {
+                say(&mut stderr, "interrupted while waiting for the installation", &[]);
+                return Exit::CouldNotRun;
+            }
+            finished = waiting => match finished {
+                Ok(seconds) => waited = Some(seconds),
+                Err(error) => {
+                    say(&mut stderr, &error.to_string(), &installation.secrets());
+                    return Exit::CouldNotRun;
+                }
+            },
+        }
+    }
     let deadline = options.deadline;
     let stop = async move {
         tokio::select! {
@@ -234,13 +275,6 @@ async fn check(
         }
     };
     tokio::pin!(stop);
-    let client = match http::client(options.timeout) {
-        Ok(client) => client,
-        Err(error) => {
-            say(&mut stderr, &error.to_string(), &[]);
-            return Exit::CouldNotRun;
-        }
-    };
     let mut minted = Minted::default();
     let exit = checks(
         options,
@@ -250,6 +284,7 @@ async fn check(
         &client,
         &mut minted,
         &mut stop,
+        (&installation, waited),
     )
     .await;
     // However the run ended, its tokens go now rather than in 15 minutes.
@@ -282,6 +317,7 @@ async fn checks(
     client: &reqwest::Client,
     minted: &mut Minted,
     stop: &mut Pin<&mut impl Future<Output = Stop>>,
+    (installation, waited): (&installation::Installation, Option<u64>),
 ) -> Exit {
     let base = options.target.base();
     let started_at = SystemTime::now()
@@ -300,6 +336,18 @@ async fn checks(
                 &format!("{} before Muster answered", stopped.describe()),
                 &[],
             );
+            return Exit::CouldNotRun;
+        }
+    };
+    let argocd_rows = match until(stop, installation.rows(options.timeout, waited)).await {
+        Ok(Ok(rows)) => rows,
+        Ok(Err(error)) => {
+            say(stderr, &error.to_string(), &installation.secrets());
+            return Exit::CouldNotRun;
+        }
+        Err(stopped) => {
+            let message = format!("{} before Argo CD answered", stopped.describe());
+            say(stderr, &message, &installation.secrets());
             return Exit::CouldNotRun;
         }
     };
@@ -328,6 +376,19 @@ async fn checks(
             return Exit::CouldNotRun;
         }
     };
+    let mut run_tokens = run_tokens;
+    if let Some(path) = &options.no_scope_token_file {
+        match tokens::read_token_file(path) {
+            Ok(token) => {
+                run_tokens.secrets.push(token.clone());
+                run_tokens.tokens.no_scope = Some(token);
+            }
+            Err(error) => {
+                say(stderr, &error.to_string(), &run_tokens.secrets);
+                return Exit::CouldNotRun;
+            }
+        }
+    }
     let run_secrets = run_tokens.secrets.clone();
     let mut context = ProbeContext::new(Client::Cli);
     if let Some(identity) = &run_tokens.minted_for {
@@ -400,6 +461,24 @@ async fn checks(
                     None => format!("{}\n", text::finished_line(style, &result)),
                 };
                 show(&line, stdout);
+            }
+            results.push(result);
+        }
+    }
+    if !argocd_rows.is_empty() {
+        if text {
+            let _ = writeln!(stdout, "{}", style.bold("Argo CD"));
+        }
+        for check in argocd_rows {
+            let result = ProbeResult {
+                check,
+                exchanges: Vec::new(),
+            };
+            if text {
+                show(
+                    &format!("{}\n", text::finished_line(style, &result)),
+                    stdout,
+                );
             }
             results.push(result);
         }

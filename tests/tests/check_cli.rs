@@ -244,7 +244,13 @@ fn json_output_is_the_run_model_and_the_share_link_goes_to_stderr() {
     let run: Run = serde_json::from_str(&outcome.stdout).unwrap();
     assert_eq!(run.status, Status::Pass);
     assert_eq!(run.host, stack.url());
-    assert_eq!(run.probes.len(), probes().len());
+    // Every probe, and the Argo CD row (skipped: these runs name no
+    // Argo CD source).
+    assert_eq!(run.probes.len(), probes().len() + 1);
+    assert_eq!(
+        run.probes.last().map(|p| p.check.status),
+        Some(Status::Skip)
+    );
     assert_ne!(run.muster_version, "unknown");
     let upstream = run
         .checks()
@@ -268,7 +274,8 @@ fn junit_output_is_well_formed_with_one_testcase_per_probe_and_fix_hints() {
     let elements = well_formed(xml).unwrap_or_else(|why| panic!("{why}:\n{xml}"));
     let count = |name: &str| elements.iter().filter(|e| *e == name).count();
     assert_eq!(count("testsuites"), 1);
-    assert_eq!(count("testcase"), probes().len());
+    // One per probe, and the skipped Argo CD row in a suite of its own.
+    assert_eq!(count("testcase"), probes().len() + 1);
     assert!(count("failure") >= 1, "{xml}");
     assert!(
         xml.contains("name=\"auth.malformed_authorization: "),

@@ -344,10 +344,16 @@ fn five_hundred_applications_parse_and_judge() {
 #[test]
 fn the_summary_rows_say_why_nothing_was_judged() {
     let skipped = not_checked("no Argo CD source");
-    assert_eq!((skipped.id.as_str(), skipped.status), ("argocd", Status::Skip));
+    assert_eq!(
+        (skipped.id.as_str(), skipped.status),
+        ("argocd", Status::Skip)
+    );
     assert_eq!(skipped.observed, "no Argo CD source");
     let none = none_listed("Argo CD's API at https://x");
     assert_eq!(none.status, Status::Fail);
-    assert_eq!(none.observed, "Argo CD's API at https://x listed no applications.");
+    assert_eq!(
+        none.observed,
+        "Argo CD's API at https://x listed no applications."
+    );
     assert_eq!(none.fix.unwrap().component, Component::ArgoCd);
 }
