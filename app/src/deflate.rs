@@ -1,11 +1,11 @@
 //! The share link's zlib (de)compression, done by the browser's own
 //! `CompressionStream` / `DecompressionStream` (format `"deflate"`, which is
-//! zlib: the same format `muster_report::snapshot` writes and reads
+//! zlib: the same format `muster_report::probe::snapshot` writes and reads
 //! natively), so that no deflate code is linked into the wasm. The codec's
-//! format, limits and validation stay in `muster_report::snapshot`.
+//! format, limits and validation stay in `muster_report::probe::snapshot`.
 
-use muster_report::run::Run;
-use muster_report::snapshot::{
+use muster_report::probe::run::Run;
+use muster_report::probe::snapshot::{
     self, compressed_of, from_json, payload_of, Encoder, Snapshot, SnapshotError,
     MAX_DECOMPRESSED_BYTES,
 };

@@ -24,7 +24,7 @@ pub mod views;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use muster_report::json_read::{Fields, FromJson};
-use muster_report::upstream::Metadata;
+use muster_report::received::upstream::Metadata;
 
 /// The `id` of the line the shells show until the app starts. It is
 /// painted while the wasm downloads, so the browser's first layout (and

@@ -7,8 +7,8 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use muster_report::model::Check;
+use muster_report::probe::run::Run;
 use muster_report::probe::{probes, Client, ProbeContext, ProbeDef, ProbeResult, Tokens};
-use muster_report::run::Run;
 
 use crate::fetch;
 use crate::place::Place;

@@ -17,6 +17,8 @@ use clap::{ArgMatches, CommandFactory as _, FromArgMatches as _, Parser, ValueEn
 use reqwest::Url;
 use thiserror::Error;
 
+pub use crate::argocd::Source as ArgoCdSource;
+
 /// The default Muster path prefix, when `--url` names only a host.
 pub const DEFAULT_PREFIX: &str = "/muster";
 /// The default scope of the minted token (the chart's default).
@@ -137,11 +139,112 @@ pub struct Cli {
     /// with --token, which may be a person's).
     #[arg(long)]
     hide_identity: bool,
+
+    /// Read the token with the routes' scope from PATH (e.g. the Secret a
+    /// GafaelfawrServiceToken keeps current, mounted as a file).
+    #[arg(
+        long,
+        value_name = "PATH",
+        value_parser = NonEmptyStringValueParser::new(),
+        help_heading = "Token source"
+    )]
+    token_file: Option<String>,
+
+    /// Read a token without the routes' scope from PATH, for the checks
+    /// that need one (with --token or --token-file; minted tokens bring
+    /// their own).
+    #[arg(
+        long,
+        value_name = "PATH",
+        value_parser = NonEmptyStringValueParser::new(),
+        help_heading = "Token source"
+    )]
+    no_scope_token_file: Option<String>,
+
+    /// Where to read Argo CD's applications: auto (Argo CD's API with
+    /// --argocd-url, else the Kubernetes API when a kubeconfig or a pod's
+    /// service account is found, else not checked), kubernetes, api, or off.
+    #[arg(long, value_name = "SOURCE", value_enum, default_value_t = ArgoCdMode::Auto, help_heading = "Argo CD")]
+    argocd: ArgoCdMode,
+
+    /// Argo CD's URL, for its REST API; its token comes from
+    /// ARGOCD_AUTH_TOKEN or --argocd-token-file.
+    #[arg(long, value_name = "URL", value_parser = NonEmptyStringValueParser::new(), help_heading = "Argo CD")]
+    argocd_url: Option<String>,
+
+    /// Read Argo CD's API token from PATH.
+    #[arg(long, value_name = "PATH", value_parser = NonEmptyStringValueParser::new(), help_heading = "Argo CD")]
+    argocd_token_file: Option<String>,
+
+    /// The namespace of Argo CD's Application objects (Kubernetes API).
+    #[arg(long, value_name = "NAMESPACE", default_value = DEFAULT_ARGOCD_NAMESPACE, help_heading = "Argo CD")]
+    argocd_namespace: String,
+
+    /// Only applications matching this label selector, e.g. Phalanx's
+    /// argocd.argoproj.io/instance=science-platform.
+    #[arg(long, value_name = "SELECTOR", value_parser = NonEmptyStringValueParser::new(), help_heading = "Argo CD")]
+    argocd_selector: Option<String>,
+
+    /// Only applications of this Argo CD project (repeatable; Argo CD's
+    /// API only).
+    #[arg(long = "argocd-project", value_name = "PROJECT", value_parser = NonEmptyStringValueParser::new(), help_heading = "Argo CD")]
+    argocd_projects: Vec<String>,
+
+    /// The kubeconfig to read (default: KUBECONFIG, then ~/.kube/config,
+    /// then the pod's service account).
+    #[arg(long, value_name = "PATH", value_parser = NonEmptyStringValueParser::new(), help_heading = "Argo CD")]
+    kubeconfig: Option<String>,
+
+    /// First wait, up to DURATION (e.g. 10m), until every Argo CD
+    /// application is Healthy and Synced and Muster answers, as an
+    /// installer does right after a sync; then run the checks (the
+    /// --deadline starts then).
+    #[arg(long, value_name = "DURATION", value_parser = wait_duration, help_heading = "Argo CD")]
+    wait: Option<Duration>,
+}
+
+/// Where `--argocd` reads applications from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ArgoCdMode {
+    /// Argo CD's API if its URL is given, else the Kubernetes API if a
+    /// kubeconfig or service account is found, else not checked.
+    Auto,
+    /// The Kubernetes API.
+    Kubernetes,
+    /// Argo CD's REST API.
+    Api,
+    /// Not checked.
+    Off,
+}
+
+/// Argo CD's namespace in Phalanx.
+pub const DEFAULT_ARGOCD_NAMESPACE: &str = "argocd";
+
+/// The longest `--wait`.
+pub const MAX_WAIT: Duration = Duration::from_secs(3 * 3600);
+
+/// A `--wait` duration: `90s`, `10m`, `1h 30m`, or plain seconds.
+fn wait_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let duration = match text.parse::<u64>() {
+        Ok(seconds) => Duration::from_secs(seconds),
+        Err(_) => humantime::parse_duration(text)
+            .map_err(|error| format!("not a duration such as 90s, 10m or 1h ({error})"))?,
+    };
+    if duration > MAX_WAIT {
+        return Err("longer than 3h".to_owned());
+    }
+    Ok(duration)
 }
 
 /// The arguments that name where the tokens come from, in the order their
 /// variables are preferred.
-const TOKEN_SOURCES: [&str; 3] = ["token", "bootstrap_token", "bootstrap_token_file"];
+const TOKEN_SOURCES: [&str; 4] = [
+    "token",
+    "token_file",
+    "bootstrap_token",
+    "bootstrap_token_file",
+];
 
 /// A number of seconds from 0.1 to 3600.
 fn seconds(text: &str) -> Result<Duration, String> {
@@ -162,6 +265,9 @@ pub enum TokenSource {
     Bootstrap(String),
     /// A file holding the bootstrap token (`-`: stdin), read later.
     BootstrapFile(String),
+    /// A file holding a token with the routes' scope, read when the run
+    /// starts.
+    TokenFile(String),
 }
 
 impl fmt::Debug for TokenSource {
@@ -171,6 +277,7 @@ impl fmt::Debug for TokenSource {
             TokenSource::Token(_) => f.write_str("Token(…)"),
             TokenSource::Bootstrap(_) => f.write_str("Bootstrap(…)"),
             TokenSource::BootstrapFile(path) => write!(f, "BootstrapFile({path:?})"),
+            TokenSource::TokenFile(path) => write!(f, "TokenFile({path:?})"),
         }
     }
 }
@@ -287,13 +394,44 @@ pub struct Options {
     pub colour: bool,
     /// Show progress while running (text on a terminal).
     pub progress: bool,
+    /// A token without the routes' scope, to read from this file.
+    pub no_scope_token_file: Option<String>,
+    /// Where Argo CD's applications come from, or why they are not checked.
+    pub argocd: ArgoCd,
+    /// How long to wait for the installation first.
+    pub wait: Option<Duration>,
+}
+
+/// Whether and where the run reads Argo CD's applications.
+#[derive(Clone, PartialEq, Eq)]
+pub enum ArgoCd {
+    /// Not checked, for this reason.
+    NotChecked(String),
+    /// From this source; a token for Argo CD's API is read from
+    /// `token_file` when the run starts, if given.
+    Source {
+        /// The source (with the token from ARGOCD_AUTH_TOKEN, if any).
+        source: ArgoCdSource,
+        /// Argo CD's token file.
+        token_file: Option<String>,
+    },
+}
+
+impl fmt::Debug for ArgoCd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never the token.
+        match self {
+            ArgoCd::NotChecked(reason) => write!(f, "NotChecked({reason:?})"),
+            ArgoCd::Source { source, .. } => write!(f, "Source({})", source.describe()),
+        }
+    }
 }
 
 /// What the command line asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     /// Run the checks.
-    Check(Options),
+    Check(Box<Options>),
     /// Print the help text.
     Help,
     /// Print the version.
@@ -325,6 +463,14 @@ pub enum ArgsError {
     /// A `--scope` that is not one scope name.
     #[error("--scope {0:?} must be one scope name, e.g. read:image")]
     Scope(String),
+    /// `--no-scope-token-file` without a token given.
+    #[error(
+        "--no-scope-token-file goes with --token or --token-file (minted tokens bring their own)"
+    )]
+    NoScopeWithoutToken,
+    /// Argo CD's API chosen without what it needs.
+    #[error("{0}")]
+    ArgoCd(String),
 }
 
 /// The help text (`--help`).
@@ -392,13 +538,19 @@ pub fn parse(
     let tokens = token_source(&cli, &matches).ok_or(ArgsError::NoToken)?;
     let url = cli.url.as_deref().ok_or(ArgsError::NoUrl)?;
     let target = Target::parse(url)?;
-    let scope = cli.scope;
+    let scope = cli.scope.clone();
     if scope.is_empty() || scope.contains(char::is_whitespace) {
         return Err(ArgsError::Scope(scope));
     }
+    if cli.no_scope_token_file.is_some()
+        && !matches!(tokens, TokenSource::Token(_) | TokenSource::TokenFile(_))
+    {
+        return Err(ArgsError::NoScopeWithoutToken);
+    }
+    let argocd = argocd_source(&cli, env)?;
     let text_on_terminal = cli.format == Format::Text && stdout_is_terminal;
     let no_colour = env.get("NO_COLOR").is_some_and(|value| !value.is_empty());
-    Ok(Command::Check(Options {
+    Ok(Command::Check(Box::new(Options {
         target,
         tokens,
         scope,
@@ -408,7 +560,84 @@ pub fn parse(
         hide_identity: cli.hide_identity,
         colour: text_on_terminal && !no_colour,
         progress: text_on_terminal,
-    }))
+        no_scope_token_file: cli.no_scope_token_file,
+        argocd,
+        wait: cli.wait,
+    })))
+}
+
+/// Where Argo CD's applications come from, following `--argocd`.
+fn argocd_source(cli: &Cli, env: &HashMap<String, String>) -> Result<ArgoCd, ArgsError> {
+    let variable = |name: &str| {
+        env.get(name)
+            .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
+    };
+    let api = |url: &str| {
+        let token = variable("ARGOCD_AUTH_TOKEN");
+        if token.is_none() && cli.argocd_token_file.is_none() {
+            return Err(ArgsError::ArgoCd(
+                "Argo CD's API needs a token: set ARGOCD_AUTH_TOKEN or give --argocd-token-file"
+                    .to_owned(),
+            ));
+        }
+        Ok(ArgoCd::Source {
+            source: ArgoCdSource::ArgoCd {
+                url: url.trim_end_matches('/').to_owned(),
+                token: token.unwrap_or_default(),
+                selector: cli.argocd_selector.clone(),
+                projects: cli.argocd_projects.clone(),
+            },
+            token_file: cli.argocd_token_file.clone(),
+        })
+    };
+    // The kubeconfig as kubectl finds it, from the environment the run
+    // was given; `None` inside a pod (kube-rs then reads the service
+    // account).
+    let kubeconfig = cli.kubeconfig.clone().or_else(|| {
+        variable("KUBECONFIG")
+            .and_then(|paths| paths.split(':').find(|p| !p.is_empty()).map(str::to_owned))
+    });
+    let home_kubeconfig = variable("HOME")
+        .map(|home| std::path::Path::new(&home).join(".kube").join("config"))
+        .filter(|path| path.is_file());
+    let in_pod = variable("KUBERNETES_SERVICE_HOST").is_some();
+    let kubernetes = |kubeconfig: Option<std::path::PathBuf>| ArgoCd::Source {
+        source: ArgoCdSource::Kubernetes {
+            kubeconfig,
+            namespace: cli.argocd_namespace.clone(),
+            selector: cli.argocd_selector.clone(),
+        },
+        token_file: None,
+    };
+    match cli.argocd {
+        ArgoCdMode::Off => Ok(ArgoCd::NotChecked(
+            "Argo CD was not checked (--argocd off).".to_owned(),
+        )),
+        ArgoCdMode::Api => match &cli.argocd_url {
+            Some(url) => api(url),
+            None => Err(ArgsError::ArgoCd(
+                "--argocd api needs --argocd-url".to_owned(),
+            )),
+        },
+        ArgoCdMode::Kubernetes => Ok(kubernetes(
+            kubeconfig
+                .map(std::path::PathBuf::from)
+                .or(home_kubeconfig.filter(|_| !in_pod)),
+        )),
+        ArgoCdMode::Auto => match (&cli.argocd_url, kubeconfig, home_kubeconfig) {
+            (Some(url), _, _) => api(url),
+            (None, Some(path), _) => Ok(kubernetes(Some(path.into()))),
+            (None, None, _) if in_pod => Ok(kubernetes(None)),
+            (None, None, Some(path)) => Ok(kubernetes(Some(path))),
+            (None, None, None) => Ok(ArgoCd::NotChecked(
+                "Argo CD was not checked: give --argocd-url (with ARGOCD_AUTH_TOKEN), or a \
+                 kubeconfig (KUBECONFIG, ~/.kube/config or --kubeconfig), or run inside a pod \
+                 with a service account."
+                    .to_owned(),
+            )),
+        },
+    }
 }
 
 /// The token source: the flag given, else the first variable set.
@@ -418,6 +647,7 @@ fn token_source(cli: &Cli, matches: &ArgMatches) -> Option<TokenSource> {
         match id {
             "token" => cli.token.clone().map(TokenSource::Token),
             "bootstrap_token" => cli.bootstrap_token.clone().map(TokenSource::Bootstrap),
+            "token_file" => cli.token_file.clone().map(TokenSource::TokenFile),
             _ => cli
                 .bootstrap_token_file
                 .clone()
@@ -481,7 +711,7 @@ mod tests {
             .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
             .collect();
         match parse(&args(list), &env, terminal).map_err(|error| error.to_string())? {
-            Command::Check(options) => Ok(options),
+            Command::Check(options) => Ok(*options),
             other => panic!("{other:?}"),
         }
     }

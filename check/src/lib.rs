@@ -3,7 +3,7 @@
 //! It runs the same probes as Muster's page ([`muster_report::probe`])
 //! through the ingress with tokens it mints from Gafaelfawr's bootstrap
 //! token (or a token it is given), and prints the resulting
-//! [`Run`](muster_report::run::Run) as a checklist, JSON or JUnit, with its
+//! [`Run`](muster_report::probe::run::Run) as a checklist, JSON or JUnit, with its
 //! share link. Verdicts come from the probes' judges; this crate only
 //! makes requests, records them and prints. The tokens it minted are
 //! revoked when the run ends, however it ends.
@@ -15,8 +15,10 @@
 //! 2 could not run (bad arguments, unreachable host, rejected token,
 //! nothing checked, deadline passed, interrupted).
 
+pub mod argocd;
 pub mod args;
 pub mod http;
+pub mod installation;
 pub mod output;
 pub mod runner;
 pub mod terminal;
@@ -29,8 +31,9 @@ use std::pin::Pin;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anstream::{AutoStream, ColorChoice};
+use muster_report::probe::run::Run;
 use muster_report::probe::{probes, Client, ProbeContext, ProbeResult, Received};
-use muster_report::run::Run;
+use muster_report::redact;
 use muster_report::Status;
 
 use args::{Command, Format, Options, TokenSource};
@@ -139,15 +142,19 @@ pub fn run_until(
 /// Writes `message` to `stderr` as one `muster-check:` line: secrets
 /// replaced by fingerprints, and whatever a server put in it escaped.
 fn say(stderr: &mut dyn Write, message: &str, secrets: &[String]) {
-    let message = tokens::scrub(message, secrets);
+    let message = redact::tokens_and_secrets(message, secrets);
     let _ = writeln!(stderr, "muster-check: {}", terminal::escape(&message));
 }
 
 /// Values that may be secrets, to scrub from messages about arguments.
 fn secrets_in(args: &[String], env: &HashMap<String, String>) -> Vec<String> {
-    let from_env = ["MUSTER_CHECK_TOKEN", "GAFAELFAWR_BOOTSTRAP_TOKEN"]
-        .iter()
-        .filter_map(|name| env.get(*name).cloned());
+    let from_env = [
+        "MUSTER_CHECK_TOKEN",
+        "GAFAELFAWR_BOOTSTRAP_TOKEN",
+        "ARGOCD_AUTH_TOKEN",
+    ]
+    .iter()
+    .filter_map(|name| env.get(*name).cloned());
     let mut secrets: Vec<String> = args
         .windows(2)
         .filter(|pair| matches!(pair[0].as_str(), "--token" | "--bootstrap-token"))
@@ -224,6 +231,42 @@ async fn check(
         mut stdout,
         mut stderr,
     } = streams;
+    let client = match http::client(options.timeout) {
+        Ok(client) => client,
+        Err(error) => {
+            say(&mut stderr, &error.to_string(), &[]);
+            return Exit::CouldNotRun;
+        }
+    };
+    let installation = match installation::Installation::of(options) {
+        Ok(installation) => installation,
+        Err(error) => {
+            say(&mut stderr, &error.to_string(), &[]);
+            return Exit::CouldNotRun;
+        }
+    };
+    tokio::pin!(interrupted);
+    // --wait comes first, as an installer runs it right after a sync; the
+    // --deadline covers the checks that follow.
+    let mut waited = None;
+    if let Some(wait) = options.wait {
+        let base = options.target.base();
+        let waiting = installation.wait(&client, &base, wait, options.timeout, &mut stderr);
+        tokio::select! {
+            biased;
+            () = interrupted.as_mut() => {
+                say(&mut stderr, "interrupted while waiting for the installation", &[]);
+                return Exit::CouldNotRun;
+            }
+            finished = waiting => match finished {
+                Ok(seconds) => waited = Some(seconds),
+                Err(error) => {
+                    say(&mut stderr, &error.to_string(), &installation.secrets());
+                    return Exit::CouldNotRun;
+                }
+            },
+        }
+    }
     let deadline = options.deadline;
     let stop = async move {
         tokio::select! {
@@ -232,13 +275,6 @@ async fn check(
         }
     };
     tokio::pin!(stop);
-    let client = match http::client(options.timeout) {
-        Ok(client) => client,
-        Err(error) => {
-            say(&mut stderr, &error.to_string(), &[]);
-            return Exit::CouldNotRun;
-        }
-    };
     let mut minted = Minted::default();
     let exit = checks(
         options,
@@ -248,6 +284,7 @@ async fn check(
         &client,
         &mut minted,
         &mut stop,
+        (&installation, waited),
     )
     .await;
     // However the run ended, its tokens go now rather than in 15 minutes.
@@ -264,7 +301,7 @@ async fn check(
 fn secrets(options: &Options, minted: &Minted) -> Vec<String> {
     let given = match &options.tokens {
         TokenSource::Token(token) | TokenSource::Bootstrap(token) => Some(token.trim().to_owned()),
-        TokenSource::BootstrapFile(_) => None,
+        TokenSource::BootstrapFile(_) | TokenSource::TokenFile(_) => None,
     };
     given.into_iter().chain(minted.secrets()).collect()
 }
@@ -280,6 +317,7 @@ async fn checks(
     client: &reqwest::Client,
     minted: &mut Minted,
     stop: &mut Pin<&mut impl Future<Output = Stop>>,
+    (installation, waited): (&installation::Installation, Option<u64>),
 ) -> Exit {
     let base = options.target.base();
     let started_at = SystemTime::now()
@@ -298,6 +336,18 @@ async fn checks(
                 &format!("{} before Muster answered", stopped.describe()),
                 &[],
             );
+            return Exit::CouldNotRun;
+        }
+    };
+    let argocd_rows = match until(stop, installation.rows(options.timeout, waited)).await {
+        Ok(Ok(rows)) => rows,
+        Ok(Err(error)) => {
+            say(stderr, &error.to_string(), &installation.secrets());
+            return Exit::CouldNotRun;
+        }
+        Err(stopped) => {
+            let message = format!("{} before Argo CD answered", stopped.describe());
+            say(stderr, &message, &installation.secrets());
             return Exit::CouldNotRun;
         }
     };
@@ -326,6 +376,19 @@ async fn checks(
             return Exit::CouldNotRun;
         }
     };
+    let mut run_tokens = run_tokens;
+    if let Some(path) = &options.no_scope_token_file {
+        match tokens::read_token_file(path) {
+            Ok(token) => {
+                run_tokens.secrets.push(token.clone());
+                run_tokens.tokens.no_scope = Some(token);
+            }
+            Err(error) => {
+                say(stderr, &error.to_string(), &run_tokens.secrets);
+                return Exit::CouldNotRun;
+            }
+        }
+    }
     let run_secrets = run_tokens.secrets.clone();
     let mut context = ProbeContext::new(Client::Cli);
     if let Some(identity) = &run_tokens.minted_for {
@@ -356,7 +419,7 @@ async fn checks(
     // The running line on screen, if any, for the finished line to cover.
     let mut running: Option<String> = None;
     let show = |line: &str, stdout: &mut dyn Write| {
-        let _ = stdout.write_all(tokens::hide(line, &run_secrets).as_bytes());
+        let _ = stdout.write_all(redact::secrets_in_text(line, &run_secrets).as_bytes());
         let _ = stdout.flush();
     };
     let stopped = until(
@@ -402,6 +465,24 @@ async fn checks(
             results.push(result);
         }
     }
+    if !argocd_rows.is_empty() {
+        if text {
+            let _ = writeln!(stdout, "{}", style.bold("Argo CD"));
+        }
+        for check in argocd_rows {
+            let result = ProbeResult {
+                check,
+                exchanges: Vec::new(),
+            };
+            if text {
+                show(
+                    &format!("{}\n", text::finished_line(style, &result)),
+                    stdout,
+                );
+            }
+            results.push(result);
+        }
+    }
     let version = version
         .or_else(|| Run::reported_version(&results))
         .unwrap_or_else(|| "unknown".to_owned());
@@ -413,7 +494,8 @@ async fn checks(
         results,
     );
     let include_identity = run_tokens.minted_for.is_some() && !options.hide_identity;
-    let share_url = muster_report::snapshot::share_url(&format!("{base}/"), &run, include_identity);
+    let share_url =
+        muster_report::probe::snapshot::share_url(&format!("{base}/"), &run, include_identity);
     let stop_note = stopped.map(|stopped| {
         let not_reached = run.probes.len() - reached;
         format!("{}: {not_reached} checks not reached", stopped.describe())
@@ -443,7 +525,7 @@ async fn checks(
             }
         },
     };
-    let _ = stdout.write_all(tokens::hide(&document, &run_secrets).as_bytes());
+    let _ = stdout.write_all(redact::secrets_in_text(&document, &run_secrets).as_bytes());
     let _ = stdout.flush();
     if !text {
         let _ = writeln!(stderr, "Share link: {share_url}");

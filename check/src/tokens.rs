@@ -6,10 +6,11 @@
 use std::io::Read;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use muster_report::observed::Group;
+use muster_report::error_body::ErrorBody;
 use muster_report::probe::Tokens;
+use muster_report::received::observed::Group;
+use muster_report::received::upstream::DelegatedUserInfo;
 use muster_report::redact;
-use muster_report::upstream::DelegatedUserInfo;
 use reqwest::Client;
 use serde_json::json;
 
@@ -97,6 +98,15 @@ pub enum TokenError {
          bootstrap-token secret"
     )]
     Empty(String),
+    /// A token file (`--token-file`, `--no-scope-token-file`,
+    /// `--argocd-token-file`) could not be read, is empty or too long.
+    #[error("cannot read a token from {path}: {reason}")]
+    TokenFile {
+        /// The path.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// The mint request got no HTTP answer.
     #[error("cannot mint tokens at {url}: {error}")]
     MintUnreachable {
@@ -195,6 +205,32 @@ pub enum TokenError {
 const BOOTSTRAP_FILE_MAX_BYTES: u64 = 64 * 1024;
 
 /// Reads the bootstrap token from a file or stdin (`-`).
+/// The token in the file at `path` (a mounted Secret's key, say), trimmed.
+/// Read anew each time, so a token its Secret rotated is picked up.
+pub fn read_token_file(path: &str) -> Result<String, TokenError> {
+    let problem = |reason: String| TokenError::TokenFile {
+        path: path.to_owned(),
+        reason,
+    };
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|file| {
+            file.take(BOOTSTRAP_FILE_MAX_BYTES + 1)
+                .read_to_string(&mut text)
+        })
+        .map_err(|error| problem(error.to_string()))?;
+    if text.len() as u64 > BOOTSTRAP_FILE_MAX_BYTES {
+        return Err(problem(format!(
+            "it is longer than {BOOTSTRAP_FILE_MAX_BYTES} bytes, not a token"
+        )));
+    }
+    let token = text.trim().to_owned();
+    if token.is_empty() {
+        return Err(problem("it is empty".to_owned()));
+    }
+    Ok(token)
+}
+
 pub fn read_bootstrap_file(path: &str, stdin: &mut dyn Read) -> Result<String, TokenError> {
     let mut text = String::new();
     let read = if path == "-" {
@@ -238,17 +274,10 @@ pub async fn obtain(
     minted: &mut Minted,
 ) -> Result<RunTokens, TokenError> {
     match source {
-        TokenSource::Token(token) => {
-            let token = token.trim().to_owned();
-            verify(client, origin, &token, scope, timeout).await?;
-            Ok(RunTokens {
-                tokens: Tokens {
-                    user: Some(token.clone()),
-                    no_scope: None,
-                },
-                minted_for: None,
-                secrets: vec![token],
-            })
+        TokenSource::Token(token) => given(client, origin, token.trim(), scope, timeout).await,
+        TokenSource::TokenFile(path) => {
+            let token = read_token_file(path)?;
+            given(client, origin, &token, scope, timeout).await
         }
         TokenSource::Bootstrap(bootstrap) => {
             mint_pair(client, origin, bootstrap.trim(), scope, timeout, minted).await
@@ -258,6 +287,25 @@ pub async fn obtain(
             mint_pair(client, origin, &bootstrap, scope, timeout, minted).await
         }
     }
+}
+
+/// A token given (not minted): checked with Gafaelfawr for the scope.
+async fn given(
+    client: &Client,
+    origin: &str,
+    token: &str,
+    scope: &str,
+    timeout: Duration,
+) -> Result<RunTokens, TokenError> {
+    verify(client, origin, token, scope, timeout).await?;
+    Ok(RunTokens {
+        tokens: Tokens {
+            user: Some(token.to_owned()),
+            no_scope: None,
+        },
+        minted_for: None,
+        secrets: vec![token.to_owned()],
+    })
 }
 
 async fn mint_pair(
@@ -494,33 +542,21 @@ impl Answer {
 
     /// The `type`s of a Gafaelfawr error body.
     fn error_types(&self) -> Vec<String> {
-        self.details()
-            .iter()
-            .filter_map(|detail| detail.get("type")?.as_str().map(str::to_owned))
-            .collect()
-    }
-
-    fn details(&self) -> Vec<serde_json::Value> {
-        match self.json().and_then(|json| json.get("detail").cloned()) {
-            Some(serde_json::Value::Array(items)) => items,
-            Some(other) => vec![other],
-            None => Vec::new(),
-        }
+        let json = self.json();
+        let error = json.as_ref().and_then(ErrorBody::of);
+        error
+            .map(|error| error.error_types().map(str::to_owned).collect())
+            .unwrap_or_default()
     }
 
     /// `: <msg> (<type>)…` from an error body, redacted, for messages.
     fn detail_suffix(&self) -> String {
-        let parts: Vec<String> = self
-            .details()
-            .iter()
-            .filter_map(|detail| {
-                let msg = detail.get("msg")?.as_str()?;
-                Some(match detail.get("type").and_then(|t| t.as_str()) {
-                    Some(kind) => format!("{msg} ({kind})"),
-                    None => msg.to_owned(),
-                })
-            })
-            .collect();
+        let json = self.json();
+        let parts = json
+            .as_ref()
+            .and_then(ErrorBody::of)
+            .map(|error| error.messages())
+            .unwrap_or_default();
         if parts.is_empty() {
             let text = self.text();
             let text = text.trim();
@@ -533,33 +569,9 @@ impl Answer {
     }
 }
 
-/// `text` with every value of `secrets` replaced by its fingerprint and
-/// nothing else changed (safe on share links, whose payload may contain
-/// `gt-` by chance).
-pub fn hide(text: &str, secrets: &[String]) -> String {
-    secrets
-        .iter()
-        .filter(|secret| secret.len() >= 4)
-        .fold(text.to_owned(), |text, secret| {
-            text.replace(secret.as_str(), &redact::fingerprint(secret))
-        })
-}
-
-/// `text` with every token-shaped string fingerprinted and every value of
-/// `secrets` replaced by its fingerprint.
-pub fn scrub(text: &str, secrets: &[String]) -> String {
-    hide(&redact::tokens_in_text(text), secrets)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn scrub_removes_given_secrets_even_when_not_token_shaped() {
-        let shown = scrub("bad token hunter2-secret", &["hunter2-secret".into()]);
-        assert_eq!(shown, "bad token …(14 chars)");
-    }
 
     #[test]
     fn bootstrap_file_must_not_be_empty() {

@@ -1,35 +1,46 @@
 //! Muster's shared core: the serde types of every JSON body Muster speaks,
-//! the catalogue of checks, the pure functions that turn observed HTTP
-//! exchanges into verdicts, and the share-link snapshot codec.
+//! the checks and the pure functions that reach verdicts, and the
+//! share-link snapshot codec. It does no I/O, so that the server, the
+//! browser app (wasm) and the command-line checker reach the same verdicts
+//! from the same code.
 //!
-//! This crate does no I/O so that the server, the browser app (wasm) and the
-//! command-line checker reach the same verdicts from the same code.
+//! Muster checks a deployment from two sides, and the crate has one module
+//! for each:
 //!
-//! Data flows one way: [`observed`] facts → [`checks`] (pure functions,
-//! described by the [`catalogue`]) → [`outcome::Outcome`]s →
-//! [`evaluate`] → the [`model`]'s route report and the [`upstream`] body.
+//! - [`received`]: **what the server checks on a request it received.**
+//!   The server gathers the [`received::observed`] facts (the headers that
+//!   reached it after nginx and Gafaelfawr, and Gafaelfawr's answers about
+//!   the delegated token); the pure [`received::checks`], listed in the
+//!   [`received::catalogue`], judge them; [`received::evaluate`] turns the
+//!   verdicts into a route report and the [`received::upstream`]-compatible
+//!   body.
+//! - [`probe`]: **what a client checks by probing.** The browser app and
+//!   `muster-check` make the requests of the [`probe::catalogue`] through
+//!   the ingress, record each as a redacted [`probe::exchange`], and let the
+//!   pure judges (`probe::judges`) decide; the results form a [`probe::run`] that
+//!   the page renders, the CLI prints, a [`probe::snapshot`] share link
+//!   carries, and both state in the words of [`probe::verdict`].
 //!
-//! Clients (the browser app and `muster-check`) share the [`probe`]
-//! catalogue: the requests to make through the ingress and the pure judges
-//! of what came back, gathered into a [`run::Run`] that the page renders,
-//! the CLI prints, and a [`snapshot`] share link carries; both state it in
-//! the words of [`verdict`].
+//! Both sides share the rest: the report [`model`] (a check, its status and
+//! fix), the [`description`] every check and probe has, the [`outcome`] a
+//! judgement returns, [`redact`]ion of secrets, the [`text`] helpers, the
+//! reader of Gafaelfawr's [`error_body`], and JSON reading ([`json_parse`],
+//! [`json_read`]) small enough for the wasm page; the server and the CLI
+//! also read the process [`environment`] through it. Data flows one way:
+//! facts → judgements → outcomes → checks → what a person reads.
 
-pub mod catalogue;
-pub mod checks;
+pub mod argocd;
+pub mod description;
 pub mod environment;
-pub mod evaluate;
+pub mod error_body;
 pub mod json_parse;
 pub mod json_read;
 pub mod model;
-pub mod observed;
 pub mod outcome;
 pub mod probe;
+pub mod received;
 pub mod redact;
-pub mod run;
-pub mod snapshot;
-pub mod upstream;
-pub mod verdict;
+pub mod text;
 
-pub use evaluate::{evaluate, Evaluation};
 pub use model::{Check, Component, Evidence, Fix, Route, RouteReport, Status};
+pub use received::evaluate::{evaluate, Evaluation};

@@ -75,11 +75,13 @@ pub enum Component {
     /// The account (or token) a client probed with, not the platform: e.g.
     /// it lacks the route's scope.
     UserAccount,
+    /// Argo CD, which deploys every application of the installation.
+    ArgoCd,
 }
 
 impl Component {
     /// Every component.
-    pub const ALL: [Component; 8] = [
+    pub const ALL: [Component; 9] = [
         Component::GafaelfawrIngress,
         Component::IngressNginx,
         Component::Gafaelfawr,
@@ -88,6 +90,7 @@ impl Component {
         Component::Repertoire,
         Component::MusterConfiguration,
         Component::UserAccount,
+        Component::ArgoCd,
     ];
 
     /// The snake_case word used in JSON.
@@ -101,6 +104,7 @@ impl Component {
             Component::Repertoire => "repertoire",
             Component::MusterConfiguration => "muster_configuration",
             Component::UserAccount => "user_account",
+            Component::ArgoCd => "argo_cd",
         }
     }
 
@@ -115,6 +119,7 @@ impl Component {
             Component::Repertoire => "Repertoire (service discovery)",
             Component::MusterConfiguration => "Muster's configuration",
             Component::UserAccount => "your account (or the token used)",
+            Component::ArgoCd => "Argo CD",
         }
     }
 }
@@ -166,13 +171,44 @@ pub struct Check {
     /// Present when the check warns or fails.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fix: Option<Fix>,
+    /// Why the check was skipped, when a reader acts on the reason. Not
+    /// written: JSON bodies and share links carry only the sentence in
+    /// `observed`, by which reading recognises it ([`SkipReason::of`]).
+    #[serde(skip)]
+    pub skip_reason: Option<SkipReason>,
+}
+
+/// Why a check was skipped, for the reasons a reader acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipReason {
+    /// The browser has no session: the page offers the login link.
+    NotLoggedIn,
+}
+
+impl SkipReason {
+    /// The `observed` sentence of a check skipped for this reason.
+    pub const fn sentence(self) -> &'static str {
+        match self {
+            SkipReason::NotLoggedIn => {
+                "You are not logged in, so this was not checked: log in and run the checks again."
+            }
+        }
+    }
+
+    /// The reason of a check read back from JSON or a share link, which
+    /// carry only its status and sentence (links made before the reason
+    /// existed included).
+    pub fn of(status: Status, observed: &str) -> Option<SkipReason> {
+        let reason = SkipReason::NotLoggedIn;
+        (status == Status::Skip && observed == reason.sentence()).then_some(reason)
+    }
 }
 
 impl Check {
     /// True when the check was skipped because the browser had no session:
     /// the page offers the login link (`probe::login_url`).
     pub fn skipped_without_session(&self) -> bool {
-        self.status == Status::Skip && self.observed == crate::probe::NOT_LOGGED_IN
+        self.skip_reason == Some(SkipReason::NotLoggedIn)
     }
 
     /// True when the check was skipped because the account (or token)
@@ -354,12 +390,15 @@ impl FromJson for Evidence {
 impl FromJson for Check {
     fn from_json(value: &Value) -> Result<Self, String> {
         let mut fields = Fields::of(value)?;
+        let status = fields.required("status")?;
+        let observed: String = fields.required("observed")?;
         Ok(Check {
             id: fields.required("id")?,
             title: fields.required("title")?,
             proves: fields.required("proves")?,
-            status: fields.required("status")?,
-            observed: fields.required("observed")?,
+            skip_reason: SkipReason::of(status, &observed),
+            status,
+            observed,
             evidence: fields.or_default("evidence")?,
             fix: fields.or_default("fix")?,
         })
@@ -432,7 +471,7 @@ mod tests {
             .collect();
         assert_eq!(
             components.join(","),
-            r#""gafaelfawr_ingress","ingress_nginx","gafaelfawr","user_directory","network_policy","repertoire","muster_configuration","user_account""#
+            r#""gafaelfawr_ingress","ingress_nginx","gafaelfawr","user_directory","network_policy","repertoire","muster_configuration","user_account","argo_cd""#
         );
         for status in Status::ALL {
             let json = serde_json::to_string(&status).unwrap();
@@ -467,6 +506,7 @@ mod tests {
                 component: Component::GafaelfawrIngress,
                 hint: "h".into(),
             }),
+            skip_reason: None,
         };
         let passing = Check {
             id: "auth.user".into(),
@@ -500,6 +540,25 @@ mod tests {
             (check.status, check.evidence.len(), check.fix),
             (Status::Skip, 0, None)
         );
+    }
+
+    #[test]
+    fn a_skip_read_back_by_its_sentence_keeps_its_reason() {
+        // JSON bodies and share links (old ones included) carry only the
+        // sentence: reading it back must still offer the login link.
+        let json = serde_json::json!({
+            "id": "i", "title": "t", "proves": "p", "status": "skip",
+            "observed": SkipReason::NotLoggedIn.sentence()
+        });
+        let check = Check::from_json(&json).unwrap();
+        assert!(check.skipped_without_session());
+        assert_eq!(
+            serde_json::to_value(&check).unwrap()["observed"],
+            json["observed"]
+        );
+        let mut other = json.clone();
+        other["status"] = "fail".into();
+        assert!(!Check::from_json(&other).unwrap().skipped_without_session());
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! What a check function returns: its verdict and explanation, before the
 //! catalogue adds the check's id, title and default fix.
 
-use crate::model::{Check, Component, Evidence, Fix, Status};
-use crate::observed::{display_name, redacted_value, RequestSeen};
-use crate::upstream::UpstreamFailure;
+use crate::model::{Component, Evidence, Fix, SkipReason, Status};
+use crate::received::observed::{redacted_value, RequestSeen};
+use crate::received::upstream::UpstreamFailure;
+use crate::text::display_name;
 
 /// The result of judging one check against observed facts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +21,8 @@ pub struct Outcome {
     /// How this failure shows in the upstream-compatible representation;
     /// only read when the check fails.
     pub upstream: Option<UpstreamFailure>,
+    /// Why the check was skipped, when a reader acts on the reason.
+    pub skip_reason: Option<SkipReason>,
 }
 
 impl Outcome {
@@ -30,6 +33,7 @@ impl Outcome {
             evidence: Vec::new(),
             fix: None,
             upstream: None,
+            skip_reason: None,
         }
     }
 
@@ -51,6 +55,14 @@ impl Outcome {
     /// Not evaluated; `observed` says why.
     pub fn skip(observed: impl Into<String>) -> Self {
         Self::new(Status::Skip, observed)
+    }
+
+    /// Not evaluated, for a `reason` a reader acts on; `observed` is its
+    /// sentence.
+    pub fn skip_because(reason: SkipReason) -> Self {
+        let mut outcome = Self::new(Status::Skip, reason.sentence());
+        outcome.skip_reason = Some(reason);
+        outcome
     }
 
     /// Adds one fact; `value` must already be safe to show.
@@ -92,39 +104,5 @@ impl Outcome {
     pub fn upstream(mut self, failure: UpstreamFailure) -> Self {
         self.upstream = Some(failure);
         self
-    }
-
-    /// The check this outcome makes under a definition's `id`, `title`,
-    /// `proves` and default fix (`component`, `hint`). One rule for server
-    /// checks and client probes alike: a fix the judge chose is kept unless
-    /// the check passed (e.g. a skip pointing at the user's account); a
-    /// warning or failure without one gets the default.
-    pub fn into_check(
-        self,
-        id: &str,
-        title: &str,
-        proves: &str,
-        component: Component,
-        hint: &str,
-    ) -> Check {
-        let fix = match self.status {
-            Status::Pass => None,
-            Status::Warn | Status::Fail => self.fix.or_else(|| {
-                Some(Fix {
-                    component,
-                    hint: hint.to_owned(),
-                })
-            }),
-            Status::Skip => self.fix,
-        };
-        Check {
-            id: id.to_owned(),
-            title: title.to_owned(),
-            proves: proves.to_owned(),
-            status: self.status,
-            observed: self.observed,
-            evidence: self.evidence,
-            fix,
-        }
     }
 }

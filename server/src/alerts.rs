@@ -67,7 +67,7 @@ pub async fn report_defects(
     next: Next,
 ) -> Response {
     let method = request.method().to_string();
-    let path = redact::tokens_in_text(request.uri().path());
+    let path = redact::url_path(request.uri().path());
     let template = request
         .extensions()
         .get::<MatchedPath>()

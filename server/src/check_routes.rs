@@ -7,10 +7,10 @@
 use axum::extract::{OriginalUri, State};
 use axum::response::{IntoResponse, Response};
 use http::{header, HeaderMap, StatusCode};
-use muster_report::evaluate::{evaluate, unknown_mode};
 use muster_report::model::{Route, RouteKind};
-use muster_report::observed::{BackendObservation, Gafaelfawr, RequestSeen};
-use muster_report::upstream::UpstreamResponse;
+use muster_report::received::evaluate::{evaluate, unknown_mode};
+use muster_report::received::observed::{BackendObservation, Gafaelfawr, RequestSeen};
+use muster_report::received::upstream::UpstreamResponse;
 
 use crate::alerts::CheckFailure;
 use crate::assets::shell_response;

@@ -10,7 +10,8 @@
 
 use std::time::Duration;
 
-use muster_report::observed::{FetchCause, FetchError, Fetched, TokenInfo, UserInfo};
+use muster_report::error_body::ErrorBody;
+use muster_report::received::observed::{FetchCause, FetchError, Fetched, TokenInfo, UserInfo};
 use muster_report::redact;
 use serde::de::DeserializeOwned;
 use tokio::sync::OnceCell;
@@ -222,16 +223,12 @@ async fn read_limited(mut response: reqwest::Response) -> Result<(Vec<u8>, bool)
 /// The cause for a non-200 answer: the status, Gafaelfawr's error `type`
 /// when the body has one, and a redacted excerpt of the body.
 fn status_cause(status: u16, body: &[u8], location: Option<String>) -> FetchCause {
-    let error_type = serde_json::from_slice::<serde_json::Value>(body)
-        .ok()
-        .and_then(|value| {
-            let detail = value.get("detail")?;
-            let first = detail
-                .as_array()
-                .and_then(|list| list.first())
-                .unwrap_or(detail);
-            first.get("type")?.as_str().map(str::to_owned)
-        });
+    let json = serde_json::from_slice::<serde_json::Value>(body).ok();
+    let error_type = json
+        .as_ref()
+        .and_then(ErrorBody::of)
+        .and_then(|error| error.error_type())
+        .map(str::to_owned);
     let text = String::from_utf8_lossy(body);
     let mut excerpt: String = redact::tokens_in_text(&text)
         .chars()

@@ -1,6 +1,7 @@
 //! Logging: the subscriber set-up and the one line written per request.
 //! Only method, path, status and latency are logged — never a header value —
-//! and any token-shaped text in the path is fingerprinted.
+//! and any token-shaped text in the path, percent-encoded or not, is
+//! fingerprinted.
 
 use std::time::Instant;
 
@@ -44,7 +45,7 @@ where
 /// Middleware writing one line per request.
 pub async fn log_request(request: Request, next: Next) -> Response {
     let method = request.method().clone();
-    let path = redact::tokens_in_text(request.uri().path());
+    let path = redact::url_path(request.uri().path());
     let started = Instant::now();
     let response = next.run(request).await;
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;

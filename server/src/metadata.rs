@@ -5,7 +5,7 @@ use axum::extract::{OriginalUri, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use http::{header, HeaderMap};
-use muster_report::upstream::{Index, Metadata};
+use muster_report::received::upstream::{Index, Metadata};
 
 use crate::assets::shell_response;
 use crate::negotiate::{vary_on_accept, Representation};

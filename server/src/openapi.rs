@@ -5,8 +5,8 @@
 use axum::extract::State;
 use axum::response::Response;
 use axum::Json;
-use muster_report::catalogue::SERVER_CHECKS;
 use muster_report::model::{Component, Route, Status};
+use muster_report::received::catalogue::SERVER_CHECKS;
 use serde_json::{json, Value};
 
 use crate::metadata::no_store;
@@ -73,7 +73,10 @@ pub fn document(prefix: &str, version: &str) -> Value {
         .map(|component| serde_json::to_value(component).unwrap_or(Value::Null))
         .collect();
     let routes: Vec<&str> = Route::ALL.iter().map(|route| route.path()).collect();
-    let check_ids: Vec<&str> = SERVER_CHECKS.iter().map(|check| check.id).collect();
+    let check_ids: Vec<&str> = SERVER_CHECKS
+        .iter()
+        .map(|check| check.description.id)
+        .collect();
     let optional_string = json!({ "type": "string" });
     json!({
         "openapi": "3.1.0",

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use muster_report::upstream::Metadata;
+use muster_report::received::upstream::Metadata;
 use tower_http::services::ServeDir;
 
 use crate::config::Config;

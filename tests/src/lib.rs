@@ -4,6 +4,7 @@
 //! stopped afterwards; and the image's declared layout, which the image
 //! and Dockerfile tests read.
 
+pub mod argocd;
 pub mod http;
 pub mod image_layout;
 pub mod ingress;
@@ -14,4 +15,5 @@ pub mod secrets;
 pub mod share;
 pub mod stack;
 pub mod standin;
+pub mod tls;
 pub mod webdriver;

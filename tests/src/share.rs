@@ -1,7 +1,7 @@
 //! Share links as the tests inspect them: the JSON a link carries, exactly
 //! as it was encoded.
 
-use muster_report::snapshot::{self, MAX_DECOMPRESSED_BYTES};
+use muster_report::probe::snapshot::{self, MAX_DECOMPRESSED_BYTES};
 
 /// The snapshot JSON `link` (a whole share link or its payload) carries,
 /// inflated but not otherwise touched: unlike [`snapshot::decode`], which

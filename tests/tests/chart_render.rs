@@ -315,3 +315,180 @@ fn scope_and_path_prefix_are_values() {
         }
     }
 }
+
+/// The kinds only the PostSync hook adds.
+const HOOK_KINDS: [&str; 5] = [
+    "Job",
+    "ServiceAccount",
+    "Role",
+    "RoleBinding",
+    "GafaelfawrServiceToken",
+];
+
+#[test]
+fn the_post_sync_check_renders_nothing_when_disabled() {
+    let resources = default_resources();
+    for kind in HOOK_KINDS {
+        assert!(
+            !resources.iter().any(|r| r["kind"].as_str() == Some(kind)),
+            "{kind} rendered without postSyncCheck.enabled"
+        );
+    }
+}
+
+#[test]
+fn the_post_sync_check_is_a_hook_job_with_its_tokens_and_a_read_only_role() {
+    let values = json!({"postSyncCheck": {"enabled": true}});
+    lint_chart(&values).unwrap_or_else(|error| panic!("{error}"));
+    let resources = render(values);
+
+    let job = resource(&resources, "Job", "muster-check");
+    let annotations = &job["metadata"]["annotations"];
+    assert_eq!(
+        annotations["argocd.argoproj.io/hook"].as_str(),
+        Some("PostSync")
+    );
+    assert_eq!(
+        annotations["argocd.argoproj.io/hook-delete-policy"].as_str(),
+        Some("BeforeHookCreation")
+    );
+    assert_eq!(job["spec"]["backoffLimit"].as_u64(), Some(0));
+    let pod = &job["spec"]["template"]["spec"];
+    assert_eq!(pod["restartPolicy"].as_str(), Some("Never"));
+    assert_eq!(pod["serviceAccountName"].as_str(), Some("muster-check"));
+
+    // The same pod security as Muster's Deployment.
+    let deployment_pod = &resource(&resources, "Deployment", "muster")["spec"]["template"]["spec"];
+    assert_eq!(pod["securityContext"], deployment_pod["securityContext"]);
+    let container = &pod["containers"][0];
+    assert_eq!(
+        container["securityContext"],
+        deployment_pod["containers"][0]["securityContext"]
+    );
+    assert_eq!(container["image"], deployment_pod["containers"][0]["image"]);
+    // Not selected by Muster's NetworkPolicy, which admits only the ingress.
+    assert_eq!(
+        job["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"].as_str(),
+        Some("muster-check")
+    );
+
+    // Arguments: the public URL with the prefix, the token files where
+    // the tokens' Secrets are mounted, the Argo CD source and the wait.
+    let args: Vec<&str> = container["args"]
+        .as_sequence()
+        .expect("args")
+        .iter()
+        .map(|a| a.as_str().expect("string argument"))
+        .collect();
+    let after = |flag: &str| {
+        let at = args
+            .iter()
+            .position(|a| *a == flag)
+            .unwrap_or_else(|| panic!("{flag} in {args:?}"));
+        args[at + 1]
+    };
+    assert_eq!(
+        container["command"][0].as_str(),
+        Some("/usr/local/bin/muster-check")
+    );
+    assert!(after("--url").ends_with("/muster"), "{args:?}");
+    assert!(after("--url").starts_with("https://"), "{args:?}");
+    assert_eq!(after("--argocd"), "kubernetes");
+    assert_eq!(after("--argocd-namespace"), "argocd");
+    assert_eq!(
+        after("--argocd-selector"),
+        "argocd.argoproj.io/instance=science-platform"
+    );
+    assert_eq!(after("--wait"), "10m");
+    assert_eq!(after("--scope"), "read:image");
+    let mounts = container["volumeMounts"].as_sequence().expect("mounts");
+    let volumes = pod["volumes"].as_sequence().expect("volumes");
+    for (flag, token) in [
+        ("--token-file", "muster-check"),
+        ("--no-scope-token-file", "muster-check-no-scope"),
+    ] {
+        let file = after(flag);
+        let mount = mounts
+            .iter()
+            .find(|m| file.starts_with(m["mountPath"].as_str().unwrap_or("?")))
+            .unwrap_or_else(|| panic!("{file} is not under a mount"));
+        assert_eq!(mount["readOnly"].as_bool(), Some(true));
+        let volume = volumes
+            .iter()
+            .find(|v| v["name"] == mount["name"])
+            .expect("the mount's volume");
+        assert_eq!(volume["secret"]["secretName"].as_str(), Some(token));
+        assert!(
+            file.ends_with("/token"),
+            "Gafaelfawr writes the key `token`"
+        );
+        let service_token = resource(&resources, "GafaelfawrServiceToken", token);
+        let service = service_token["spec"]["service"].as_str().unwrap_or("");
+        assert!(service.starts_with("bot-"), "{service}");
+    }
+    let scoped = resource(&resources, "GafaelfawrServiceToken", "muster-check");
+    assert_eq!(scoped["spec"]["scopes"][0].as_str(), Some("read:image"));
+    let unscoped = resource(
+        &resources,
+        "GafaelfawrServiceToken",
+        "muster-check-no-scope",
+    );
+    assert_eq!(
+        unscoped["spec"]["scopes"].as_sequence().map(Vec::len),
+        Some(0)
+    );
+
+    // The Role may only get and list Argo CD's Applications, in Argo CD's
+    // namespace, and is bound to the hook's ServiceAccount.
+    resource(&resources, "ServiceAccount", "muster-check");
+    let role = resource(&resources, "Role", "muster-check");
+    assert_eq!(role["metadata"]["namespace"].as_str(), Some("argocd"));
+    let rules = role["rules"].as_sequence().expect("rules");
+    assert_eq!(rules.len(), 1);
+    assert_eq!(rules[0]["apiGroups"][0].as_str(), Some("argoproj.io"));
+    assert_eq!(rules[0]["resources"].as_sequence().map(Vec::len), Some(1));
+    assert_eq!(rules[0]["resources"][0].as_str(), Some("applications"));
+    let verbs: Vec<&str> = rules[0]["verbs"]
+        .as_sequence()
+        .expect("verbs")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(verbs, ["get", "list"]);
+    let binding = resource(&resources, "RoleBinding", "muster-check");
+    assert_eq!(binding["metadata"]["namespace"].as_str(), Some("argocd"));
+    assert_eq!(binding["roleRef"]["name"].as_str(), Some("muster-check"));
+    assert_eq!(
+        binding["subjects"][0]["name"].as_str(),
+        Some("muster-check")
+    );
+}
+
+#[test]
+fn the_post_sync_check_follows_its_values() {
+    let resources = render(json!({"postSyncCheck": {
+        "enabled": true,
+        "argocdNamespace": "gitops",
+        "argocdSelector": "",
+        "wait": "3m",
+        "format": "junit",
+    }}));
+    let args = &resource(&resources, "Job", "muster-check")["spec"]["template"]["spec"]
+        ["containers"][0]["args"];
+    let args: Vec<&str> = args
+        .as_sequence()
+        .expect("args")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(!args.contains(&"--argocd-selector"), "{args:?}");
+    assert!(args
+        .windows(2)
+        .any(|w| w == ["--argocd-namespace", "gitops"]));
+    assert!(args.windows(2).any(|w| w == ["--wait", "3m"]));
+    assert!(args.windows(2).any(|w| w == ["--format", "junit"]));
+    assert_eq!(
+        resource(&resources, "Role", "muster-check")["metadata"]["namespace"].as_str(),
+        Some("gitops")
+    );
+}

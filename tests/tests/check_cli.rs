@@ -16,9 +16,9 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use muster_check::{Exit, Io};
+use muster_report::probe::run::Run;
+use muster_report::probe::snapshot::{self, Snapshot};
 use muster_report::probe::{probes, Client};
-use muster_report::run::Run;
-use muster_report::snapshot::{self, Snapshot};
 use muster_report::Status;
 
 use muster_stack::process::{closed_port, output_within, poll_until};
@@ -208,9 +208,11 @@ fn healthy_stack_passes_with_minted_tokens() {
     assert_eq!(outcome.exit, Exit::Pass, "{outcome:#?}");
     for probe in probes() {
         assert!(
-            outcome.stdout.contains(&format!("PASS  {}", probe.id)),
+            outcome
+                .stdout
+                .contains(&format!("PASS  {}", probe.description.id)),
             "{} did not pass:\n{}",
-            probe.id,
+            probe.description.id,
             outcome.stdout
         );
     }
@@ -242,7 +244,13 @@ fn json_output_is_the_run_model_and_the_share_link_goes_to_stderr() {
     let run: Run = serde_json::from_str(&outcome.stdout).unwrap();
     assert_eq!(run.status, Status::Pass);
     assert_eq!(run.host, stack.url());
-    assert_eq!(run.probes.len(), probes().len());
+    // Every probe, and the Argo CD row (skipped: these runs name no
+    // Argo CD source).
+    assert_eq!(run.probes.len(), probes().len() + 1);
+    assert_eq!(
+        run.probes.last().map(|p| p.check.status),
+        Some(Status::Skip)
+    );
     assert_ne!(run.muster_version, "unknown");
     let upstream = run
         .checks()
@@ -266,7 +274,8 @@ fn junit_output_is_well_formed_with_one_testcase_per_probe_and_fix_hints() {
     let elements = well_formed(xml).unwrap_or_else(|why| panic!("{why}:\n{xml}"));
     let count = |name: &str| elements.iter().filter(|e| *e == name).count();
     assert_eq!(count("testsuites"), 1);
-    assert_eq!(count("testcase"), probes().len());
+    // One per probe, and the skipped Argo CD row in a suite of its own.
+    assert_eq!(count("testcase"), probes().len() + 1);
     assert!(count("failure") >= 1, "{xml}");
     assert!(
         xml.contains("name=\"auth.malformed_authorization: "),

@@ -4,9 +4,9 @@
 mod page_support;
 
 use muster_report::model::{Check, Evidence, Status};
+use muster_report::probe::run::Run;
+use muster_report::probe::snapshot::{self, Snapshot, MAX_PAYLOAD_CHARS};
 use muster_report::probe::{Client, ProbeResult};
-use muster_report::run::Run;
-use muster_report::snapshot::{self, Snapshot, MAX_PAYLOAD_CHARS};
 use muster_stack::share;
 use page_support::*;
 use serde_json::json;
@@ -165,6 +165,7 @@ fn hostile_run() -> Run {
             "<script>window.__pwned=6</script>",
         )],
         fix: None,
+        skip_reason: None,
     };
     let result = ProbeResult {
         check,

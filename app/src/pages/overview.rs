@@ -11,7 +11,7 @@ use crate::views::notices::{AccountNotice, LoginNotice};
 use crate::views::share_link::ShareLink;
 use crate::views::verdict::{Progress, Verdict};
 use crate::{Masthead, ServiceLine};
-use muster_report::verdict::Tally;
+use muster_report::probe::verdict::Tally;
 
 /// The overview page.
 #[component]

@@ -12,7 +12,7 @@ use crate::views::exchange::ExchangeView;
 use crate::views::notices::LoginNotice;
 use crate::views::verdict::Verdict;
 use crate::{load_index, Masthead, ServiceLine};
-use muster_report::verdict::Tally;
+use muster_report::probe::verdict::Tally;
 
 /// The page of one route.
 #[component]

@@ -1,15 +1,15 @@
 //! `{prefix}/report#<payload>`: a shared run, read-only. The payload is
-//! hostile until decoded (`muster_report::snapshot::decode` bounds and
+//! hostile until decoded (`muster_report::probe::snapshot::decode` bounds and
 //! validates it); every string is rendered as text.
 
 use leptos::prelude::*;
-use muster_report::snapshot::{Snapshot, SnapshotError};
+use muster_report::probe::snapshot::{Snapshot, SnapshotError};
 
 use crate::place::Place;
 use crate::views::check_row::CheckRow;
 use crate::views::verdict::Verdict;
 use crate::Masthead;
-use muster_report::verdict::Tally;
+use muster_report::probe::verdict::Tally;
 
 /// The snapshot page.
 #[component]

@@ -21,6 +21,7 @@ pub fn CheckRow(check: Check, #[prop(optional)] exchanges: Vec<Exchange>) -> imp
         observed,
         evidence,
         fix,
+        skip_reason: _,
     } = check;
     let details_id = format!("details-{id}");
     // Each expander is named after its check: a screen reader tabbing
@@ -79,7 +80,7 @@ pub fn CheckRow(check: Check, #[prop(optional)] exchanges: Vec<Exchange>) -> imp
 #[component]
 pub fn PendingRow(probe: &'static ProbeDef) -> impl IntoView {
     view! {
-        <li class="check check-running" id=format!("check-{}", probe.id) data-check=probe.id
+        <li class="check check-running" id=format!("check-{}", probe.description.id) data-check=probe.description.id
             data-status="running" aria-busy="true">
             <div class="check-head">
                 <span class="badge badge-running">
@@ -87,9 +88,9 @@ pub fn PendingRow(probe: &'static ProbeDef) -> impl IntoView {
                     " "
                     <span class="badge-word">"Running"</span>
                 </span>
-                <h3 class="check-title">{probe.title}</h3>
+                <h3 class="check-title">{probe.description.title}</h3>
             </div>
-            <p class="proves">{probe.proves}</p>
+            <p class="proves">{probe.description.proves}</p>
         </li>
     }
 }

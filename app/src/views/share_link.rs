@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use muster_report::run::Run;
-use muster_report::snapshot::share_url_of;
+use muster_report::probe::run::Run;
+use muster_report::probe::snapshot::share_url_of;
 use wasm_bindgen::JsCast as _;
 
 use crate::deflate;

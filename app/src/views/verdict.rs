@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 use muster_report::model::Status;
-use muster_report::verdict::{counted, headline, Tally};
+use muster_report::probe::verdict::{counted, headline, Tally};
 
 use super::status::status_words;
 

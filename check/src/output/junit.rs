@@ -9,8 +9,8 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use muster_report::probe::run::Run;
 use muster_report::probe::ProbeResult;
-use muster_report::run::Run;
 use muster_report::Status;
 use quick_junit::{
     NonSuccessKind, Property, Report, SerializeError, TestCase, TestCaseStatus, TestSuite,
@@ -40,11 +40,34 @@ pub fn render(run: &Run, share_url: &str) -> Result<String, SerializeError> {
         .extra
         .insert("skipped".into(), skipped.to_string().into());
     suite.set_time(total);
-    suite.add_test_cases(run.probes.iter().map(testcase));
+    let (argocd, probes): (Vec<&ProbeResult>, Vec<&ProbeResult>) = run
+        .probes
+        .iter()
+        .partition(|probe| is_argocd(&probe.check.id));
+    suite.add_test_cases(probes.into_iter().map(testcase));
     let mut report = Report::new("muster-check");
     report.set_time(total);
     report.add_test_suite(suite);
+    // Argo CD's applications are a group of their own, as in the checklist.
+    if !argocd.is_empty() {
+        let mut group = TestSuite::new("Argo CD");
+        let skipped = argocd
+            .iter()
+            .filter(|probe| probe.check.status == Status::Skip)
+            .count();
+        group
+            .extra
+            .insert("skipped".into(), skipped.to_string().into());
+        group.add_test_cases(argocd.into_iter().map(testcase));
+        report.add_test_suite(group);
+    }
     Ok(report.to_string()? + "\n")
+}
+
+/// True for the rows of Argo CD's applications (and the row standing for
+/// them when none was judged).
+fn is_argocd(id: &str) -> bool {
+    id == muster_report::argocd::SUMMARY_ID || id.starts_with("argocd.")
 }
 
 /// How long the probe's requests took.
@@ -142,6 +165,7 @@ mod tests {
                     value: evidence.into(),
                 }],
                 fix: None,
+                skip_reason: None,
             },
             exchanges: Vec::new(),
         };

@@ -5,9 +5,9 @@
 use std::fmt::Write as _;
 
 use anstyle::AnsiColor;
+use muster_report::probe::run::Run;
+use muster_report::probe::verdict::{headline, Tally};
 use muster_report::probe::{ProbeDef, ProbeResult};
-use muster_report::run::Run;
-use muster_report::verdict::{headline, Tally};
 use muster_report::{Check, Status};
 
 use crate::terminal::escape as shown;
@@ -21,9 +21,9 @@ const EVIDENCE_SHOWN: usize = 12;
 pub fn running_line(style: Style, index: usize, total: usize, probe: &ProbeDef) -> String {
     style.dim(&format!(
         "  ....  {}  [{}/{total}] {}",
-        probe.id,
+        probe.description.id,
         index + 1,
-        probe.title
+        probe.description.title
     ))
 }
 
@@ -187,6 +187,7 @@ mod tests {
                     value: "\u{1b}[31mred".into(),
                 }],
                 fix: None,
+                skip_reason: None,
             },
             exchanges: Vec::new(),
         };

@@ -5,6 +5,7 @@ use std::borrow::Cow;
 
 use super::judges;
 use super::{Credentials, ProbeDef, ProbeRequest};
+use crate::description::Description;
 use crate::model::{Component, Route};
 
 const fn get(route: Route, query: &'static str, credentials: Credentials) -> ProbeRequest {
@@ -38,14 +39,16 @@ const ROUTE_REPORT_HINT: &str =
 
 static PROBES: &[ProbeDef] = &[
     ProbeDef {
-        id: "anonymous.credentials_stripped",
-        title: "Your credentials are stripped on the anonymous route",
-        proves: "A service behind an anonymous ingress receives neither your token nor your \
-                 session cookie, and still answers: anonymous ingresses route and strip correctly.",
-        component: Component::GafaelfawrIngress,
-        hint: "The muster-anonymous GafaelfawrIngress (scopes: {anonymous: true}, path /muster or \
-               the chart's config.pathPrefix, Prefix) must exist and be processed by Gafaelfawr's operator, so that ingress-nginx \
-               calls /ingress/anonymous and copies its Authorization and Cookie headers.",
+        description: Description {
+            id: "anonymous.credentials_stripped",
+            title: "Your credentials are stripped on the anonymous route",
+            proves: "A service behind an anonymous ingress receives neither your token nor your \
+                     session cookie, and still answers: anonymous ingresses route and strip correctly.",
+            component: Component::GafaelfawrIngress,
+            hint: "The muster-anonymous GafaelfawrIngress (scopes: {anonymous: true}, path /muster or \
+                   the chart's config.pathPrefix, Prefix) must exist and be processed by Gafaelfawr's operator, so that ingress-nginx \
+                   calls /ingress/anonymous and copies its Authorization and Cookie headers.",
+        },
         requests: &[
             ProbeRequest {
                 method: "GET",
@@ -59,16 +62,18 @@ static PROBES: &[ProbeDef] = &[
         ],
         in_order: false,
         repeat_last: None,
-        judge: judges::anonymous_credentials_stripped,
+        judge: judges::anonymous::credentials_stripped,
     },
     ProbeDef {
-        id: "anonymous.forged_identity_masked",
-        title: "A forged X-Auth-Request-User is removed",
-        proves: "A client cannot impersonate someone by sending X-Auth-Request-User itself: the \
-                 ingress drops it, so services can trust the header when Gafaelfawr sets it.",
-        component: Component::GafaelfawrIngress,
-        hint: "Keep X-Auth-Request-User in the ingress's auth-response-headers (Gafaelfawr's \
-               operator sets them on every GafaelfawrIngress, anonymous ones included).",
+        description: Description {
+            id: "anonymous.forged_identity_masked",
+            title: "A forged X-Auth-Request-User is removed",
+            proves: "A client cannot impersonate someone by sending X-Auth-Request-User itself: the \
+                     ingress drops it, so services can trust the header when Gafaelfawr sets it.",
+            component: Component::GafaelfawrIngress,
+            hint: "Keep X-Auth-Request-User in the ingress's auth-response-headers (Gafaelfawr's \
+                   operator sets them on every GafaelfawrIngress, anonymous ones included).",
+        },
         requests: &[ProbeRequest {
             method: "GET",
             route: Route::Anonymous,
@@ -79,30 +84,34 @@ static PROBES: &[ProbeDef] = &[
         }],
         in_order: false,
         repeat_last: None,
-        judge: judges::anonymous_forged_identity_masked,
+        judge: judges::anonymous::forged_identity_masked,
     },
     ProbeDef {
-        id: "auth.challenge",
-        title: "A request without credentials is challenged",
-        proves: "An authenticated route refuses anonymous callers with 401 and a Bearer \
-                 challenge, as API clients expect.",
-        component: Component::GafaelfawrIngress,
-        hint: "The muster-auth GafaelfawrIngress (path /muster/auth/fail under the \
-               chart's config.pathPrefix, Exact, scopes.all [config.scope]) must exist; without it the anonymous Prefix ingress serves the route.",
+        description: Description {
+            id: "auth.challenge",
+            title: "A request without credentials is challenged",
+            proves: "An authenticated route refuses anonymous callers with 401 and a Bearer \
+                     challenge, as API clients expect.",
+            component: Component::GafaelfawrIngress,
+            hint: "The muster-auth GafaelfawrIngress (path /muster/auth/fail under the \
+                   chart's config.pathPrefix, Exact, scopes.all [config.scope]) must exist; without it the anonymous Prefix ingress serves the route.",
+        },
         requests: &[get(Route::AuthFail, "", Credentials::None)],
         in_order: false,
         repeat_last: None,
-        judge: judges::auth_challenge,
+        judge: judges::auth::challenge,
     },
     ProbeDef {
-        id: "auth.malformed_authorization",
-        title: "A malformed Authorization header gets 400",
-        proves: "ingress-nginx turns Gafaelfawr's error answers into the right status and body \
-                 (Phalanx's @autherror location), so clients learn what they did wrong.",
-        component: Component::IngressNginx,
-        hint: "Add Phalanx's ingress-nginx server-snippet (location @autherror turning \
-               X-Error-Status 400/429 into the status and X-Error-Body into the body) and keep \
-               Gafaelfawr's configuration-snippet with error_page 403 = @autherror.",
+        description: Description {
+            id: "auth.malformed_authorization",
+            title: "A malformed Authorization header gets 400",
+            proves: "ingress-nginx turns Gafaelfawr's error answers into the right status and body \
+                     (Phalanx's @autherror location), so clients learn what they did wrong.",
+            component: Component::IngressNginx,
+            hint: "Add Phalanx's ingress-nginx server-snippet (location @autherror turning \
+                   X-Error-Status 400/429 into the status and X-Error-Body into the body) and keep \
+                   Gafaelfawr's configuration-snippet with error_page 403 = @autherror.",
+        },
         requests: &[get(
             Route::AuthFail,
             "",
@@ -110,140 +119,160 @@ static PROBES: &[ProbeDef] = &[
         )],
         in_order: false,
         repeat_last: None,
-        judge: judges::auth_malformed_authorization,
+        judge: judges::auth::malformed_authorization,
     },
     ProbeDef {
-        id: "auth.invalid_token",
-        title: "An unknown token is rejected as invalid",
-        proves: "Gafaelfawr checks tokens against its store: a well-formed token it never issued \
-                 gets 401 with error=\"invalid_token\".",
-        component: Component::Gafaelfawr,
-        hint: "Gafaelfawr must answer an unknown token with 401 and a WWW-Authenticate challenge \
-               carrying error=\"invalid_token\"; check its logs for this request.",
+        description: Description {
+            id: "auth.invalid_token",
+            title: "An unknown token is rejected as invalid",
+            proves: "Gafaelfawr checks tokens against its store: a well-formed token it never issued \
+                     gets 401 with error=\"invalid_token\".",
+            component: Component::Gafaelfawr,
+            hint: "Gafaelfawr must answer an unknown token with 401 and a WWW-Authenticate challenge \
+                   carrying error=\"invalid_token\"; check its logs for this request.",
+        },
         requests: &[get(Route::AuthFail, "", Credentials::UnknownToken)],
         in_order: false,
         repeat_last: None,
-        judge: judges::auth_invalid_token,
+        judge: judges::auth::invalid_token,
     },
     ProbeDef {
-        id: "auth.insufficient_scope",
-        title: "A token without the route's scope gets 403",
-        proves: "Scopes are enforced: a valid token lacking the scope the GafaelfawrIngress \
-                 requires is refused with 403 insufficient_scope naming the scope.",
-        component: Component::GafaelfawrIngress,
-        hint: "Set scopes.all: [config.scope] on the muster-auth GafaelfawrIngress, and keep \
-               WWW-Authenticate in Phalanx's @autherror location.",
+        description: Description {
+            id: "auth.insufficient_scope",
+            title: "A token without the route's scope gets 403",
+            proves: "Scopes are enforced: a valid token lacking the scope the GafaelfawrIngress \
+                     requires is refused with 403 insufficient_scope naming the scope.",
+            component: Component::GafaelfawrIngress,
+            hint: "Set scopes.all: [config.scope] on the muster-auth GafaelfawrIngress, and keep \
+                   WWW-Authenticate in Phalanx's @autherror location.",
+        },
         requests: &[get(Route::AuthFail, "", Credentials::NoScope)],
         in_order: false,
         repeat_last: None,
-        judge: judges::auth_insufficient_scope,
+        judge: judges::auth::insufficient_scope,
     },
     ProbeDef {
-        id: "auth.login_redirect",
-        title: "A browser without a session is sent to log in",
-        proves: "With loginRedirect, people who are not logged in are redirected to Gafaelfawr's \
-                 /login page instead of getting a bare 401.",
-        component: Component::GafaelfawrIngress,
-        hint: "Set loginRedirect: true on the muster-redirect GafaelfawrIngress; its Ingress then \
-               gets auth-signin <base URL>/login and nginx answers 302 to /login?rd=<URL>.",
+        description: Description {
+            id: "auth.login_redirect",
+            title: "A browser without a session is sent to log in",
+            proves: "With loginRedirect, people who are not logged in are redirected to Gafaelfawr's \
+                     /login page instead of getting a bare 401.",
+            component: Component::GafaelfawrIngress,
+            hint: "Set loginRedirect: true on the muster-redirect GafaelfawrIngress; its Ingress then \
+                   gets auth-signin <base URL>/login and nginx answers 302 to /login?rd=<URL>.",
+        },
         requests: &[get(Route::AuthRedirect, "", Credentials::None)],
         in_order: false,
         repeat_last: None,
-        judge: judges::auth_login_redirect,
+        judge: judges::auth::login_redirect,
     },
     ProbeDef {
-        id: "auth.fail_route",
-        title: "The authenticated route passes Muster's checks",
-        proves: "With your credentials, auth/fail reaches Muster with your username and without \
-                 your token or session cookie.",
-        component: Component::GafaelfawrIngress,
-        hint: ROUTE_REPORT_HINT,
+        description: Description {
+            id: "auth.fail_route",
+            title: "The authenticated route passes Muster's checks",
+            proves: "With your credentials, auth/fail reaches Muster with your username and without \
+                     your token or session cookie.",
+            component: Component::GafaelfawrIngress,
+            hint: ROUTE_REPORT_HINT,
+        },
         requests: &[report_of(Route::AuthFail)],
         in_order: false,
         repeat_last: None,
-        judge: judges::auth_fail_route,
+        judge: judges::reports::auth_fail,
     },
     ProbeDef {
-        id: "auth.redirect_route",
-        title: "The login-redirect route passes Muster's checks",
-        proves: "With your credentials, auth/redirect reaches Muster with your username and \
-                 without your token or session cookie.",
-        component: Component::GafaelfawrIngress,
-        hint: ROUTE_REPORT_HINT,
+        description: Description {
+            id: "auth.redirect_route",
+            title: "The login-redirect route passes Muster's checks",
+            proves: "With your credentials, auth/redirect reaches Muster with your username and \
+                     without your token or session cookie.",
+            component: Component::GafaelfawrIngress,
+            hint: ROUTE_REPORT_HINT,
+        },
         requests: &[report_of(Route::AuthRedirect)],
         in_order: false,
         repeat_last: None,
-        judge: judges::auth_redirect_route,
+        judge: judges::reports::auth_redirect,
     },
     ProbeDef {
-        id: "auth.cached_route",
-        title: "The cached-authentication route passes Muster's checks",
-        proves: "With authCacheDuration, auth/cached still reaches Muster with your username and \
-                 without your token or session cookie.",
-        component: Component::GafaelfawrIngress,
-        hint: ROUTE_REPORT_HINT,
+        description: Description {
+            id: "auth.cached_route",
+            title: "The cached-authentication route passes Muster's checks",
+            proves: "With authCacheDuration, auth/cached still reaches Muster with your username and \
+                     without your token or session cookie.",
+            component: Component::GafaelfawrIngress,
+            hint: ROUTE_REPORT_HINT,
+        },
         requests: &[report_of(Route::AuthCached)],
         in_order: false,
         repeat_last: None,
-        judge: judges::auth_cached_route,
+        judge: judges::reports::auth_cached,
     },
     ProbeDef {
-        id: "auth.quota",
-        title: "The API rate limit is enforced",
-        proves: "Gafaelfawr's API quotas work: the quota route announces its limit in \
-                 X-RateLimit-* headers and answers 429 with Retry-After once the limit (one \
-                 request a minute) is used.",
-        component: Component::Gafaelfawr,
-        hint: "Give users an API quota of 1 for the service muster-quota in Gafaelfawr \
-               (config.quota.default.api.muster-quota: 1; use the chart's config.quotaService \
-               if you changed it), set service: muster-quota on the muster-quota \
-               GafaelfawrIngress, and keep Phalanx's @autherror location, which turns the quota \
-               error into 429.",
+        description: Description {
+            id: "auth.quota",
+            title: "The API rate limit is enforced",
+            proves: "Gafaelfawr's API quotas work: the quota route announces its limit in \
+                     X-RateLimit-* headers and answers 429 with Retry-After once the limit (one \
+                     request a minute) is used.",
+            component: Component::Gafaelfawr,
+            hint: "Give users an API quota of 1 for the service muster-quota in Gafaelfawr \
+                   (config.quota.default.api.muster-quota: 1; use the chart's config.quotaService \
+                   if you changed it), set service: muster-quota on the muster-quota \
+                   GafaelfawrIngress, and keep Phalanx's @autherror location, which turns the quota \
+                   error into 429.",
+        },
         requests: &[
             get(Route::AuthQuota, "", Credentials::User),
             get(Route::AuthQuota, "", Credentials::User),
         ],
         in_order: true,
-        repeat_last: Some(judges::quota_window_rolled_over),
-        judge: judges::auth_quota,
+        repeat_last: Some(judges::quota::quota_window_rolled_over),
+        judge: judges::quota::quota,
     },
     ProbeDef {
-        id: "delegated.header_route",
-        title: "Token delegation passes Muster's checks",
-        proves: "Gafaelfawr delegates an internal token to Muster, and its user-info and \
-                 token-info answer to that token with your identity: services can act on your \
-                 behalf and look you up.",
-        component: Component::GafaelfawrIngress,
-        hint: ROUTE_REPORT_HINT,
+        description: Description {
+            id: "delegated.header_route",
+            title: "Token delegation passes Muster's checks",
+            proves: "Gafaelfawr delegates an internal token to Muster, and its user-info and \
+                     token-info answer to that token with your identity: services can act on your \
+                     behalf and look you up.",
+            component: Component::GafaelfawrIngress,
+            hint: ROUTE_REPORT_HINT,
+        },
         requests: &[report_of(Route::DelegatedHeader)],
         in_order: false,
         repeat_last: None,
-        judge: judges::delegated_header_route,
+        judge: judges::reports::delegated_header,
     },
     ProbeDef {
-        id: "delegated.authorization_route",
-        title: "Delegation in Authorization passes Muster's checks",
-        proves: "With useAuthorization, the delegated token arrives as Authorization: Bearer, \
-                 for services that read tokens only from there.",
-        component: Component::GafaelfawrIngress,
-        hint: ROUTE_REPORT_HINT,
+        description: Description {
+            id: "delegated.authorization_route",
+            title: "Delegation in Authorization passes Muster's checks",
+            proves: "With useAuthorization, the delegated token arrives as Authorization: Bearer, \
+                     for services that read tokens only from there.",
+            component: Component::GafaelfawrIngress,
+            hint: ROUTE_REPORT_HINT,
+        },
         requests: &[report_of(Route::DelegatedAuthorization)],
         in_order: false,
         repeat_last: None,
-        judge: judges::delegated_authorization_route,
+        judge: judges::reports::delegated_authorization,
     },
     ProbeDef {
-        id: "upstream.client_answers",
-        title: "Existing clients get the answers they expect",
-        proves: "Without ?report=true, the authenticated and delegated routes answer exactly as \
-                 the Python Muster did — {\"username\"} from auth/fail and auth/redirect, the \
-                 same user-info from both delegated routes — so mobu (Phalanx's automated \
-                 monitoring client) and its Muster business keep working against this \
-                 deployment.",
-        component: Component::MusterConfiguration,
-        hint: "Muster answers 500 with the failing check's message when a route's checks fail: \
-               fix the failing checks above first. Otherwise make sure this is a current Muster \
-               and that nothing between the ingress and Muster rewrites answers.",
+        description: Description {
+            id: "upstream.client_answers",
+            title: "Existing clients get the answers they expect",
+            proves: "Without ?report=true, the authenticated and delegated routes answer exactly as \
+                     the Python Muster did — {\"username\"} from auth/fail and auth/redirect, the \
+                     same user-info from both delegated routes — so mobu (Phalanx's automated \
+                     monitoring client) and its Muster business keep working against this \
+                     deployment.",
+            component: Component::MusterConfiguration,
+            hint: "Muster answers 500 with the failing check's message when a route's checks fail: \
+                   fix the failing checks above first. Otherwise make sure this is a current Muster \
+                   and that nothing between the ingress and Muster rewrites answers.",
+        },
         requests: &[
             get(Route::AuthFail, "", Credentials::User),
             get(Route::AuthRedirect, "", Credentials::User),
@@ -252,7 +281,7 @@ static PROBES: &[ProbeDef] = &[
         ],
         in_order: false,
         repeat_last: None,
-        judge: judges::upstream_client_answers,
+        judge: judges::upstream::client_answers,
     },
 ];
 
@@ -263,7 +292,7 @@ pub fn probes() -> &'static [ProbeDef] {
 
 /// The probe with `id`.
 pub fn probe(id: &str) -> Option<&'static ProbeDef> {
-    PROBES.iter().find(|probe| probe.id == id)
+    PROBES.iter().find(|probe| probe.description.id == id)
 }
 
 #[cfg(test)]
@@ -275,15 +304,20 @@ mod tests {
     fn ids_are_unique_and_every_probe_makes_a_request() {
         let mut seen = HashSet::new();
         for probe in probes() {
-            assert!(seen.insert(probe.id), "duplicate {}", probe.id);
-            assert!(!probe.requests.is_empty(), "{}", probe.id);
+            let id = probe.description.id;
+            assert!(seen.insert(id), "duplicate {id}");
+            assert!(!probe.requests.is_empty(), "{id}");
         }
     }
 
     #[test]
     fn ids_do_not_collide_with_server_checks() {
-        for check in crate::catalogue::SERVER_CHECKS {
-            assert!(probe(check.id).is_none(), "{}", check.id);
+        for check in crate::received::catalogue::SERVER_CHECKS {
+            assert!(
+                probe(check.description.id).is_none(),
+                "{}",
+                check.description.id
+            );
         }
     }
 }

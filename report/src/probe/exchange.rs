@@ -5,10 +5,11 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Credentials, Prepared};
+use crate::error_body::ErrorBody;
 use crate::json_read::FromJson;
 use crate::model::RouteReport;
-use crate::observed::{display_name, shorten};
 use crate::redact;
+use crate::text::{display_name, shorten};
 
 /// Most bytes of a response body kept; the rest is cut (and marked). Large
 /// enough for any route report.
@@ -148,12 +149,13 @@ impl Exchange {
             .into_iter()
             .map(|(name, value)| {
                 let name = name.as_ref().to_ascii_lowercase();
-                let value = scrub(&redact_header(&name, value.as_ref()), &secrets);
+                let value =
+                    redact::secrets_in_text(&redact::header_value(&name, value.as_ref()), &secrets);
                 Header { name, value }
             })
             .collect();
         let kept = &body[..body.len().min(BODY_MAX_BYTES)];
-        let body_text = scrub(
+        let body_text = redact::secrets_in_text(
             &redact::tokens_in_text(&String::from_utf8_lossy(kept)),
             &secrets,
         );
@@ -188,7 +190,10 @@ impl Exchange {
 
     /// Records a request that got no HTTP response; `message` is redacted.
     pub fn transport_error(sent: &Prepared, message: &str, elapsed_ms: u64) -> Self {
-        let message = shorten(&scrub(&redact::tokens_in_text(message), &secrets(sent)));
+        let message = shorten(&redact::secrets_in_text(
+            &redact::tokens_in_text(message),
+            &secrets(sent),
+        ));
         Self::new(sent, Received::TransportError { message }, elapsed_ms)
     }
 
@@ -210,7 +215,7 @@ impl Exchange {
                 let value = if name == "authorization" && fixed.as_deref() == Some(value.as_str()) {
                     value.clone()
                 } else {
-                    scrub(&redact_header(&name, value), &secrets)
+                    redact::secrets_in_text(&redact::header_value(&name, value), &secrets)
                 };
                 Header { name, value }
             })
@@ -218,7 +223,7 @@ impl Exchange {
         Self {
             request: SentRequest {
                 method: sent.method.to_owned(),
-                url: scrub(&redact::tokens_in_text(&sent.url), &secrets),
+                url: redact::secrets_in_text(&redact::tokens_in_text(&sent.url), &secrets),
                 credentials: sent.credentials.clone(),
                 headers,
             },
@@ -237,7 +242,7 @@ impl Exchange {
 
     /// The server's full report, when the body is one (`?report=true`).
     pub fn route_report(&self) -> Option<RouteReport> {
-        RouteReport::from_json(&self.response_seen()?.json()?).ok()
+        self.response_seen()?.route_report()
     }
 
     /// A `curl` command repeating the request, with `$TOKEN` (or
@@ -293,21 +298,20 @@ impl ResponseSeen {
         self.opaque_redirect || (300..400).contains(&self.status)
     }
 
+    /// The server's full report, when the body is one (`?report=true`).
+    pub fn route_report(&self) -> Option<RouteReport> {
+        RouteReport::from_json(&self.json()?).ok()
+    }
+
     /// The body parsed as JSON, if it is JSON.
     pub fn json(&self) -> Option<serde_json::Value> {
         crate::json_parse::parse(&self.body).ok()
     }
 
-    /// The `type` of a Gafaelfawr or FastAPI error body
-    /// (`{"detail":{"type"}}` or `{"detail":[{"type"}, …]}`).
+    /// The `type` of a Gafaelfawr or FastAPI error body (see [`ErrorBody`]).
     pub fn error_type(&self) -> Option<String> {
         let json = self.json()?;
-        let detail = json.get("detail")?;
-        let first = match detail {
-            serde_json::Value::Array(items) => items.first()?,
-            other => other,
-        };
-        first.get("type")?.as_str().map(str::to_owned)
+        ErrorBody::of(&json)?.error_type().map(str::to_owned)
     }
 
     /// Status in words: `HTTP 401`, `HTTP 302 to /login?…`, `an opaque redirect`.
@@ -320,24 +324,6 @@ impl ResponseSeen {
             _ => format!("HTTP {}", self.status),
         }
     }
-}
-
-/// A header value made safe to keep: credentials fingerprinted, tokens in
-/// free text fingerprinted, long values cut.
-pub fn redact_header(name: &str, value: &str) -> String {
-    let safe = match name.to_ascii_lowercase().as_str() {
-        "authorization" | "proxy-authorization" => redact::authorization(value),
-        "cookie" => redact::cookie_header(value),
-        "set-cookie" => match value.split_once(';') {
-            Some((pair, attributes)) => {
-                format!("{};{attributes}", redact::cookie_header(pair))
-            }
-            None => redact::cookie_header(value),
-        },
-        "x-auth-request-token" => redact::fingerprint(value.trim()),
-        _ => redact::tokens_in_text(value),
-    };
-    shorten(&safe)
 }
 
 /// The secret values `sent` carries: the credential of a user or no-scope
@@ -359,12 +345,6 @@ fn secrets(sent: &Prepared) -> Vec<String> {
             std::iter::once(token.to_owned()).chain(half)
         })
         .collect()
-}
-
-fn scrub(text: &str, secrets: &[String]) -> String {
-    secrets.iter().fold(text.to_owned(), |text, secret| {
-        text.replace(secret.as_str(), &redact::fingerprint(secret))
-    })
 }
 
 fn shell_quote(text: &str) -> String {

@@ -1,5 +1,6 @@
-//! Client-side probes: the HTTP requests the browser app and `muster-check`
-//! make through the ingress, and the pure judgements of what came back.
+//! What a client checks by probing: the HTTP requests the browser app and
+//! `muster-check` make through the ingress, the pure judgements of what
+//! came back, and the run they make together.
 //!
 //! A probe ([`ProbeDef`]) is data — id, title, what it proves, default fix,
 //! the requests to make — plus a judge. Both clients walk [`probes()`] the
@@ -7,7 +8,7 @@
 //!
 //! ```
 //! use muster_report::probe::{probes, Client, Exchange, ProbeContext, Tokens};
-//! use muster_report::run::Run;
+//! use muster_report::probe::run::Run;
 //!
 //! let context = ProbeContext::new(Client::Cli);
 //! let tokens = Tokens { user: Some("gt-…".into()), no_scope: None };
@@ -32,24 +33,29 @@
 //! assert_eq!(run.probes.len(), probes().len());
 //! ```
 //!
-//! The judges live in [`judges`], the list in [`catalogue`], what a client
-//! saw in [`exchange`].
+//! The judges live in `judges`, the list in [`catalogue`], what a client
+//! saw in [`exchange`]; the probes' results form a [`run`], which a
+//! [`snapshot`] share link carries and [`verdict`] puts into words.
 
 pub mod catalogue;
 pub mod exchange;
 pub(crate) mod judges;
+pub mod run;
+pub mod snapshot;
 #[cfg(test)]
 pub(crate) mod testing;
+pub mod verdict;
 
 use std::borrow::Cow;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Check, Component, Route};
+use crate::description::Description;
+use crate::model::{Check, Route};
 use crate::outcome::Outcome;
+use crate::received::upstream::DelegatedUserInfo;
 use crate::redact;
-use crate::upstream::DelegatedUserInfo;
 
 pub use catalogue::{probe, probes};
 pub use exchange::{Exchange, Header, Received, ResponseSeen, SentRequest};
@@ -58,11 +64,6 @@ pub use exchange::{Exchange, Header, Received, ResponseSeen, SentRequest};
 /// must answer it with 401 `invalid_token`. Public, so never redacted in
 /// copy-as-curl lines.
 pub const UNKNOWN_TOKEN: &str = "gt-MusterUnknownToken0000.NotARealSecret00000000";
-
-/// `observed` text of a check skipped because the browser has no session;
-/// [`crate::run::Run::needs_login`] looks for it to offer the login link.
-pub const NOT_LOGGED_IN: &str =
-    "You are not logged in, so this was not checked: log in and run the checks again.";
 
 /// Which client runs the probes. Some answers look different to each: a
 /// browser sees a login redirect only as an opaque redirect, and has no
@@ -197,7 +198,7 @@ impl fmt::Debug for Prepared {
         let headers: Vec<(String, String)> = self
             .headers
             .iter()
-            .map(|(name, value)| (name.clone(), exchange::redact_header(name, value)))
+            .map(|(name, value)| (name.clone(), redact::header_value(name, value)))
             .collect();
         f.debug_struct("Prepared")
             .field("method", &self.method)
@@ -240,16 +241,8 @@ impl ProbeContext {
 /// One probe: its description, its requests and its judge.
 #[derive(Debug)]
 pub struct ProbeDef {
-    /// Stable identifier, `<family>.<name>`.
-    pub id: &'static str,
-    /// Plain-language title.
-    pub title: &'static str,
-    /// What a pass proves, and why a deployer should care.
-    pub proves: &'static str,
-    /// Default component to fix when the probe does not pass.
-    pub component: Component,
-    /// Default fix hint.
-    pub hint: &'static str,
+    /// What the probe checks and where to look when it does not pass.
+    pub description: Description,
     /// The requests to make, in order.
     pub requests: &'static [ProbeRequest],
     /// The requests depend on one another (the quota's pair: the second
@@ -264,7 +257,7 @@ pub struct ProbeDef {
     /// The judgement of the exchanges, one per request, in order. Only
     /// [`ProbeDef::result`] calls it, once it has made sure every request
     /// has its exchange.
-    pub(crate) judge: fn(&[Exchange], &ProbeContext) -> Outcome,
+    pub(crate) judge: fn(&[Exchange], &ProbeContext) -> judges::Judgement,
 }
 
 /// A probe's verdict and what was exchanged to reach it.
@@ -326,7 +319,7 @@ impl ProbeDef {
                 self.requests.len()
             ))
         } else {
-            (self.judge)(&exchanges, context)
+            (self.judge)(&exchanges, context).unwrap_or_else(|early| *early)
         };
         ProbeResult {
             check: self.check(outcome),
@@ -342,9 +335,9 @@ impl ProbeDef {
         }
     }
 
-    /// The check for `outcome` under this probe's id, title and default fix.
+    /// The check for `outcome` under this probe's description.
     fn check(&self, outcome: Outcome) -> Check {
-        outcome.into_check(self.id, self.title, self.proves, self.component, self.hint)
+        self.description.check(outcome)
     }
 }
 
@@ -410,7 +403,7 @@ fn prepare_one(
 
 /// The URL of Gafaelfawr's login page that returns to `page_url` —
 /// `{origin}/login?rd=<page_url, percent-encoded>` — for the browser's
-/// "log in" link when [`crate::run::Run::needs_login`].
+/// "log in" link when [`crate::probe::run::Run::needs_login`].
 pub fn login_url(origin: &str, page_url: &str) -> String {
     let mut encoded = String::with_capacity(page_url.len() * 3);
     for byte in page_url.bytes() {

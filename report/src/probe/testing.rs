@@ -2,10 +2,12 @@
 //! snapshot tests.
 
 use super::{probe, probes, Client, Exchange, Prepared, ProbeContext, ProbeResult, Tokens};
-use crate::checks::testing::TOKEN as DELEGATED_TOKEN;
 use crate::model::{Route, RouteKind};
-use crate::observed::{BackendObservation, Gafaelfawr, Group, RequestSeen, TokenInfo, UserInfo};
-use crate::run::Run;
+use crate::probe::run::Run;
+use crate::received::checks::testing::TOKEN as DELEGATED_TOKEN;
+use crate::received::observed::{
+    BackendObservation, Gafaelfawr, Group, RequestSeen, TokenInfo, UserInfo,
+};
 
 /// The CLI's scoped token: must never survive recording.
 pub const USER_TOKEN: &str = "gt-CanaryUserKey000000000.CanaryUserSecret000000";
@@ -115,8 +117,8 @@ pub fn rate_headers(remaining: &'static str) -> Vec<(&'static str, &'static str)
 }
 
 /// The upstream-compatible body of the delegated routes for [`USERNAME`].
-pub fn healthy_user() -> crate::upstream::DelegatedUserInfo {
-    crate::upstream::DelegatedUserInfo {
+pub fn healthy_user() -> crate::received::upstream::DelegatedUserInfo {
+    crate::received::upstream::DelegatedUserInfo {
         username: USERNAME.into(),
         email: Some(EMAIL.into()),
         name: Some(FULL_NAME.into()),
@@ -222,7 +224,7 @@ pub fn healthy_run(client: Client) -> Run {
                     Client::Cli => cli_tokens(),
                 },
             ) {
-                Ok(_) => probe.result(healthy_exchanges(probe.id, client), &context),
+                Ok(_) => probe.result(healthy_exchanges(probe.description.id, client), &context),
                 Err(reason) => probe.skipped(&reason),
             }
         })

@@ -114,6 +114,29 @@ async fn every_request_is_logged_as_one_json_line() {
 }
 
 #[tokio::test]
+async fn percent_encoded_tokens_in_a_path_are_not_logged() {
+    let logs = LogBuffer::default();
+    let f = fixture(&[]);
+    let _guard = tracing::subscriber::set_default(muster_server::logging::subscriber(
+        &f.config,
+        logs.clone(),
+    ));
+    let (key, secret) = CANARY.split_once('.').unwrap();
+    let key = &key[3..];
+    let paths = [
+        format!("/muster/auth/gt-{key}%2E{secret}"),
+        format!("/muster/auth/%67t-{key}.{secret}"),
+        format!("/muster/auth/gt%2D{key}.{secret}"),
+    ];
+    for path in &paths {
+        get(&f.router, path, &[]).await;
+    }
+    let logged = logs.text();
+    assert_eq!(logged.lines().count(), paths.len(), "{logged}");
+    assert_clean(&logged, "the log");
+}
+
+#[tokio::test]
 async fn invalid_utf8_user_is_a_422_not_a_crash() {
     let f = fixture(&[]);
     let headers = [("x-auth-request-user", vec![0xff, 0xfe, 0x41])];

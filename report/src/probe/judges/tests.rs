@@ -1,7 +1,10 @@
+use super::quota::quota_window_rolled_over;
 use super::*;
-use crate::model::Check;
+use crate::model::{Check, Route, Status};
 use crate::probe::testing::*;
 
+/// What a check skipped for want of a session says.
+const NOT_LOGGED_IN: &str = SkipReason::NotLoggedIn.sentence();
 const CHALLENGE: &str = "Bearer realm=\"data.example.org\"";
 const NGINX_401: &str = "<html><body>401 Authorization Required</body></html>";
 const NGINX_404: &str = "<html><head><title>404 Not Found</title></head></html>";
@@ -23,7 +26,11 @@ fn every_probe_passes_a_healthy_deployment() {
             if probe.prepare("https://h", client, &cli_tokens()).is_err() {
                 continue;
             }
-            let result = judge(probe.id, healthy_exchanges(probe.id, client), client);
+            let result = judge(
+                probe.description.id,
+                healthy_exchanges(probe.description.id, client),
+                client,
+            );
             assert_eq!(
                 result.check.status,
                 Status::Pass,
@@ -207,7 +214,7 @@ fn login_redirect_in_the_cli_must_go_to_login() {
 
 #[test]
 fn route_reports_fold_the_first_failing_server_check() {
-    let leaked = report_body(&crate::checks::testing::observe(
+    let leaked = report_body(&crate::received::checks::testing::observe(
         Route::AuthFail,
         &[
             ("x-auth-request-user", USERNAME),
@@ -476,7 +483,7 @@ fn anonymous_probe_needs_the_exact_upstream_body() {
 fn anonymous_probe_reports_a_leaked_cookie() {
     let id = "anonymous.credentials_stripped";
     let sent = prepared(id, Client::Browser);
-    let leaked = report_body(&crate::checks::testing::observe(
+    let leaked = report_body(&crate::received::checks::testing::observe(
         Route::Anonymous,
         &[("cookie", "gafaelfawr=sessionvalue; theme=dark")],
     ));
@@ -502,7 +509,7 @@ fn anonymous_probe_reports_a_leaked_cookie() {
 #[test]
 fn forged_identity_reaching_muster_fails() {
     let id = "anonymous.forged_identity_masked";
-    let forged = report_body(&crate::checks::testing::observe(
+    let forged = report_body(&crate::received::checks::testing::observe(
         Route::Anonymous,
         &[("x-auth-request-user", crate::probe::catalogue::FORGED_USER)],
     ));
@@ -547,7 +554,7 @@ fn upstream(bodies: [(u16, &str); 4], context: &ProbeContext) -> Check {
 const BOT_AUTH: &str = r#"{"username":"bot-check-muster"}"#;
 const BOT_USER: &str = r#"{"username":"bot-check-muster","name":"Muster check","uid":9,"gid":9,"groups":[{"name":"g_bots","id":10}]}"#;
 
-fn bot() -> crate::upstream::DelegatedUserInfo {
+fn bot() -> crate::received::upstream::DelegatedUserInfo {
     serde_json::from_str(BOT_USER).unwrap()
 }
 
@@ -887,4 +894,24 @@ fn invalid_token_answers_point_at_who_changed_them() {
         plain.observed
     );
     assert_eq!(plain.fix.unwrap().component, Component::IngressNginx);
+}
+
+#[test]
+fn a_third_quota_request_is_said_even_when_it_got_no_answer() {
+    let sent = prepared("auth.quota", Client::Cli);
+    let window = rate_headers("0");
+    let exchanges = vec![
+        respond(&sent[0], 200, &window, "{}"),
+        respond(&sent[1], 200, &window, "{}"),
+        Exchange::transport_error(&sent[1], "connection reset", 3),
+    ];
+    let check = judge("auth.quota", exchanges, Client::Cli).check;
+    assert_eq!(check.status, Status::Fail);
+    assert!(
+        check
+            .evidence
+            .iter()
+            .any(|fact| fact.name == "third request"),
+        "{check:#?}"
+    );
 }

@@ -2,11 +2,11 @@
 //! representations from the same outcomes, so they never disagree: the
 //! full report, and the upstream-compatible status and body.
 
-use crate::catalogue::server_checks_for;
-use crate::checks::{delegated, user_header};
 use crate::model::{Route, RouteKind, RouteReport};
-use crate::observed::{names, BackendObservation, Gafaelfawr, RequestSeen};
-use crate::upstream::{
+use crate::received::catalogue::server_checks_for;
+use crate::received::checks::{delegated, user_header};
+use crate::received::observed::{names, BackendObservation, Gafaelfawr, RequestSeen};
+use crate::received::upstream::{
     AuthInfo, DelegatedUserInfo, ErrorDetail, MusterResult, UpstreamFailure, UpstreamResponse,
     ValidationError,
 };
@@ -112,9 +112,9 @@ fn internal_error(route: Route) -> UpstreamResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::testing::{observe, TOKEN};
     use crate::model::Status;
-    use crate::observed::{FetchCause, FetchError, UserInfo};
+    use crate::received::checks::testing::{observe, TOKEN};
+    use crate::received::observed::{FetchCause, FetchError, UserInfo};
 
     #[test]
     fn clean_anonymous_request_passes_with_ok_body() {

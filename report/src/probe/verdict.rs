@@ -38,7 +38,7 @@ impl Tally {
 }
 
 /// The headline for a verdict of `status` over `tally`. With `partial`
-/// (see [`crate::run::Run::partial`]), a pass covers only the checks that
+/// (see [`crate::probe::run::Run::partial`]), a pass covers only the checks that
 /// could run, and says so.
 pub fn headline(status: Status, tally: Tally, partial: bool) -> String {
     match status {

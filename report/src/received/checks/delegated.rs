@@ -5,12 +5,12 @@
 
 use super::{authorization_absent, session_cookie_absent, user_header};
 use crate::model::Component;
-use crate::observed::{
+use crate::outcome::Outcome;
+use crate::received::observed::{
     names, redacted_value, BackendObservation, FetchCause, FetchError, HeaderText, UserInfo,
 };
-use crate::outcome::Outcome;
+use crate::received::upstream::{ErrorDetail, UpstreamFailure, ValidationError};
 use crate::redact;
-use crate::upstream::{ErrorDetail, UpstreamFailure, ValidationError};
 
 /// The delegation Muster's chart asks for: `delegate.internal` with
 /// service `muster` and no scopes.
@@ -96,15 +96,12 @@ fn user_info_evidence(outcome: Outcome, info: &UserInfo) -> Outcome {
             .join(", ")
     };
     outcome
-        .evidence(
-            "user-info.username",
-            crate::observed::shorten(&info.username),
-        )
+        .evidence("user-info.username", crate::text::shorten(&info.username))
         .evidence("user-info.email", optional(info.email.clone()))
         .evidence("user-info.name", optional(info.name.clone()))
         .evidence("user-info.uid", optional(info.uid.map(|v| v.to_string())))
         .evidence("user-info.gid", optional(info.gid.map(|v| v.to_string())))
-        .evidence("user-info.groups", crate::observed::shorten(&groups))
+        .evidence("user-info.groups", crate::text::shorten(&groups))
 }
 
 /// Adds the URL, the cause and the cause's fix to a failed call's outcome.
@@ -122,7 +119,7 @@ fn fetch_failure(outcome: Outcome, error: &FetchError) -> Outcome {
         .evidence("cause", error.cause.to_string())
         .fix(component, hint);
     if let FetchCause::HttpStatus { body, .. } = &error.cause {
-        outcome = outcome.evidence("response body", crate::observed::shorten(body));
+        outcome = outcome.evidence("response body", crate::text::shorten(body));
     }
     outcome
 }
@@ -235,10 +232,7 @@ pub fn username_matches(observed: &BackendObservation) -> Outcome {
             .upstream(UpstreamFailure::Check(ErrorDetail::gafaelfawr_data(msg)))
     };
     outcome
-        .evidence(
-            "user-info.username",
-            crate::observed::shorten(&info.username),
-        )
+        .evidence("user-info.username", crate::text::shorten(&info.username))
         .header_evidence(&observed.request, names::USER)
 }
 
@@ -370,7 +364,7 @@ pub fn groups(observed: &BackendObservation) -> Outcome {
     } else if !without_id.is_empty() {
         Outcome::warn(format!(
             "Groups without a GID: {}; file-system permissions for them will not work.",
-            crate::observed::shorten(&without_id.join(", "))
+            crate::text::shorten(&without_id.join(", "))
         ))
     } else {
         Outcome::pass(format!(
@@ -383,7 +377,7 @@ pub fn groups(observed: &BackendObservation) -> Outcome {
     } else {
         names.join(", ")
     };
-    outcome.evidence("user-info.groups", crate::observed::shorten(&shown))
+    outcome.evidence("user-info.groups", crate::text::shorten(&shown))
 }
 
 /// `delegated.token_info`: token-info describes an internal token for
@@ -440,11 +434,8 @@ pub fn token_info(observed: &BackendObservation) -> Outcome {
                 .clone()
                 .unwrap_or_else(|| "(absent)".to_owned()),
         )
-        .evidence("token-info.scopes", crate::observed::shorten(&scopes))
-        .evidence(
-            "token-info.username",
-            crate::observed::shorten(&info.username),
-        )
+        .evidence("token-info.scopes", crate::text::shorten(&scopes))
+        .evidence("token-info.username", crate::text::shorten(&info.username))
 }
 
 /// `delegated.no_gafaelfawr_cookie` (report only).
@@ -455,9 +446,9 @@ pub fn no_gafaelfawr_cookie(observed: &BackendObservation) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::testing::*;
     use crate::model::{Route, Status};
-    use crate::observed::{Group, TokenInfo};
+    use crate::received::checks::testing::*;
+    use crate::received::observed::{Group, TokenInfo};
 
     fn alice() -> UserInfo {
         UserInfo {

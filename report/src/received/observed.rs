@@ -32,21 +32,6 @@ pub mod names {
     pub const SESSION_COOKIE: &str = "gafaelfawr";
 }
 
-/// The usual spelling of a header name, e.g. `X-Auth-Request-User` for
-/// `x-auth-request-user`.
-pub fn display_name(name: &str) -> String {
-    name.split('-')
-        .map(|part| {
-            let mut chars = part.chars();
-            match chars.next() {
-                Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
-                None => String::new(),
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("-")
-}
-
 /// A header value as received: text, or bytes that are not UTF-8.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HeaderText {
@@ -162,33 +147,13 @@ impl RequestSeen {
     }
 }
 
-/// Longest value shown in evidence before it is cut.
-pub const EVIDENCE_MAX_CHARS: usize = 200;
-
-/// A header value made safe to show: credentials fingerprinted, tokens in
-/// free text fingerprinted, long values cut, non-UTF-8 described.
+/// A header value as received made safe to show ([`redact::header_value`]);
+/// a value that is not UTF-8 is described by its length.
 pub fn redacted_value(name: &str, value: &HeaderText) -> String {
-    let text = match value {
-        HeaderText::Text(text) => text,
-        HeaderText::NotUtf8 { length } => return format!("({length} bytes, not UTF-8)"),
-    };
-    let safe = match name {
-        names::AUTHORIZATION => redact::authorization(text),
-        names::COOKIE => redact::cookie_header(text),
-        names::TOKEN => redact::fingerprint(text),
-        _ => redact::tokens_in_text(text),
-    };
-    shorten(&safe)
-}
-
-/// `text` cut to [`EVIDENCE_MAX_CHARS`] characters, saying how long it was.
-pub fn shorten(text: &str) -> String {
-    let length = text.chars().count();
-    if length <= EVIDENCE_MAX_CHARS {
-        return text.to_owned();
+    match value {
+        HeaderText::Text(text) => redact::header_value(name, text),
+        HeaderText::NotUtf8 { length } => format!("({length} bytes, not UTF-8)"),
     }
-    let kept: String = text.chars().take(EVIDENCE_MAX_CHARS).collect();
-    format!("{kept}…({length} chars)")
 }
 
 /// A group in Gafaelfawr's user-info.
@@ -414,12 +379,6 @@ mod tests {
             shown.ends_with("…(5000 chars)") && shown.len() < 300,
             "{shown}"
         );
-    }
-
-    #[test]
-    fn header_names_are_displayed_in_their_usual_case() {
-        assert_eq!(display_name("x-auth-request-user"), "X-Auth-Request-User");
-        assert_eq!(display_name("authorization"), "Authorization");
     }
 
     #[test]

@@ -379,3 +379,22 @@ fn identities_are_hidden_longest_first_without_repeats() {
         ["alicia", "alice", "bob", "al"]
     );
 }
+
+#[test]
+fn a_link_carrying_only_the_sentence_still_asks_for_login() {
+    // A link carries a skip's sentence, not its reason (as links made
+    // before the reason existed did): decoding recognises the reason.
+    let sent = prepared("auth.fail_route", Client::Browser);
+    let exchange = Exchange::opaque_redirect(&sent[0], 3);
+    let result = judge("auth.fail_route", vec![exchange], Client::Browser);
+    let run = Run::new("1", "https://h", 0, Client::Browser, vec![result]);
+    let snapshot = Snapshot {
+        run: run.clone(),
+        identity_included: false,
+    };
+    let json = serde_json::to_vec(&snapshot).unwrap();
+    assert!(!String::from_utf8_lossy(&json).contains("skip_reason"));
+    assert!(decode(&raw(&json)).unwrap().run.needs_login());
+    let url = share_url("https://h/muster/", &run, false);
+    assert!(decode(&url).unwrap().run.needs_login());
+}

@@ -3,8 +3,8 @@
 //! an anonymous ingress.
 
 use super::{authorization_absent, session_cookie_absent};
-use crate::observed::{names, redacted_value, BackendObservation};
 use crate::outcome::Outcome;
+use crate::received::observed::{names, redacted_value, BackendObservation};
 
 /// `anonymous.no_authorization`.
 pub fn no_authorization(observed: &BackendObservation) -> Outcome {
@@ -30,7 +30,7 @@ pub fn no_identity_headers(observed: &BackendObservation) -> Outcome {
     }
     let mut shown: Vec<String> = seen
         .iter()
-        .map(|h| crate::observed::display_name(&h.name))
+        .map(|h| crate::text::display_name(&h.name))
         .collect();
     shown.dedup();
     let mut outcome = Outcome::fail(format!(
@@ -39,7 +39,7 @@ pub fn no_identity_headers(observed: &BackendObservation) -> Outcome {
     ));
     for header in seen {
         outcome = outcome.evidence(
-            crate::observed::display_name(&header.name),
+            crate::text::display_name(&header.name),
             redacted_value(&header.name, &header.value),
         );
     }
@@ -49,8 +49,8 @@ pub fn no_identity_headers(observed: &BackendObservation) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::testing::*;
     use crate::model::{Route, Status};
+    use crate::received::checks::testing::*;
 
     #[test]
     fn forged_identity_headers_fail_without_leaking_tokens() {

@@ -9,10 +9,10 @@ pub mod anonymous;
 pub mod auth;
 pub mod delegated;
 
-use crate::observed::{names, redacted_value, BackendObservation, HeaderText};
 use crate::outcome::Outcome;
+use crate::received::observed::{names, redacted_value, BackendObservation, HeaderText};
+use crate::received::upstream::{ErrorDetail, UpstreamFailure, ValidationError};
 use crate::redact;
-use crate::upstream::{ErrorDetail, UpstreamFailure, ValidationError};
 
 /// No non-empty `Authorization` reached Muster (upstream:
 /// `unexpected_header`).
@@ -92,7 +92,7 @@ pub(crate) mod testing {
     //! Builders of observations for the check tests.
 
     use crate::model::Route;
-    use crate::observed::{BackendObservation, Gafaelfawr, RequestSeen};
+    use crate::received::observed::{BackendObservation, Gafaelfawr, RequestSeen};
 
     /// A well-formed Gafaelfawr token.
     pub const TOKEN: &str = "gt-AbCdEfGhIjKlMnOpQrStUv.0123456789abcdefghijkl";
@@ -164,8 +164,10 @@ mod tests {
             matches!(missing.upstream, Some(UpstreamFailure::Validation(ref v)) if v.kind == "missing")
         );
         let mut binary = observe(Route::AuthFail, &[]);
-        binary.request =
-            crate::observed::RequestSeen::from_pairs([("x-auth-request-user", &[0xc3, 0x28][..])]);
+        binary.request = crate::received::observed::RequestSeen::from_pairs([(
+            "x-auth-request-user",
+            &[0xc3, 0x28][..],
+        )]);
         let outcome = user_header(&binary);
         assert!(
             matches!(outcome.upstream, Some(UpstreamFailure::Validation(ref v)) if v.kind == "string_unicode")

@@ -19,9 +19,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
+use crate::probe::run::Run;
 use crate::probe::{Credentials, Received};
 use crate::redact;
-use crate::run::Run;
 
 /// Version tag the payload starts with.
 pub const VERSION_TAG: &str = "v1.";
@@ -315,9 +315,8 @@ pub fn from_json(json: &[u8]) -> Result<Snapshot, SnapshotError> {
     if json.len() > MAX_DECOMPRESSED_BYTES {
         return Err(SnapshotError::TooLargeDecompressed);
     }
-    let mut snapshot: Snapshot = serde_json::from_slice(json).map_err(|error| {
-        SnapshotError::InvalidJson(crate::observed::shorten(&error.to_string()))
-    })?;
+    let mut snapshot: Snapshot = serde_json::from_slice(json)
+        .map_err(|error| SnapshotError::InvalidJson(crate::text::shorten(&error.to_string())))?;
     validate(&mut snapshot.run)?;
     for_each_text(&mut snapshot.run, &mut |text| {
         *text = redact::tokens_in_text(text)

@@ -12,8 +12,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::json_read::{Fields, FromJson};
-use crate::observed::{display_name, Group, UserInfo};
+use crate::received::observed::{Group, UserInfo};
 use crate::redact;
+use crate::text::display_name;
 
 /// Service metadata, answered by the internal health route `GET /` and
 /// embedded in the index. Absent optional fields are omitted.

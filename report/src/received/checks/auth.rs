@@ -3,8 +3,8 @@
 //! cookie reached the backend.
 
 use super::{authorization_absent, session_cookie_absent, user_header};
-use crate::observed::{names, redacted_value, BackendObservation};
 use crate::outcome::Outcome;
+use crate::received::observed::{names, redacted_value, BackendObservation};
 
 /// `auth.user_header` (upstream: 422 when missing).
 pub fn user(observed: &BackendObservation) -> Outcome {
@@ -38,8 +38,8 @@ pub fn no_delegated_token(observed: &BackendObservation) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::testing::*;
     use crate::model::{Route, Status};
+    use crate::received::checks::testing::*;
 
     #[test]
     fn unrequested_token_fails_redacted() {

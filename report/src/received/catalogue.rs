@@ -1,0 +1,352 @@
+//! The catalogue of checks: for each, its id, title, what it proves, the
+//! routes it applies to, where to look when it does not pass, and the pure
+//! function that judges it. Adding a check means adding one entry here (and
+//! its function in `checks`); the server, the SPA and the CLI pick it up.
+//!
+//! Order matters: checks run and are listed in catalogue order, and the
+//! upstream-compatible answer is decided by the first failing check that
+//! has an upstream mapping, so the order follows the Python service's.
+
+use crate::description::Description;
+use crate::model::{Check, Component, Route, Status};
+use crate::outcome::Outcome;
+use crate::received::checks::{anonymous, auth, delegated};
+use crate::received::observed::BackendObservation;
+use crate::received::upstream::UpstreamFailure;
+
+/// One server-side check: its description, the routes it applies to, and
+/// its judging function over the facts observed on a request.
+pub struct CheckDefinition {
+    /// What the check is and where to look when it does not pass.
+    pub description: Description,
+    /// The routes whose report includes this check.
+    pub routes: &'static [Route],
+    /// The judgement.
+    pub run: fn(&BackendObservation) -> Outcome,
+}
+
+impl CheckDefinition {
+    /// Runs the check on `observed`: the report's check, plus the upstream
+    /// mapping when it fails and has one.
+    pub fn judge(&self, observed: &BackendObservation) -> (Check, Option<UpstreamFailure>) {
+        let mut outcome = (self.run)(observed);
+        let upstream = if outcome.status == Status::Fail {
+            outcome.upstream.take()
+        } else {
+            None
+        };
+        (self.description.check(outcome), upstream)
+    }
+}
+
+const ANONYMOUS: &[Route] = &[Route::Anonymous];
+const AUTH: &[Route] = &[
+    Route::AuthFail,
+    Route::AuthRedirect,
+    Route::AuthQuota,
+    Route::AuthCached,
+];
+const DELEGATED: &[Route] = &[Route::DelegatedHeader, Route::DelegatedAuthorization];
+const HEADER_MODE: &[Route] = &[Route::DelegatedHeader];
+const AUTHORIZATION_MODE: &[Route] = &[Route::DelegatedAuthorization];
+
+const USER_HEADER_TITLE: &str = "The authenticated username reaches Muster";
+const USER_HEADER_PROVES: &str = "Gafaelfawr authenticated the request and ingress-nginx passed \
+                                  the username on in X-Auth-Request-User.";
+const USER_HEADER_HINT: &str = "Make this route's ingress a GafaelfawrIngress that requires a scope, and \
+     keep X-Auth-Request-User in ingress-nginx's auth-response-headers. A request that bypasses the \
+     ingress (port-forward, a second Ingress on the same path) carries no identity.";
+const STRIPPING_HINT: &str =
+    "ingress-nginx must copy Authorization and Cookie from Gafaelfawr's auth \
+     response (auth-response-headers), which replaces the client's; a plain Ingress or an edited \
+     annotation passes the client's headers through. A non-Gafaelfawr Authorization value is \
+     passed on by Gafaelfawr by design: do not send one to this route.";
+
+/// Every server-side check, in the order they run.
+pub const SERVER_CHECKS: &[CheckDefinition] = &[
+    CheckDefinition {
+        description: Description {
+            id: "anonymous.no_authorization",
+            title: "No Authorization header reaches the anonymous route",
+            proves: "The anonymous ingress strips the caller's token from Authorization, so a service \
+                     that needs no authentication never receives a user's credentials.",
+            component: Component::GafaelfawrIngress,
+            hint: STRIPPING_HINT,
+        },
+        routes: ANONYMOUS,
+        run: anonymous::no_authorization,
+    },
+    CheckDefinition {
+        description: Description {
+            id: "anonymous.no_gafaelfawr_cookie",
+            title: "The session cookie does not reach the anonymous route",
+            proves: "Gafaelfawr removes its gafaelfawr session cookie before a request reaches an \
+                     anonymous service, so that service cannot act as the user.",
+            component: Component::GafaelfawrIngress,
+            hint: STRIPPING_HINT,
+        },
+        routes: ANONYMOUS,
+        run: anonymous::no_gafaelfawr_cookie,
+    },
+    CheckDefinition {
+        description: Description {
+            id: "anonymous.no_identity_headers",
+            title: "Forged identity headers are removed",
+            proves: "X-Auth-Request-* headers sent by a client never reach a backend, so services can \
+                     trust X-Auth-Request-User when Gafaelfawr sets it.",
+            component: Component::GafaelfawrIngress,
+            hint: "The ingress must be a GafaelfawrIngress with scopes: {anonymous: true} whose \
+                   auth-response-headers list X-Auth-Request-User, -Email, -Service and -Token: \
+                   ingress-nginx then removes the client's copies, since Gafaelfawr's anonymous \
+                   answer has none.",
+        },
+        routes: ANONYMOUS,
+        run: anonymous::no_identity_headers,
+    },
+    CheckDefinition {
+        description: Description {
+            id: "auth.user_header",
+            title: USER_HEADER_TITLE,
+            proves: USER_HEADER_PROVES,
+            component: Component::GafaelfawrIngress,
+            hint: USER_HEADER_HINT,
+        },
+        routes: AUTH,
+        run: auth::user,
+    },
+    CheckDefinition {
+        description: Description {
+            id: "auth.no_authorization",
+            title: "The user's token does not reach the backend",
+            proves: "Gafaelfawr strips the caller's token from Authorization, so a service only gets \
+                     the credentials its ingress delegates to it.",
+            component: Component::GafaelfawrIngress,
+            hint: STRIPPING_HINT,
+        },
+        routes: AUTH,
+        run: auth::no_authorization,
+    },
+    CheckDefinition {
+        description: Description {
+            id: "auth.no_gafaelfawr_cookie",
+            title: "The session cookie does not reach the backend",
+            proves: "Gafaelfawr removes its session cookie from the Cookie header it passes on, so a \
+                     service cannot replay the user's browser session.",
+            component: Component::GafaelfawrIngress,
+            hint: STRIPPING_HINT,
+        },
+        routes: AUTH,
+        run: auth::no_gafaelfawr_cookie,
+    },
+    CheckDefinition {
+        description: Description {
+            id: "auth.no_delegated_token",
+            title: "No delegated token where none is asked for",
+            proves: "A route without delegation receives no X-Auth-Request-Token, so services get \
+                     tokens only when their GafaelfawrIngress asks for one.",
+            component: Component::GafaelfawrIngress,
+            hint: "Remove `delegate` from this route's GafaelfawrIngress, and keep X-Auth-Request-Token \
+                   in auth-response-headers so a client-sent one is dropped.",
+        },
+        routes: AUTH,
+        run: auth::no_delegated_token,
+    },
+    CheckDefinition {
+        description: Description {
+            id: "delegated.user_header",
+            title: USER_HEADER_TITLE,
+            proves: USER_HEADER_PROVES,
+            component: Component::GafaelfawrIngress,
+            hint: USER_HEADER_HINT,
+        },
+        routes: DELEGATED,
+        run: delegated::user,
+    },
+    CheckDefinition {
+        description: Description {
+            id: "delegated.token_header",
+            title: "A delegated token reaches Muster",
+            proves: "The GafaelfawrIngress's delegate setting made Gafaelfawr mint a token for Muster \
+                     and pass it in X-Auth-Request-Token, the way services act on a user's behalf.",
+            component: Component::GafaelfawrIngress,
+            hint: "Set `delegate: {internal: {service: muster, scopes: []}}` on this route's \
+                   GafaelfawrIngress and keep X-Auth-Request-Token in auth-response-headers.",
+        },
+        routes: DELEGATED,
+        run: delegated::token_header,
+    },
+    CheckDefinition {
+        description: Description {
+            id: "delegated.user_info",
+            title: "Gafaelfawr's user-info answers to the delegated token",
+            proves: "Muster reaches Gafaelfawr's API from inside the cluster and Gafaelfawr accepts the \
+                     token it minted: services that look up their users this way will work.",
+            component: Component::Gafaelfawr,
+            hint: "Check Gafaelfawr's logs for the user-info request.",
+        },
+        routes: DELEGATED,
+        run: delegated::user_info,
+    },
+    CheckDefinition {
+        description: Description {
+            id: "delegated.username_matches",
+            title: "User-info agrees on the username",
+            proves: "The delegated token belongs to the user the ingress authenticated.",
+            component: Component::Gafaelfawr,
+            hint: "Gafaelfawr's ingress answer and its API disagree: make sure Muster calls the same \
+                   Gafaelfawr that serves the ingress (the chart's config.gafaelfawrUrl, or \
+                   Repertoire).",
+        },
+        routes: DELEGATED,
+        run: delegated::username_matches,
+    },
+    CheckDefinition {
+        description: Description {
+            id: "delegated.email_matches",
+            title: "User-info agrees on the email",
+            proves: "The email a service sees in X-Auth-Request-Email is the one Gafaelfawr's user \
+                     directory holds.",
+            component: Component::Gafaelfawr,
+            hint: "Gafaelfawr's ingress answer and its user-info disagree: check that Muster calls the \
+                   same Gafaelfawr as the ingress, and Gafaelfawr's user-information cache and \
+                   directory (LDAP mail attribute, identity provider's email claim).",
+        },
+        routes: DELEGATED,
+        run: delegated::email_matches,
+    },
+    CheckDefinition {
+        description: Description {
+            id: "delegated.no_authorization",
+            title: "The delegated token is not put in Authorization",
+            proves: "Without useAuthorization, Gafaelfawr passes the delegated token only in \
+                     X-Auth-Request-Token and strips the caller's token from Authorization.",
+            component: Component::GafaelfawrIngress,
+            hint: "Remove delegate.useAuthorization from this route's GafaelfawrIngress (muster-delegate) \
+                   and keep Authorization in auth-response-headers.",
+        },
+        routes: HEADER_MODE,
+        run: delegated::no_authorization,
+    },
+    CheckDefinition {
+        description: Description {
+            id: "delegated.authorization_bearer",
+            title: "Authorization carries exactly the delegated token",
+            proves: "With delegate.useAuthorization, Gafaelfawr puts `Bearer <delegated token>` in \
+                     Authorization, for services that read tokens only from there.",
+            component: Component::GafaelfawrIngress,
+            hint: "Set delegate.useAuthorization: true on this route's GafaelfawrIngress \
+                   (muster-authorization) and keep Authorization in auth-response-headers.",
+        },
+        routes: AUTHORIZATION_MODE,
+        run: delegated::authorization_bearer,
+    },
+    CheckDefinition {
+        description: Description {
+            id: "delegated.uid_gid",
+            title: "The user has a UID and a primary GID",
+            proves: "Gafaelfawr's user directory assigns numeric identities, which notebooks (Nublado) \
+                     and POSIX file systems need.",
+            component: Component::UserDirectory,
+            hint: "Give users uidNumber and gidNumber in LDAP (Gafaelfawr's config.ldap uid/gid \
+                   attributes), or enable Firestore UID/GID assignment (config.firestore), or map the \
+                   identity provider's uid/gid claims.",
+        },
+        routes: DELEGATED,
+        run: delegated::uid_gid,
+    },
+    CheckDefinition {
+        description: Description {
+            id: "delegated.groups",
+            title: "The user belongs to groups with GIDs",
+            proves: "Group memberships come back from the user directory: Gafaelfawr maps them to \
+                     scopes, and services use them for access control and file permissions.",
+            component: Component::UserDirectory,
+            hint: "Check Gafaelfawr's group source (LDAP group base DN, or the identity provider's \
+                   isMemberOf claim) and config.groupMapping; groups need GIDs (gidNumber).",
+        },
+        routes: DELEGATED,
+        run: delegated::groups,
+    },
+    CheckDefinition {
+        description: Description {
+            id: "delegated.token_info",
+            title: "The delegated token is an internal token for Muster with no scopes",
+            proves: "Gafaelfawr delegated exactly what the GafaelfawrIngress asks for (internal, \
+                     service muster, scopes []): a token limited to this service, not the user's own.",
+            component: Component::GafaelfawrIngress,
+            hint: "Set `delegate: {internal: {service: muster, scopes: []}}` and `service: muster` on \
+                   this route's GafaelfawrIngress.",
+        },
+        routes: DELEGATED,
+        run: delegated::token_info,
+    },
+    CheckDefinition {
+        description: Description {
+            id: "delegated.no_gafaelfawr_cookie",
+            title: "The session cookie does not reach the backend",
+            proves: "Gafaelfawr removes its session cookie from the Cookie header it passes on, so a \
+                     service cannot replay the user's browser session.",
+            component: Component::GafaelfawrIngress,
+            hint: STRIPPING_HINT,
+        },
+        routes: DELEGATED,
+        run: delegated::no_gafaelfawr_cookie,
+    },
+];
+
+/// The server-side checks that apply to `route`, in catalogue order.
+pub fn server_checks_for(route: Route) -> impl Iterator<Item = &'static CheckDefinition> {
+    SERVER_CHECKS
+        .iter()
+        .filter(move |check| check.routes.contains(&route))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn ids_are_unique_and_prefixed_by_their_family() {
+        let mut seen = HashSet::new();
+        for check in SERVER_CHECKS {
+            assert!(
+                seen.insert(check.description.id),
+                "duplicate id {}",
+                check.description.id
+            );
+            let family = check.description.id.split('.').next().unwrap();
+            for route in check.routes {
+                assert!(
+                    route.path().starts_with(family),
+                    "{} on {:?}",
+                    check.description.id,
+                    route
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_route_has_checks() {
+        for route in Route::ALL {
+            assert!(server_checks_for(route).count() >= 3, "{route:?}");
+        }
+    }
+
+    #[test]
+    fn passing_checks_carry_no_fix_and_failing_ones_do() {
+        let definition = &SERVER_CHECKS[0];
+        let observed = crate::received::checks::testing::observe(Route::Anonymous, &[]);
+        let (check, upstream) = definition.judge(&observed);
+        assert_eq!(
+            (check.status, check.fix, upstream),
+            (Status::Pass, None, None)
+        );
+        let leaked =
+            crate::received::checks::testing::observe(Route::Anonymous, &[("authorization", "x")]);
+        let (check, upstream) = definition.judge(&leaked);
+        assert_eq!(check.fix.unwrap().component, Component::GafaelfawrIngress);
+        assert!(upstream.is_some());
+    }
+}
