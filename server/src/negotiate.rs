@@ -1,5 +1,6 @@
-//! Chooses which representation of a route a request gets (design §2):
-//! upstream-compatible JSON, the full report, or the SPA shell.
+//! Chooses which representation of a route a request gets: the
+//! upstream-compatible JSON (`docs/compatibility.md`), the full report, or
+//! the SPA shell.
 
 use axum::response::Response;
 use http::{header, HeaderMap, HeaderValue};

@@ -344,7 +344,7 @@ fn configmap_data(manifest: &str, name: &str) -> Result<HashMap<String, String>,
 /// line it logs (start-up included) going to `logs` in its configured
 /// format.
 /// Gafaelfawr's operator refuses a `GafaelfawrIngress` naming a scope that
-/// is not one of its `knownScopes` (the contract), so the stack does too,
+/// is not one of its `knownScopes` (docs/gafaelfawr-contract.md), so the stack does too,
 /// instead of serving routes a real deployment would not have.
 fn refuse_unknown_scopes(
     ingresses: &[ingress::GafaelfawrIngress],

@@ -1,6 +1,6 @@
 //! Muster's Helm chart, linted and rendered by the real Helm engine
 //! (helm-python-sdk): the resources must agree with each other and with the
-//! deployment shape of `upstream-compat.md`.
+//! deployment shape in `docs/compatibility.md`.
 
 use muster_stack::ingress::{
     lint_chart, local_stack_values, parse_manifest, render_chart, DelegateKind, PathType, Scopes,

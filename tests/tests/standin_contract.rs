@@ -1,4 +1,4 @@
-//! The Gafaelfawr stand-in against `gafaelfawr-contract.md`, row by row,
+//! The Gafaelfawr stand-in against `docs/gafaelfawr-contract.md`, row by row,
 //! over real HTTP.
 
 use std::collections::BTreeMap;
@@ -1238,8 +1238,9 @@ async fn minting_needs_the_bootstrap_token_or_admin_token_scope() {
 
 #[tokio::test]
 async fn bootstrap_token_is_accepted_only_as_bearer() {
-    // The contract: `Authorization: Bearer <bootstrap token>`. Presented any
-    // other way it is no token Gafaelfawr knows.
+    // The stand-in takes the bootstrap token as Bearer only, the way
+    // muster-check sends it; any other way it is an unknown token here.
+    // (Gafaelfawr also takes it in Basic: docs/gafaelfawr-contract.md.)
     let standin = demo().await;
     let bootstrap = standin.bootstrap_token().to_owned();
     let body = |name: &str| json!({"username": name, "token_type": "service"});

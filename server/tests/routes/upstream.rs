@@ -1,4 +1,4 @@
-//! Every row of upstream-compat.md: exact status codes and bodies.
+//! Every route of `docs/compatibility.md`: exact status codes and bodies.
 
 use http::StatusCode;
 

@@ -78,8 +78,9 @@ pub async fn create_token(
 fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), Failure> {
     // Minting takes the token from Authorization only, never the cookie.
     let (challenge, credential) = api_credential(state, headers, false)?;
-    // The contract names one way to present the bootstrap token: Bearer.
-    // Given any other way it is just an unknown token (401 below).
+    // Only as Bearer, the way muster-check sends it (Gafaelfawr also takes
+    // Basic: docs/gafaelfawr-contract.md). Given any other way it is just
+    // an unknown token (401 below).
     if credential.source == Source::Bearer && credential.text == state.config().bootstrap_token {
         return Ok(());
     }

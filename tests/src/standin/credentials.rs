@@ -65,8 +65,10 @@ fn session_cookie(headers: &HeaderMap) -> Option<String> {
         .map(|(_, value)| value.to_owned())
 }
 
-/// The token text of an `Authorization` header value, as Gafaelfawr's
-/// `parse_authorization` finds it, and the scheme it came with.
+/// The token text of an `Authorization` header value and the scheme it came
+/// with, after Gafaelfawr's `parse_authorization`; Basic follows the older
+/// `x-oauth-basic` convention (`docs/gafaelfawr-contract.md` lists the
+/// difference).
 fn token_from_authorization(value: &str) -> Result<(String, Source), String> {
     let Some((scheme, blob)) = value.trim().split_once(' ') else {
         return Err("Malformed Authorization header".to_owned());

@@ -1,6 +1,7 @@
-//! Failures and how Gafaelfawr reports them: the contract's failure table
-//! for the auth subrequest (where nginx accepts only 401 and 403, so other
-//! statuses travel in `X-Error-Status`), and plain statuses on the API.
+//! Failures and how Gafaelfawr reports them: the failure table of
+//! `docs/gafaelfawr-contract.md` for the auth subrequest (where nginx
+//! accepts only 401 and 403, so other statuses travel in `X-Error-Status`),
+//! and plain statuses on the API.
 
 use std::collections::BTreeSet;
 

@@ -161,9 +161,11 @@ fn authenticate(
     }
 }
 
-/// Applies the ingress's restrictions in Gafaelfawr's order: service,
-/// username, user domain (against `host`, the host of `X-Original-URL`:
-/// none never matches), token lifetime, then scopes.
+/// Applies the ingress's restrictions: service, username, user domain
+/// (against `host`, the host of `X-Original-URL`: none never matches),
+/// token lifetime, then scopes. Gafaelfawr checks the lifetime and scopes
+/// first; only a request failing two at once sees the difference
+/// (`docs/gafaelfawr-contract.md`).
 fn authorize(
     params: &AuthParams,
     data: &TokenData,

@@ -1,5 +1,5 @@
 //! The Gafaelfawr stand-in: an in-process axum server that follows
-//! `gafaelfawr-contract.md` to the status code and header — tokens, the
+//! `docs/gafaelfawr-contract.md` to the status code and header — tokens, the
 //! bootstrap token, scopes, quotas, delegation, user-info and token-info,
 //! the failure table of the auth subrequest, a `/login` that sets the
 //! `gafaelfawr` cookie for a configured user, and Repertoire's discovery of
