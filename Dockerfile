@@ -17,12 +17,12 @@ RUN rustup target add wasm32-unknown-unknown x86_64-unknown-linux-musl \
 WORKDIR /src
 COPY . .
 RUN scripts/build-app \
-    && cargo build --release --locked --target x86_64-unknown-linux-musl \
+    && cargo build --profile image --locked --target x86_64-unknown-linux-musl \
         -p muster-server -p muster-check
 
 FROM scratch
-COPY --from=build /src/target/x86_64-unknown-linux-musl/release/muster /usr/local/bin/muster
-COPY --from=build /src/target/x86_64-unknown-linux-musl/release/muster-check /usr/local/bin/muster-check
+COPY --from=build /src/target/x86_64-unknown-linux-musl/image/muster /usr/local/bin/muster
+COPY --from=build /src/target/x86_64-unknown-linux-musl/image/muster-check /usr/local/bin/muster-check
 COPY --from=build /src/target/dist /app/dist
 ENV MUSTER_ASSETS_DIR=/app/dist
 USER 1000:1000
