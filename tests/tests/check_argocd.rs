@@ -350,3 +350,80 @@ fn without_a_source_argo_cd_is_skipped_with_the_reason() {
         row.check.observed
     );
 }
+
+#[test]
+fn the_kubernetes_api_refusing_to_list_ends_the_run_naming_it() {
+    use muster_stack::tls::TestCa;
+    let stack = Stack::start(StackOptions::default()).unwrap();
+    let ca = TestCa::new("cluster CA for muster-check").unwrap();
+    let identity = ca.issue(&["127.0.0.1"]).unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let token = "service-account-token";
+    let standin = runtime
+        .block_on(ArgoCdStandin::start_tls(
+            token,
+            vec![ScriptedApp::new("muster", AppState::healthy())],
+            &identity,
+        ))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, ca.cert_pem()).unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: {}\n    \
+             certificate-authority: {}\nusers:\n- name: u\n  user:\n    token: {token}\n\
+             contexts:\n- name: x\n  context:\n    cluster: c\n    user: u\ncurrent-context: x\n",
+            standin.url(),
+            ca_file.display()
+        ),
+    )
+    .unwrap();
+    let kubeconfig = kubeconfig.display().to_string();
+    let url = stack.url();
+    let run = |extra: &[&str]| {
+        let mut args: Vec<String> = vec!["--url".into(), url.clone()];
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
+        let env: HashMap<String, String> = [(
+            "GAFAELFAWR_BOOTSTRAP_TOKEN".to_owned(),
+            stack.gafaelfawr().bootstrap_token().to_owned(),
+        )]
+        .into();
+        let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+        let exit = muster_check::run(
+            &args,
+            &env,
+            Io {
+                stdin: &mut "".as_bytes(),
+                stdout: &mut stdout,
+                stderr: &mut stderr,
+                stdout_is_terminal: false,
+            },
+        );
+        let stderr = String::from_utf8(stderr).unwrap();
+        assert!(!stderr.contains(token), "{stderr}");
+        (exit, String::from_utf8(stdout).unwrap(), stderr)
+    };
+    let (exit, stdout, _) = run(&["--kubeconfig", &kubeconfig]);
+    assert_eq!(exit, Exit::Pass, "{stdout}");
+    assert!(stdout.contains("argocd.muster"), "{stdout}");
+    standin.set_refusal(Some(Refusal::Forbidden));
+    let (exit, _, stderr) = run(&["--argocd", "kubernetes", "--kubeconfig", &kubeconfig]);
+    assert_eq!(exit, Exit::CouldNotRun, "{stderr}");
+    assert!(
+        stderr.contains("the Kubernetes API (Applications in namespace argocd)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("403 Forbidden"), "{stderr}");
+    assert!(
+        stderr.contains("get and list on applications.argoproj.io"),
+        "{stderr}"
+    );
+    runtime.block_on(standin.stop());
+}
