@@ -33,16 +33,30 @@ fn check(stack: &Stack, argocd_url: &str, extra: &[&str]) -> Outcome {
         .map(|arg| (*arg).to_owned())
         .collect();
     args.extend(extra.iter().map(|arg| (*arg).to_owned()));
-    let env: HashMap<String, String> = [
-        (
-            "GAFAELFAWR_BOOTSTRAP_TOKEN",
-            stack.gafaelfawr().bootstrap_token(),
-        ),
-        ("ARGOCD_AUTH_TOKEN", ARGOCD_TOKEN),
-    ]
-    .iter()
-    .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
-    .collect();
+    let env = HashMap::from([
+        bootstrap(stack),
+        ("ARGOCD_AUTH_TOKEN".to_owned(), ARGOCD_TOKEN.to_owned()),
+    ]);
+    let outcome = run_cli(args, env);
+    for text in [&outcome.stdout, &outcome.stderr] {
+        assert!(
+            !text.contains(ARGOCD_TOKEN),
+            "Argo CD's token was printed:\n{text}"
+        );
+    }
+    outcome
+}
+
+/// The stack's bootstrap token, as the CLI's environment gives it.
+fn bootstrap(stack: &Stack) -> (String, String) {
+    (
+        "GAFAELFAWR_BOOTSTRAP_TOKEN".to_owned(),
+        stack.gafaelfawr().bootstrap_token().to_owned(),
+    )
+}
+
+/// Runs the CLI in process with `args` and `env`.
+fn run_cli(args: Vec<String>, env: HashMap<String, String>) -> Outcome {
     let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
     let exit = muster_check::run(
         &args,
@@ -54,18 +68,11 @@ fn check(stack: &Stack, argocd_url: &str, extra: &[&str]) -> Outcome {
             stdout_is_terminal: false,
         },
     );
-    let outcome = Outcome {
+    Outcome {
         exit,
         stdout: String::from_utf8(stdout).unwrap(),
         stderr: String::from_utf8(stderr).unwrap(),
-    };
-    for text in [&outcome.stdout, &outcome.stderr] {
-        assert!(
-            !text.contains(ARGOCD_TOKEN),
-            "Argo CD's token was printed:\n{text}"
-        );
     }
-    outcome
 }
 
 /// The stand-in, served by a runtime of its own while the CLI (which runs
@@ -320,24 +327,9 @@ fn without_a_source_argo_cd_is_skipped_with_the_reason() {
     let stack = Stack::start(StackOptions::default()).unwrap();
     let url = stack.url();
     let args: Vec<String> = vec!["--url".into(), url, "--format".into(), "json".into()];
-    let env: HashMap<String, String> = [(
-        "GAFAELFAWR_BOOTSTRAP_TOKEN".to_owned(),
-        stack.gafaelfawr().bootstrap_token().to_owned(),
-    )]
-    .into();
-    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    let exit = muster_check::run(
-        &args,
-        &env,
-        Io {
-            stdin: &mut "".as_bytes(),
-            stdout: &mut stdout,
-            stderr: &mut stderr,
-            stdout_is_terminal: false,
-        },
-    );
-    assert_eq!(exit, Exit::Pass, "{}", String::from_utf8_lossy(&stderr));
-    let run: Run = serde_json::from_slice(&stdout).unwrap();
+    let outcome = run_cli(args, HashMap::from([bootstrap(&stack)]));
+    assert_eq!(outcome.exit, Exit::Pass, "{}", outcome.stderr);
+    let run = run_of(&outcome);
     let row = run
         .probes
         .iter()
@@ -349,4 +341,65 @@ fn without_a_source_argo_cd_is_skipped_with_the_reason() {
         "{}",
         row.check.observed
     );
+}
+
+#[test]
+fn the_kubernetes_api_refusing_to_list_ends_the_run_naming_it() {
+    use muster_stack::tls::TestCa;
+    let stack = Stack::start(StackOptions::default()).unwrap();
+    let ca = TestCa::new("cluster CA for muster-check").unwrap();
+    let identity = ca.issue(&["127.0.0.1"]).unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let token = "service-account-token";
+    let standin = runtime
+        .block_on(ArgoCdStandin::start_tls(
+            token,
+            vec![ScriptedApp::new("muster", AppState::healthy())],
+            &identity,
+        ))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, ca.cert_pem()).unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: {}\n    \
+             certificate-authority: {}\nusers:\n- name: u\n  user:\n    token: {token}\n\
+             contexts:\n- name: x\n  context:\n    cluster: c\n    user: u\ncurrent-context: x\n",
+            standin.url(),
+            ca_file.display()
+        ),
+    )
+    .unwrap();
+    let kubeconfig = kubeconfig.display().to_string();
+    let url = stack.url();
+    let run = |extra: &[&str]| {
+        let mut args: Vec<String> = vec!["--url".into(), url.clone()];
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
+        let outcome = run_cli(args, HashMap::from([bootstrap(&stack)]));
+        assert!(!outcome.stderr.contains(token), "{}", outcome.stderr);
+        (outcome.exit, outcome.stdout, outcome.stderr)
+    };
+    let (exit, stdout, _) = run(&["--kubeconfig", &kubeconfig]);
+    assert_eq!(exit, Exit::Pass, "{stdout}");
+    assert!(stdout.contains("argocd.muster"), "{stdout}");
+    standin.set_refusal(Some(Refusal::Forbidden));
+    let (exit, _, stderr) = run(&["--argocd", "kubernetes", "--kubeconfig", &kubeconfig]);
+    assert_eq!(exit, Exit::CouldNotRun, "{stderr}");
+    assert!(
+        stderr.contains("the Kubernetes API (Applications in namespace argocd)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("403 Forbidden"), "{stderr}");
+    assert!(
+        stderr.contains("get and list on applications.argoproj.io"),
+        "{stderr}"
+    );
+    runtime.block_on(standin.stop());
 }

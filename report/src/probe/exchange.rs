@@ -58,6 +58,11 @@ pub struct ResponseSeen {
     /// True when `body` was cut.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub body_truncated: bool,
+    /// True when the body was not UTF-8: `body` shows it with the bad bytes
+    /// replaced, and it is never read as JSON (as serde_json's `from_slice`
+    /// refuses it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub body_not_utf8: bool,
 }
 
 /// What came back.
@@ -90,6 +95,8 @@ struct ReceivedWire {
     body: String,
     #[serde(default)]
     body_truncated: bool,
+    #[serde(default)]
+    body_not_utf8: bool,
     message: Option<String>,
 }
 
@@ -111,6 +118,7 @@ impl TryFrom<ReceivedWire> for Received {
                 headers: wire.headers,
                 body: wire.body,
                 body_truncated: wire.body_truncated,
+                body_not_utf8: wire.body_not_utf8,
             }),
             ReceivedKind::TransportError => Received::TransportError {
                 message: wire.message.ok_or("missing field `message`")?,
@@ -155,6 +163,11 @@ impl Exchange {
             })
             .collect();
         let kept = &body[..body.len().min(BODY_MAX_BYTES)];
+        // A character cut by the cap at the very end does not count.
+        let not_utf8 = match std::str::from_utf8(kept) {
+            Ok(_) => false,
+            Err(error) => error.error_len().is_some() || kept.len() == body.len(),
+        };
         let body_text = redact::secrets_in_text(
             &redact::tokens_in_text(&String::from_utf8_lossy(kept)),
             &secrets,
@@ -167,6 +180,7 @@ impl Exchange {
                 headers,
                 body: body_text,
                 body_truncated: body.len() > BODY_MAX_BYTES,
+                body_not_utf8: not_utf8,
             }),
             elapsed_ms,
         )
@@ -183,6 +197,7 @@ impl Exchange {
                 headers: Vec::new(),
                 body: String::new(),
                 body_truncated: false,
+                body_not_utf8: false,
             }),
             elapsed_ms,
         )
@@ -305,6 +320,9 @@ impl ResponseSeen {
 
     /// The body parsed as JSON, if it is JSON.
     pub fn json(&self) -> Option<serde_json::Value> {
+        if self.body_not_utf8 {
+            return None;
+        }
         crate::json_parse::parse(&self.body).ok()
     }
 
@@ -507,6 +525,21 @@ mod tests {
     }
 
     #[test]
+    fn a_body_that_is_not_utf8_is_not_json_even_after_the_lossy_conversion() {
+        let request = sent("auth.fail_route");
+        let exchange = Exchange::response(&request, 200, [("a", "b")], b"{\"ok\": \"\xff\"}", 1);
+        let response = exchange.response_seen().unwrap();
+        assert_eq!(response.body, "{\"ok\": \"\u{fffd}\"}", "shown as text");
+        assert!(response.body_not_utf8);
+        assert_eq!(response.json(), None);
+        // A body cut by the cap inside a character is still UTF-8.
+        let mut long = vec![b'a'; BODY_MAX_BYTES - 1];
+        long.extend_from_slice("é".as_bytes());
+        let exchange = Exchange::response(&request, 200, [("a", "b")], &long, 1);
+        assert!(!exchange.response_seen().unwrap().body_not_utf8);
+    }
+
+    #[test]
     fn error_types_are_read_from_both_detail_shapes() {
         let mut response = ResponseSeen {
             status: 400,
@@ -514,6 +547,7 @@ mod tests {
             headers: vec![],
             body: r#"{"detail":[{"msg":"x","type":"invalid_request"}]}"#.into(),
             body_truncated: false,
+            body_not_utf8: false,
         };
         assert_eq!(response.error_type().as_deref(), Some("invalid_request"));
         response.body = r#"{"detail":{"msg":"x","type":"no_authorization"}}"#.into();
