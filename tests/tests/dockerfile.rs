@@ -110,7 +110,8 @@ fn dockerfile_builds_the_same_image_as_the_buildah_script() {
 
     // Both build the binaries they copy the same way: static, with musl,
     // in the image's profile (LTO, no symbols).
-    let build = "--profile image --target x86_64-unknown-linux-musl -p muster-server -p muster-check";
+    let build =
+        "--profile image --target x86_64-unknown-linux-musl -p muster-server -p muster-check";
     assert!(
         one_line(&script).contains(build),
         "build-image lacks {build:?}"
