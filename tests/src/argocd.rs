@@ -20,7 +20,6 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -28,13 +27,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
+use crate::served::Served;
 use crate::tls::{TlsIdentity, TlsListener};
-
-/// How long [`ArgoCdStandin::stop`] lets requests in flight finish.
-const STOP_GRACE: Duration = Duration::from_secs(2);
 
 /// The namespace Argo CD's Application objects live in by default.
 pub const ARGOCD_NAMESPACE: &str = "argocd";
@@ -141,6 +136,26 @@ impl ScriptedApp {
         }
     }
 
+    /// An application Degraded because its Deployment (`name` in
+    /// namespace `name`, as Phalanx names them) exceeded its progress
+    /// deadline.
+    pub fn degraded(name: &str) -> Self {
+        Self::new(
+            name,
+            AppState::new("Degraded", "Synced").resource(ResourceState {
+                group: "apps".into(),
+                kind: "Deployment".into(),
+                namespace: name.into(),
+                name: name.into(),
+                sync: "Synced".into(),
+                health: Some((
+                    "Degraded".into(),
+                    format!("Deployment \"{name}\" exceeded its progress deadline"),
+                )),
+            }),
+        )
+    }
+
     /// Then `state`, from the next list request on.
     pub fn then(mut self, state: AppState) -> Self {
         self.states.push(state);
@@ -214,8 +229,7 @@ pub struct ArgoCdStandin {
     addr: SocketAddr,
     scheme: &'static str,
     shared: Shared,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    served: Served,
 }
 
 impl ArgoCdStandin {
@@ -265,23 +279,12 @@ impl ArgoCdStandin {
             )
             .route("/api/v1/applications", get(argocd_list))
             .with_state(shared.clone());
-        let (shutdown, signal) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let served = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = signal.await;
-                })
-                .await;
-            if let Err(error) = served {
-                eprintln!("argo cd stand-in stopped: {error}");
-            }
-        });
+        let served = Served::spawn(listener, app, "argo cd stand-in");
         Self {
             addr,
             scheme,
             shared,
-            shutdown: Some(shutdown),
-            task: Some(task),
+            served,
         }
     }
 
@@ -307,23 +310,8 @@ impl ArgoCdStandin {
 
     /// Stops serving: new connections are refused at once, requests in
     /// flight get a short grace period.
-    pub async fn stop(mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(mut task) = self.task.take() {
-            if tokio::time::timeout(STOP_GRACE, &mut task).await.is_err() {
-                task.abort();
-            }
-        }
-    }
-}
-
-impl Drop for ArgoCdStandin {
-    fn drop(&mut self) {
-        if let Some(task) = self.task.take() {
-            task.abort();
-        }
+    pub async fn stop(self) {
+        self.served.stop().await;
     }
 }
 

@@ -12,6 +12,7 @@ pub mod logs;
 pub mod process;
 pub mod quiet;
 pub mod secrets;
+pub mod served;
 pub mod share;
 pub mod stack;
 pub mod standin;

@@ -6,7 +6,7 @@
 
 use muster_report::argocd::{judge, parse_list, progress};
 use muster_report::model::{Component, Status};
-use muster_stack::argocd::{AppState, ArgoCdStandin, Refusal, ResourceState, ScriptedApp};
+use muster_stack::argocd::{AppState, ArgoCdStandin, Refusal, ScriptedApp};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
 
@@ -35,30 +35,13 @@ async fn get(
     (status, response.bytes().await.unwrap().to_vec())
 }
 
-fn degraded_gafaelfawr() -> ScriptedApp {
-    ScriptedApp::new(
-        "gafaelfawr",
-        AppState::new("Degraded", "Synced").resource(ResourceState {
-            group: "apps".into(),
-            kind: "Deployment".into(),
-            namespace: "gafaelfawr".into(),
-            name: "gafaelfawr".into(),
-            sync: "Synced".into(),
-            health: Some((
-                "Degraded".into(),
-                "Deployment \"gafaelfawr\" exceeded its progress deadline".into(),
-            )),
-        }),
-    )
-}
-
 #[tokio::test]
 async fn both_apis_list_the_same_applications_and_judge_alike() {
     let standin = ArgoCdStandin::start(
         TOKEN,
         vec![
             ScriptedApp::new("muster", AppState::healthy()),
-            degraded_gafaelfawr(),
+            ScriptedApp::degraded("gafaelfawr"),
             ScriptedApp::new("cert-manager", AppState::new("Healthy", "OutOfSync")),
         ],
     )

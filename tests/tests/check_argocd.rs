@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use muster_check::{Exit, Io};
 use muster_report::probe::run::Run;
 use muster_report::Status;
-use muster_stack::argocd::{AppState, ArgoCdStandin, Refusal, ResourceState, ScriptedApp};
+use muster_stack::argocd::{AppState, ArgoCdStandin, Refusal, ScriptedApp};
 use muster_stack::stack::{Stack, StackOptions};
 
 const ARGOCD_TOKEN: &str = "argocd-api-token-for-muster-check";
@@ -115,23 +115,6 @@ impl Drop for ArgoCd {
     }
 }
 
-fn degraded_gafaelfawr() -> ScriptedApp {
-    ScriptedApp::new(
-        "gafaelfawr",
-        AppState::new("Degraded", "Synced").resource(ResourceState {
-            group: "apps".into(),
-            kind: "Deployment".into(),
-            namespace: "gafaelfawr".into(),
-            name: "gafaelfawr".into(),
-            sync: "Synced".into(),
-            health: Some((
-                "Degraded".into(),
-                "Deployment \"gafaelfawr\" exceeded its progress deadline".into(),
-            )),
-        }),
-    )
-}
-
 fn run_of(outcome: &Outcome) -> Run {
     serde_json::from_str(&outcome.stdout).unwrap_or_else(|e| panic!("{e}: {}", outcome.stdout))
 }
@@ -179,7 +162,7 @@ fn healthy_applications_pass_in_the_checklist_json_and_junit() {
 fn a_degraded_or_out_of_sync_application_fails_naming_it_and_its_resource() {
     let stack = Stack::start(StackOptions::default()).unwrap();
     let argocd = ArgoCd::start(vec![
-        degraded_gafaelfawr(),
+        ScriptedApp::degraded("gafaelfawr"),
         ScriptedApp::new("muster", AppState::new("Healthy", "OutOfSync")),
     ]);
     let outcome = check(&stack, &argocd.url(), &[]);

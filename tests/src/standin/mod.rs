@@ -39,8 +39,8 @@ use std::time::Duration;
 
 use axum::routing::{delete, get, post};
 use axum::Router;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+
+use crate::served::Served;
 
 pub use config::{GroupConfig, NotebookQuota, QuotaConfig, StandinConfig, UserConfig};
 pub use fault::{StandinFault, UnknownFault};
@@ -59,9 +59,6 @@ pub struct IssuedToken {
     /// The token.
     pub token: Token,
 }
-
-/// How long [`Standin::stop`] lets requests in flight finish.
-const STOP_GRACE: Duration = Duration::from_secs(2);
 
 /// The stand-in's routes.
 fn router(state: AppState) -> Router {
@@ -87,8 +84,7 @@ fn router(state: AppState) -> Router {
 pub struct Standin {
     addr: SocketAddr,
     state: AppState,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    served: Served,
 }
 
 impl Standin {
@@ -101,23 +97,11 @@ impl Standin {
         let addr = listener.local_addr()?;
         let state = AppState::new(config);
         let app = router(state.clone());
-        let (shutdown, signal) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let served = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    // A dropped sender stops the server too.
-                    let _ = signal.await;
-                })
-                .await;
-            if let Err(error) = served {
-                eprintln!("gafaelfawr stand-in stopped: {error}");
-            }
-        });
+        let served = Served::spawn(listener, app, "gafaelfawr stand-in");
         Ok(Standin {
             addr,
             state,
-            shutdown: Some(shutdown),
-            task: Some(task),
+            served,
         })
     }
 
@@ -236,22 +220,7 @@ impl Standin {
 
     /// Stops serving: new connections are refused at once, requests in
     /// flight get a short grace period.
-    pub async fn stop(mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(mut task) = self.task.take() {
-            if tokio::time::timeout(STOP_GRACE, &mut task).await.is_err() {
-                task.abort();
-            }
-        }
-    }
-}
-
-impl Drop for Standin {
-    fn drop(&mut self) {
-        if let Some(task) = self.task.take() {
-            task.abort();
-        }
+    pub async fn stop(self) {
+        self.served.stop().await;
     }
 }
