@@ -414,6 +414,12 @@ pub enum ArgoCd {
         source: ArgoCdSource,
         /// Argo CD's token file.
         token_file: Option<String>,
+        /// Whether a failure to list ends the run (exit 2). False when
+        /// `--argocd auto` only found a kubeconfig or service account the
+        /// user did not name: a cluster without Argo CD, or one the
+        /// credentials do not reach, then skips the Argo CD row with the
+        /// reason instead.
+        required: bool,
     },
 }
 
@@ -589,6 +595,7 @@ fn argocd_source(cli: &Cli, env: &HashMap<String, String>) -> Result<ArgoCd, Arg
                 projects: cli.argocd_projects.clone(),
             },
             token_file: cli.argocd_token_file.clone(),
+            required: true,
         })
     };
     // The kubeconfig as kubectl finds it, from the environment the run
@@ -602,14 +609,16 @@ fn argocd_source(cli: &Cli, env: &HashMap<String, String>) -> Result<ArgoCd, Arg
         .map(|home| std::path::Path::new(&home).join(".kube").join("config"))
         .filter(|path| path.is_file());
     let in_pod = variable("KUBERNETES_SERVICE_HOST").is_some();
-    let kubernetes = |kubeconfig: Option<std::path::PathBuf>| ArgoCd::Source {
+    let kubernetes = |kubeconfig: Option<std::path::PathBuf>, required: bool| ArgoCd::Source {
         source: ArgoCdSource::Kubernetes {
             kubeconfig,
             namespace: cli.argocd_namespace.clone(),
             selector: cli.argocd_selector.clone(),
         },
         token_file: None,
+        required,
     };
+    let named = cli.kubeconfig.is_some();
     match cli.argocd {
         ArgoCdMode::Off => Ok(ArgoCd::NotChecked(
             "Argo CD was not checked (--argocd off).".to_owned(),
@@ -624,12 +633,13 @@ fn argocd_source(cli: &Cli, env: &HashMap<String, String>) -> Result<ArgoCd, Arg
             kubeconfig
                 .map(std::path::PathBuf::from)
                 .or(home_kubeconfig.filter(|_| !in_pod)),
+            true,
         )),
         ArgoCdMode::Auto => match (&cli.argocd_url, kubeconfig, home_kubeconfig) {
             (Some(url), _, _) => api(url),
-            (None, Some(path), _) => Ok(kubernetes(Some(path.into()))),
-            (None, None, _) if in_pod => Ok(kubernetes(None)),
-            (None, None, Some(path)) => Ok(kubernetes(Some(path))),
+            (None, Some(path), _) => Ok(kubernetes(Some(path.into()), named)),
+            (None, None, _) if in_pod => Ok(kubernetes(None, false)),
+            (None, None, Some(path)) => Ok(kubernetes(Some(path), false)),
             (None, None, None) => Ok(ArgoCd::NotChecked(
                 "Argo CD was not checked: give --argocd-url (with ARGOCD_AUTH_TOKEN), or a \
                  kubeconfig (KUBECONFIG, ~/.kube/config or --kubeconfig), or run inside a pod \

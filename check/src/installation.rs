@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use muster_report::argocd::{judge, none_listed, not_checked, progress};
+use muster_report::argocd::{found_source_failed, judge, none_listed, not_checked, progress};
 use muster_report::Check;
 
 use crate::argocd::{list, Source, SourceError};
@@ -23,6 +23,8 @@ const WAIT_POLL: Duration = Duration::from_secs(2);
 pub struct Installation {
     argocd: Result<Source, String>,
     token: Option<String>,
+    /// Whether a failure to list ends the run (see [`ArgoCd::Source`]).
+    required: bool,
 }
 
 impl Installation {
@@ -33,8 +35,13 @@ impl Installation {
             ArgoCd::NotChecked(reason) => Ok(Self {
                 argocd: Err(reason.clone()),
                 token: None,
+                required: false,
             }),
-            ArgoCd::Source { source, token_file } => {
+            ArgoCd::Source {
+                source,
+                token_file,
+                required,
+            } => {
                 let mut source = source.clone();
                 let mut secret = None;
                 if let Source::ArgoCd { token, .. } = &mut source {
@@ -46,6 +53,7 @@ impl Installation {
                 Ok(Self {
                     argocd: Ok(source),
                     token: secret,
+                    required: *required,
                 })
             }
         }
@@ -68,7 +76,13 @@ impl Installation {
             Ok(source) => source,
             Err(reason) => return Ok(vec![not_checked(reason)]),
         };
-        let apps = list(source, timeout).await?;
+        let apps = match list(source, timeout).await {
+            Ok(apps) => apps,
+            Err(error) if !self.required => {
+                return Ok(vec![found_source_failed(&error.to_string())])
+            }
+            Err(error) => return Err(error),
+        };
         if apps.is_empty() {
             return Ok(vec![none_listed(&source.describe())]);
         }
@@ -104,8 +118,13 @@ impl Installation {
                         let ready = state.done() && state.total > 0;
                         (state.to_string(), ready)
                     }
-                    Err(error @ SourceError::Unreachable { .. }) => (error.to_string(), false),
-                    Err(error) => return Err(error),
+                    Err(error @ SourceError::Unreachable { .. }) if self.required => {
+                        (error.to_string(), false)
+                    }
+                    Err(error) if self.required => return Err(error),
+                    // A source only found, not named, does not hold up the
+                    // wait; its row says what went wrong.
+                    Err(_) => (String::new(), true),
                 },
             };
             let muster_up = output::preflight(client, base, per_request).await.is_ok();

@@ -386,3 +386,61 @@ fn the_kubernetes_api_refusing_to_list_ends_the_run_naming_it() {
     );
     runtime.block_on(standin.stop());
 }
+
+#[test]
+fn a_kubeconfig_only_found_that_reaches_no_argo_cd_skips_the_row_with_the_reason() {
+    let stack = Stack::start(StackOptions::default()).unwrap();
+    // A developer's ~/.kube/config whose cluster does not answer: auto mode
+    // found it, the user did not name it, so the run goes on.
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir(home.path().join(".kube")).unwrap();
+    // Bound, never listening: connections are refused while it lives.
+    let closed = muster_stack::process::closed_port().unwrap();
+    let port = closed.local_addr().unwrap().port();
+    std::fs::write(
+        home.path().join(".kube").join("config"),
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: \
+             http://127.0.0.1:{port}\nusers:\n- name: u\n  user:\n    token: t\ncontexts:\n- \
+             name: x\n  context:\n    cluster: c\n    user: u\ncurrent-context: x\n"
+        ),
+    )
+    .unwrap();
+    let home = home.path().display().to_string();
+    let args = vec![
+        "--url".to_owned(),
+        stack.url(),
+        "--format".to_owned(),
+        "json".to_owned(),
+    ];
+    let env = HashMap::from([bootstrap(&stack), ("HOME".to_owned(), home.clone())]);
+    let outcome = run_cli(args.clone(), env);
+    assert_eq!(outcome.exit, Exit::Pass, "{}", outcome.stderr);
+    let run = run_of(&outcome);
+    let row = run
+        .probes
+        .iter()
+        .find(|p| p.check.id == "argocd")
+        .expect("the Argo CD row");
+    assert_eq!(row.check.status, Status::Skip);
+    assert!(
+        row.check.observed.contains("found (not named)"),
+        "{}",
+        row.check.observed
+    );
+    let error = &row.check.evidence.iter().find(|e| e.name == "error");
+    let error = &error.expect("the failure as evidence").value;
+    assert!(error.contains("could not be reached"), "{error}");
+
+    // Named, the same source ends the run.
+    let mut named = args;
+    named.extend(["--argocd".to_owned(), "kubernetes".to_owned()]);
+    let env = HashMap::from([bootstrap(&stack), ("HOME".to_owned(), home)]);
+    let outcome = run_cli(named, env);
+    assert_eq!(outcome.exit, Exit::CouldNotRun, "{outcome:#?}");
+    assert!(
+        outcome.stderr.contains("could not be reached"),
+        "{}",
+        outcome.stderr
+    );
+}

@@ -88,6 +88,17 @@ pub fn not_checked(reason: &str) -> Check {
     }
 }
 
+/// The one row when a source the user did not name (a kubeconfig found
+/// by `--argocd auto`) failed: skipped, with the failure as evidence.
+pub fn found_source_failed(error: &str) -> Check {
+    let mut check = not_checked(
+        "Argo CD was not checked: the Kubernetes configuration found (not named) reaches no \
+         Argo CD; --argocd kubernetes makes this an error.",
+    );
+    check.evidence.push(Evidence::new("error", safe(error)));
+    check
+}
+
 /// The one row when the source answered with no application at all:
 /// nothing can be proven, and a selector, project or permission is the
 /// likely cause.

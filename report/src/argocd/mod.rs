@@ -12,4 +12,6 @@ pub mod application;
 pub mod judge;
 
 pub use application::{parse_list, Application, HealthCode, ListError, SyncCode};
-pub use judge::{judge, none_listed, not_checked, progress, Progress, SUMMARY_ID};
+pub use judge::{
+    found_source_failed, judge, none_listed, not_checked, progress, Progress, SUMMARY_ID,
+};

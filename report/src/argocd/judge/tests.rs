@@ -349,6 +349,12 @@ fn the_summary_rows_say_why_nothing_was_judged() {
         ("argocd", Status::Skip)
     );
     assert_eq!(skipped.observed, "no Argo CD source");
+    let found = found_source_failed("the Kubernetes API could not be reached: refused");
+    assert_eq!(found.status, Status::Skip);
+    assert_eq!(
+        found.evidence[0].value,
+        "the Kubernetes API could not be reached: refused"
+    );
     let none = none_listed("Argo CD's API at https://x");
     assert_eq!(none.status, Status::Fail);
     assert_eq!(
