@@ -178,6 +178,48 @@ impl ScriptedApp {
     }
 }
 
+/// Writes to `path` a kubeconfig as kubectl writes one, with two
+/// contexts: the current one reaches `server` with bearer `token`
+/// (trusting the CA in `ca_file`, if given), the other a closed port, so
+/// that a client which ignores `current-context` fails.
+pub fn write_kubeconfig(
+    path: &std::path::Path,
+    server: &str,
+    token: &str,
+    ca_file: Option<&std::path::Path>,
+) -> std::io::Result<()> {
+    let ca = ca_file
+        .map(|file| format!("\n    certificate-authority: {}", file.display()))
+        .unwrap_or_default();
+    let text = format!(
+        "apiVersion: v1
+kind: Config
+clusters:
+- name: elsewhere
+  cluster:
+    server: https://127.0.0.1:9
+- name: test
+  cluster:
+    server: {server}{ca}
+users:
+- name: muster-check
+  user:
+    token: {token}
+contexts:
+- name: elsewhere
+  context:
+    cluster: elsewhere
+    user: muster-check
+- name: test
+  context:
+    cluster: test
+    user: muster-check
+current-context: test
+"
+    );
+    std::fs::write(path, text)
+}
+
 /// A way every list request is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use muster_check::argocd::{list, Source, SourceError};
-use muster_stack::argocd::{AppState, ArgoCdStandin, Refusal, ScriptedApp};
+use muster_stack::argocd::{self, AppState, ArgoCdStandin, Refusal, ScriptedApp};
 use muster_stack::tls::TestCa;
 
 const TOKEN: &str = "kubernetes-bearer-token-for-test";
@@ -22,39 +22,11 @@ fn apps() -> Vec<ScriptedApp> {
     ]
 }
 
-/// A kubeconfig with two contexts; the current one reaches `server` with
+/// A kubeconfig in `dir` whose current context reaches `server` with
 /// `token` and trusts the CA in `ca_file`.
 fn write_kubeconfig(dir: &Path, server: &str, token: &str, ca_file: &Path) -> std::path::PathBuf {
     let path = dir.join(format!("kubeconfig-{token}"));
-    let text = format!(
-        "apiVersion: v1
-kind: Config
-clusters:
-- name: elsewhere
-  cluster:
-    server: https://127.0.0.1:9
-- name: test
-  cluster:
-    server: {server}
-    certificate-authority: {ca}
-users:
-- name: muster-check
-  user:
-    token: {token}
-contexts:
-- name: elsewhere
-  context:
-    cluster: elsewhere
-    user: muster-check
-- name: test
-  context:
-    cluster: test
-    user: muster-check
-current-context: test
-",
-        ca = ca_file.display()
-    );
-    std::fs::write(&path, text).unwrap();
+    argocd::write_kubeconfig(&path, server, token, Some(ca_file)).unwrap();
     path
 }
 

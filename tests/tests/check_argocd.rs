@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use muster_check::{Exit, Io};
 use muster_report::probe::run::Run;
 use muster_report::Status;
-use muster_stack::argocd::{AppState, ArgoCdStandin, Refusal, ScriptedApp};
+use muster_stack::argocd::{write_kubeconfig, AppState, ArgoCdStandin, Refusal, ScriptedApp};
 use muster_stack::stack::{Stack, StackOptions};
 
 const ARGOCD_TOKEN: &str = "argocd-api-token-for-muster-check";
@@ -113,6 +113,18 @@ impl Drop for ArgoCd {
             self.runtime.block_on(standin.stop());
         }
     }
+}
+
+/// The one Argo CD row of a run that judged no application; it must be
+/// skipped.
+fn skipped_argocd_row(run: &Run) -> &muster_report::Check {
+    let row = run
+        .probes
+        .iter()
+        .find(|p| p.check.id == "argocd")
+        .expect("the Argo CD row");
+    assert_eq!(row.check.status, Status::Skip);
+    &row.check
 }
 
 fn run_of(outcome: &Outcome) -> Run {
@@ -313,16 +325,11 @@ fn without_a_source_argo_cd_is_skipped_with_the_reason() {
     let outcome = run_cli(args, HashMap::from([bootstrap(&stack)]));
     assert_eq!(outcome.exit, Exit::Pass, "{}", outcome.stderr);
     let run = run_of(&outcome);
-    let row = run
-        .probes
-        .iter()
-        .find(|p| p.check.id == "argocd")
-        .expect("the Argo CD row");
-    assert_eq!(row.check.status, Status::Skip);
+    let row = skipped_argocd_row(&run);
     assert!(
-        row.check.observed.contains("give --argocd-url"),
+        row.observed.contains("give --argocd-url"),
         "{}",
-        row.check.observed
+        row.observed
     );
 }
 
@@ -349,17 +356,7 @@ fn the_kubernetes_api_refusing_to_list_ends_the_run_naming_it() {
     let ca_file = dir.path().join("ca.pem");
     std::fs::write(&ca_file, ca.cert_pem()).unwrap();
     let kubeconfig = dir.path().join("kubeconfig");
-    std::fs::write(
-        &kubeconfig,
-        format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: {}\n    \
-             certificate-authority: {}\nusers:\n- name: u\n  user:\n    token: {token}\n\
-             contexts:\n- name: x\n  context:\n    cluster: c\n    user: u\ncurrent-context: x\n",
-            standin.url(),
-            ca_file.display()
-        ),
-    )
-    .unwrap();
+    write_kubeconfig(&kubeconfig, &standin.url(), token, Some(&ca_file)).unwrap();
     let kubeconfig = kubeconfig.display().to_string();
     let url = stack.url();
     let run = |extra: &[&str]| {
@@ -397,13 +394,12 @@ fn a_kubeconfig_only_found_that_reaches_no_argo_cd_skips_the_row_with_the_reason
     // Bound, never listening: connections are refused while it lives.
     let closed = muster_stack::process::closed_port().unwrap();
     let port = closed.local_addr().unwrap().port();
-    std::fs::write(
-        home.path().join(".kube").join("config"),
-        format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: \
-             http://127.0.0.1:{port}\nusers:\n- name: u\n  user:\n    token: t\ncontexts:\n- \
-             name: x\n  context:\n    cluster: c\n    user: u\ncurrent-context: x\n"
-        ),
+    let server = format!("http://127.0.0.1:{port}");
+    write_kubeconfig(
+        &home.path().join(".kube").join("config"),
+        &server,
+        "t",
+        None,
     )
     .unwrap();
     let home = home.path().display().to_string();
@@ -417,18 +413,13 @@ fn a_kubeconfig_only_found_that_reaches_no_argo_cd_skips_the_row_with_the_reason
     let outcome = run_cli(args.clone(), env);
     assert_eq!(outcome.exit, Exit::Pass, "{}", outcome.stderr);
     let run = run_of(&outcome);
-    let row = run
-        .probes
-        .iter()
-        .find(|p| p.check.id == "argocd")
-        .expect("the Argo CD row");
-    assert_eq!(row.check.status, Status::Skip);
+    let row = skipped_argocd_row(&run);
     assert!(
-        row.check.observed.contains("found (not named)"),
+        row.observed.contains("found (not named)"),
         "{}",
-        row.check.observed
+        row.observed
     );
-    let error = &row.check.evidence.iter().find(|e| e.name == "error");
+    let error = &row.evidence.iter().find(|e| e.name == "error");
     let error = &error.expect("the failure as evidence").value;
     assert!(error.contains("could not be reached"), "{error}");
 
