@@ -37,6 +37,7 @@ pub mod json_parse;
 pub mod json_read;
 pub mod model;
 pub mod outcome;
+pub mod platform;
 pub mod probe;
 pub mod received;
 pub mod redact;

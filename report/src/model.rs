@@ -77,11 +77,19 @@ pub enum Component {
     UserAccount,
     /// Argo CD, which deploys every application of the installation.
     ArgoCd,
+    /// cert-manager, its `Certificate` and `Issuer`, and the TLS secret the
+    /// ingress serves.
+    CertManager,
+    /// Vault and vault-secrets-operator, which turn a `VaultSecret` into the
+    /// Kubernetes `Secret` a pod reads.
+    VaultSecrets,
+    /// The environment's home page (Squareone) at the root of the host.
+    HomePage,
 }
 
 impl Component {
     /// Every component.
-    pub const ALL: [Component; 9] = [
+    pub const ALL: [Component; 12] = [
         Component::GafaelfawrIngress,
         Component::IngressNginx,
         Component::Gafaelfawr,
@@ -91,6 +99,9 @@ impl Component {
         Component::MusterConfiguration,
         Component::UserAccount,
         Component::ArgoCd,
+        Component::CertManager,
+        Component::VaultSecrets,
+        Component::HomePage,
     ];
 
     /// The snake_case word used in JSON.
@@ -105,6 +116,9 @@ impl Component {
             Component::MusterConfiguration => "muster_configuration",
             Component::UserAccount => "user_account",
             Component::ArgoCd => "argo_cd",
+            Component::CertManager => "cert_manager",
+            Component::VaultSecrets => "vault_secrets",
+            Component::HomePage => "home_page",
         }
     }
 
@@ -120,6 +134,9 @@ impl Component {
             Component::MusterConfiguration => "Muster's configuration",
             Component::UserAccount => "your account (or the token used)",
             Component::ArgoCd => "Argo CD",
+            Component::CertManager => "cert-manager",
+            Component::VaultSecrets => "Vault (vault-secrets-operator)",
+            Component::HomePage => "the home page (Squareone)",
         }
     }
 }
@@ -471,7 +488,7 @@ mod tests {
             .collect();
         assert_eq!(
             components.join(","),
-            r#""gafaelfawr_ingress","ingress_nginx","gafaelfawr","user_directory","network_policy","repertoire","muster_configuration","user_account","argo_cd""#
+            r#""gafaelfawr_ingress","ingress_nginx","gafaelfawr","user_directory","network_policy","repertoire","muster_configuration","user_account","argo_cd","cert_manager","vault_secrets","home_page""#
         );
         for status in Status::ALL {
             let json = serde_json::to_string(&status).unwrap();
