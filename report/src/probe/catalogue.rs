@@ -285,6 +285,36 @@ static PROBES: &[ProbeDef] = &[
     },
 ];
 
+/// The version of the probe list a share link pins (see
+/// [`CATALOGUE_HISTORY`]): a link carries its probes as positions in the
+/// list of its version, so that the opening page rebuilds titles, texts and
+/// requests from its own copy.
+pub const CATALOGUE_VERSION: u32 = 1;
+
+/// The probe ids of every catalogue version so far, oldest first: entry
+/// `v - 1` lists version `v`'s ids in their order. Adding, removing or
+/// reordering a probe means appending the new list and bumping
+/// [`CATALOGUE_VERSION`] (a unit test fails until both are done). Old lists
+/// are never edited, so a link keeps decoding by the version it pinned,
+/// whatever the order of today's list; a probe removed since is named as
+/// such rather than guessed.
+pub const CATALOGUE_HISTORY: &[&[&str]] = &[&[
+    "anonymous.credentials_stripped",
+    "anonymous.forged_identity_masked",
+    "auth.challenge",
+    "auth.malformed_authorization",
+    "auth.invalid_token",
+    "auth.insufficient_scope",
+    "auth.login_redirect",
+    "auth.fail_route",
+    "auth.redirect_route",
+    "auth.cached_route",
+    "auth.quota",
+    "delegated.header_route",
+    "delegated.authorization_route",
+    "upstream.client_answers",
+]];
+
 /// Every probe, in the order the overview lists them.
 pub fn probes() -> &'static [ProbeDef] {
     PROBES
@@ -308,6 +338,24 @@ mod tests {
             assert!(seen.insert(id), "duplicate {id}");
             assert!(!probe.requests.is_empty(), "{id}");
         }
+    }
+
+    /// The pin share links rely on: today's ids, in order, are the last
+    /// list of the history, whose length is the version.
+    #[test]
+    fn the_catalogue_version_is_bumped_when_the_probes_change() {
+        let ids: Vec<&str> = probes().iter().map(|probe| probe.description.id).collect();
+        assert_eq!(
+            CATALOGUE_HISTORY.len(),
+            CATALOGUE_VERSION as usize,
+            "CATALOGUE_VERSION must be the number of lists in CATALOGUE_HISTORY"
+        );
+        assert_eq!(
+            CATALOGUE_HISTORY.last().copied(),
+            Some(ids.as_slice()),
+            "the probes changed: append their ids as a new list to CATALOGUE_HISTORY and bump \
+             CATALOGUE_VERSION, so that share links made before keep their meaning"
+        );
     }
 
     #[test]

@@ -1,11 +1,14 @@
 //! The share-link snapshot codec: a [`Run`] carried in the fragment of
-//! `{prefix}/report#v1.<payload>`, which never reaches a server.
+//! `{prefix}/report#v2.<payload>`, which never reaches a server.
 //!
-//! The payload is the run as JSON, zlib-compressed (deflate), in base64url
-//! without padding, after a version tag (`v1.`). Before encoding, every text
-//! is scrubbed of tokens again, long bodies are cut and, unless asked for,
-//! the identity (username, email, full name) is replaced by `(hidden)`
-//! everywhere.
+//! The payload is JSON, zlib-compressed (deflate), in base64url without
+//! padding, after a version tag. Links are written in the second format
+//! (`v2.`, see `compact`): only what the opening page cannot rebuild from
+//! its catalogue, pinned to the catalogue's version, so that a passing run
+//! fits in about 1,600 characters. Links of the first format (`v1.`: the
+//! whole run as JSON) are still read. Before encoding, every text is
+//! scrubbed of tokens again and, unless asked for, the identity (username,
+//! email, full name) is replaced by `(hidden)` everywhere.
 //!
 //! The decoder treats its input as hostile: it bounds the payload and the
 //! decompressed size, rejects unknown versions and damaged or implausible
@@ -23,8 +26,16 @@ use crate::probe::run::Run;
 use crate::probe::{Credentials, Received};
 use crate::redact;
 
-/// Version tag the payload starts with.
-pub const VERSION_TAG: &str = "v1.";
+mod compact;
+
+/// Version tag of the payloads written now (the second format).
+pub const VERSION_TAG: &str = "v2.";
+/// Version tag of the first format, still read.
+pub const V1_TAG: &str = "v1.";
+/// The payload length the encoder aims below: it cuts, then leaves out,
+/// the answers of checks that did not pass until the payload is shorter
+/// (a link adds its page's address, some 40 to 60 characters).
+pub const SHORT_PAYLOAD_CHARS: usize = 2_900;
 /// Longest payload accepted (bytes after `#`).
 pub const MAX_PAYLOAD_CHARS: usize = 64 * 1024;
 /// Largest decompressed JSON accepted.
@@ -42,9 +53,6 @@ pub const MAX_TEXT_CHARS: usize = 16 * 1024;
 /// Longest request method a snapshot may carry (methods are ASCII
 /// upper-case letters; the probes only use `GET`).
 pub const MAX_METHOD_CHARS: usize = 16;
-/// Longest response body the encoder keeps; the run's checks already hold
-/// the verdicts, the bodies are only for reading.
-pub const BODY_CHARS: usize = 2000;
 /// What identity is replaced with.
 pub const HIDDEN: &str = "(hidden)";
 
@@ -55,6 +63,10 @@ pub struct Snapshot {
     pub run: Run,
     /// False when the identity was replaced by [`HIDDEN`].
     pub identity_included: bool,
+    /// True when the link carried the answers' headers and bodies only for
+    /// checks that did not pass (the second format).
+    #[serde(default, skip_serializing)]
+    pub answers_abridged: bool,
 }
 
 impl Snapshot {
@@ -89,6 +101,15 @@ pub enum SnapshotError {
     NotASnapshot,
     /// A version this Muster does not know.
     UnsupportedVersion(String),
+    /// It pins a newer catalogue of checks than this Muster's.
+    NewerCatalogue {
+        /// The catalogue version of the link.
+        linked: u32,
+        /// The newest this Muster knows.
+        known: u32,
+    },
+    /// It names a check this Muster no longer has.
+    RetiredCheck(String),
     /// Characters outside base64url.
     NotBase64,
     /// The compressed data is cut short or corrupted.
@@ -122,8 +143,20 @@ impl fmt::Display for SnapshotError {
             Self::UnsupportedVersion(version) => write!(
                 f,
                 "This snapshot has format {version}, which this Muster does not know (it reads \
-                 {}); open it with the Muster that made it, or run the checks live.",
+                 {} and {}); open it with the Muster that made it, or run the checks live.",
+                V1_TAG.trim_end_matches('.'),
                 VERSION_TAG.trim_end_matches('.')
+            ),
+            Self::NewerCatalogue { linked, known } => write!(
+                f,
+                "This snapshot was made by a newer Muster: its list of checks is version \
+                 {linked}, and this Muster knows versions up to {known}. Open it with a Muster \
+                 at least as new as the one that made it, or run the checks live."
+            ),
+            Self::RetiredCheck(id) => write!(
+                f,
+                "This snapshot names the check {id}, which this Muster no longer has; open it \
+                 with the Muster that made it, or run the checks live."
             ),
             Self::NotBase64 => write!(
                 f,
@@ -165,9 +198,8 @@ pub fn share_url_of(page_base: &str, payload: &str) -> String {
     format!("{}/report#{payload}", page_base.trim_end_matches('/'))
 }
 
-/// The payload (the part after `#`) for `run`. Bodies are cut to
-/// [`BODY_CHARS`]; should a run still exceed [`MAX_PAYLOAD_CHARS`],
-/// bodies and then exchanges are left out so the link always decodes.
+/// The payload (the part after `#`) for `run`, in the second format: the
+/// first of the [`Encoder`]'s versions that is [`short_enough`].
 ///
 /// Native only: the browser app compresses with the browser's own
 /// `CompressionStream("deflate")` (the same zlib format), driving
@@ -179,7 +211,7 @@ pub fn encode(run: &Run, include_identity: bool) -> String {
     let mut payload = String::new();
     while let Some(json) = encoder.next_json() {
         payload = payload_of(&miniz_oxide::deflate::compress_to_vec_zlib(&json, 9));
-        if fits(&payload) {
+        if short_enough(&payload) {
             break;
         }
     }
@@ -187,12 +219,13 @@ pub fn encode(run: &Run, include_identity: bool) -> String {
 }
 
 /// The steps of [`encode`] before compression: the run scrubbed of tokens
-/// (and, unless asked for, of identity), as JSON, in smaller versions for
-/// as long as the compressed payload does not [`fit`](fits).
+/// (and, unless asked for, of identity), as the second format's JSON, in
+/// smaller versions for as long as the compressed payload is not
+/// [`short_enough`].
 pub struct Encoder {
     shared: Run,
     include_identity: bool,
-    step: u8,
+    step: usize,
 }
 
 impl Encoder {
@@ -217,47 +250,59 @@ impl Encoder {
         }
     }
 
-    /// The snapshot's JSON to compress (zlib): bodies cut to
-    /// [`BODY_CHARS`], then without bodies, then without exchanges;
-    /// `None` after the last. Compress each with zlib, wrap it with
-    /// [`payload_of`] and stop at the first that [`fits`].
+    /// The snapshot's JSON to compress (zlib), keeping less of the
+    /// answers of checks that did not pass at each call (see
+    /// `compact::DETAILS`); `None` after the last. Compress each with
+    /// zlib, wrap it with [`payload_of`] and stop at the first that is
+    /// [`short_enough`] (or at the last).
     pub fn next_json(&mut self) -> Option<Vec<u8>> {
-        let step = self.step;
-        self.step = step.saturating_add(1);
-        let body_chars = match step {
-            0 => BODY_CHARS,
-            1 => 0,
-            2 => {
-                for probe in &mut self.shared.probes {
-                    probe.exchanges.clear();
-                }
-                0
-            }
-            _ => return None,
-        };
-        Some(pack_json(&self.shared, self.include_identity, body_chars))
+        let detail = *compact::DETAILS.get(self.step)?;
+        self.step += 1;
+        Some(compact::write(&self.shared, self.include_identity, detail))
     }
 }
 
 /// The payload carrying `compressed`, the zlib-compressed JSON of a
-/// snapshot: the version tag and base64url.
+/// snapshot in the second format: the version tag and base64url.
 pub fn payload_of(compressed: &[u8]) -> String {
-    format!("{VERSION_TAG}{}", URL_SAFE_NO_PAD.encode(compressed))
+    Format::V2.payload_of(compressed)
 }
 
-/// Whether a share link may carry `payload` (the decoder accepts it).
-pub fn fits(payload: &str) -> bool {
-    payload.len() <= MAX_PAYLOAD_CHARS
+/// Whether `payload` is short enough for the encoder to stop leaving
+/// things out ([`SHORT_PAYLOAD_CHARS`]).
+pub fn short_enough(payload: &str) -> bool {
+    payload.len() <= SHORT_PAYLOAD_CHARS
+}
+
+/// The format of a payload, from its version tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `v1.`: the whole run as JSON.
+    V1,
+    /// `v2.`: what the catalogue cannot rebuild (see `compact`).
+    V2,
+}
+
+impl Format {
+    /// The payload carrying `compressed`, zlib-compressed JSON in this
+    /// format (tests make first-format links with it).
+    pub fn payload_of(self, compressed: &[u8]) -> String {
+        let tag = match self {
+            Format::V1 => V1_TAG,
+            Format::V2 => VERSION_TAG,
+        };
+        format!("{tag}{}", URL_SAFE_NO_PAD.encode(compressed))
+    }
 }
 
 /// Reads a payload (with or without the leading `#`, or a whole link).
 ///
 /// Native only; the browser app calls [`compressed_of`], inflates with the
 /// browser's `DecompressionStream("deflate")`, stopping past
-/// [`MAX_DECOMPRESSED_BYTES`], and gives the result to [`from_json`].
+/// [`MAX_DECOMPRESSED_BYTES`], and gives the result to [`from_inflated`].
 #[cfg(not(target_arch = "wasm32"))]
 pub fn decode(input: &str) -> Result<Snapshot, SnapshotError> {
-    let compressed = compressed_of(input)?;
+    let (format, compressed) = compressed_of(input)?;
     let json = miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(
         &compressed,
         MAX_DECOMPRESSED_BYTES,
@@ -266,15 +311,16 @@ pub fn decode(input: &str) -> Result<Snapshot, SnapshotError> {
         miniz_oxide::inflate::TINFLStatus::HasMoreOutput => SnapshotError::TooLargeDecompressed,
         _ => SnapshotError::Damaged,
     })?;
-    from_json(&json)
+    from_inflated(format, &json)
 }
 
-/// The first step of [`decode`]: the zlib data a payload (with or without
-/// the leading `#`, or a whole link) carries, once its size and version
-/// are checked. Inflate it (zlib) to at most [`MAX_DECOMPRESSED_BYTES`]
-/// (more is [`SnapshotError::TooLargeDecompressed`], a failure
-/// [`SnapshotError::Damaged`]) and pass the result to [`from_json`].
-pub fn compressed_of(input: &str) -> Result<Vec<u8>, SnapshotError> {
+/// The first step of [`decode`]: the format and the zlib data a payload
+/// (with or without the leading `#`, or a whole link) carries, once its
+/// size and version are checked. Inflate the data (zlib) to at most
+/// [`MAX_DECOMPRESSED_BYTES`] (more is
+/// [`SnapshotError::TooLargeDecompressed`], a failure
+/// [`SnapshotError::Damaged`]) and pass the result to [`from_inflated`].
+pub fn compressed_of(input: &str) -> Result<(Format, Vec<u8>), SnapshotError> {
     let payload = input.rsplit_once('#').map_or(input, |(_, after)| after);
     let payload = payload.trim();
     if payload.is_empty() {
@@ -285,8 +331,11 @@ pub fn compressed_of(input: &str) -> Result<Vec<u8>, SnapshotError> {
             bytes: payload.len(),
         });
     }
-    let data = match payload.strip_prefix(VERSION_TAG) {
-        Some(data) => data,
+    let tagged = [(V1_TAG, Format::V1), (VERSION_TAG, Format::V2)]
+        .into_iter()
+        .find_map(|(tag, format)| Some((format, payload.strip_prefix(tag)?)));
+    let (format, data) = match tagged {
+        Some(tagged) => tagged,
         None => {
             let tag = payload.split_once('.').map(|(tag, _)| tag);
             return Err(match tag {
@@ -302,21 +351,27 @@ pub fn compressed_of(input: &str) -> Result<Vec<u8>, SnapshotError> {
             });
         }
     };
-    URL_SAFE_NO_PAD.decode(data).map_err(|error| match error {
+    let data = URL_SAFE_NO_PAD.decode(data).map_err(|error| match error {
         base64::DecodeError::InvalidByte(..) => SnapshotError::NotBase64,
         // A wrong length or final symbol: the link was cut.
         _ => SnapshotError::Damaged,
-    })
+    })?;
+    Ok((format, data))
 }
 
 /// The last step of [`decode`]: the snapshot in `json` (the inflated
-/// payload), validated, scrubbed and with its status recomputed.
-pub fn from_json(json: &[u8]) -> Result<Snapshot, SnapshotError> {
+/// payload, in `format`), validated, scrubbed and with its status
+/// recomputed.
+pub fn from_inflated(format: Format, json: &[u8]) -> Result<Snapshot, SnapshotError> {
     if json.len() > MAX_DECOMPRESSED_BYTES {
         return Err(SnapshotError::TooLargeDecompressed);
     }
-    let mut snapshot: Snapshot = serde_json::from_slice(json)
-        .map_err(|error| SnapshotError::InvalidJson(crate::text::shorten(&error.to_string())))?;
+    let mut snapshot = match format {
+        Format::V1 => serde_json::from_slice(json).map_err(|error| {
+            SnapshotError::InvalidJson(crate::text::shorten(&error.to_string()))
+        })?,
+        Format::V2 => compact::read(json)?,
+    };
     validate(&mut snapshot.run)?;
     for_each_text(&mut snapshot.run, &mut |text| {
         *text = redact::tokens_in_text(text)
@@ -348,26 +403,6 @@ fn count_and_unit(seconds: u64) -> (u64, &'static str) {
         3600..=86_399 => (seconds / 3600, "hour"),
         _ => (seconds / 86_400, "day"),
     }
-}
-
-fn pack_json(run: &Run, identity_included: bool, body_chars: usize) -> Vec<u8> {
-    let mut run = run.clone();
-    for exchange in run.probes.iter_mut().flat_map(|probe| &mut probe.exchanges) {
-        if let Received::Response(response) = &mut exchange.received {
-            let length = response.body.chars().count();
-            if length > body_chars {
-                let kept: String = response.body.chars().take(body_chars).collect();
-                response.body = format!("{kept}…({length} chars)");
-                response.body_truncated = true;
-            }
-        }
-    }
-    let snapshot = Snapshot {
-        run,
-        identity_included,
-    };
-    // Serialising plain data to JSON cannot fail.
-    serde_json::to_vec(&snapshot).unwrap_or_default()
 }
 
 fn validate(run: &mut Run) -> Result<(), SnapshotError> {

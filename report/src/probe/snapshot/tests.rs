@@ -2,11 +2,12 @@ use super::*;
 use crate::model::{Evidence, Status};
 use crate::probe::testing::*;
 use crate::probe::{Client, Exchange};
+use serde_json::json;
 
 /// A payload of arbitrary bytes, packed the way `encode` packs.
 fn raw(json: &[u8]) -> String {
     let compressed = miniz_oxide::deflate::compress_to_vec_zlib(json, 6);
-    format!("{VERSION_TAG}{}", URL_SAFE_NO_PAD.encode(compressed))
+    Format::V1.payload_of(&compressed)
 }
 
 fn decoded_text(snapshot: &Snapshot) -> String {
@@ -17,7 +18,7 @@ fn decoded_text(snapshot: &Snapshot) -> String {
 fn a_run_round_trips_through_a_link() {
     let run = healthy_run(Client::Cli);
     let url = share_url("https://data.example.org/muster/", &run, true);
-    assert!(url.starts_with("https://data.example.org/muster/report#v1."));
+    assert!(url.starts_with("https://data.example.org/muster/report#v2."));
     let snapshot = decode(&url).unwrap();
     assert!(snapshot.identity_included);
     let decoded = snapshot.run;
@@ -83,6 +84,8 @@ fn no_secret_survives_in_the_payload_or_the_decoded_run() {
         1,
     );
     run.probes[0].exchanges.push(echo);
+    // Answers travel only for checks that did not pass.
+    run.probes[0].check.status = Status::Fail;
     run.probes[0].check.observed = format!("saw {USER_TOKEN}");
     run.probes[0]
         .check
@@ -122,8 +125,8 @@ fn hostile_inputs_are_rejected_with_their_reason() {
             SnapshotError::NotASnapshot,
         ),
         (
-            good.replacen("v1.", "v2.", 1),
-            SnapshotError::UnsupportedVersion("v2".into()),
+            good.replacen("v2.", "v9.", 1),
+            SnapshotError::UnsupportedVersion("v9".into()),
         ),
         (format!("{good}%3C"), SnapshotError::NotBase64),
         (good[..good.len() / 2].to_owned(), SnapshotError::Damaged),
@@ -133,6 +136,7 @@ fn hostile_inputs_are_rejected_with_their_reason() {
         ),
         (good[..good.len() - 1].to_owned(), SnapshotError::Damaged),
         ("v1.AAAA".into(), SnapshotError::Damaged),
+        ("v2.AAAA".into(), SnapshotError::Damaged),
         (
             raw(&vec![b' '; MAX_DECOMPRESSED_BYTES + 1]),
             SnapshotError::TooLargeDecompressed,
@@ -198,6 +202,7 @@ fn invalid_json_and_implausible_content_are_rejected() {
     let many = serde_json::to_vec(&Snapshot {
         run,
         identity_included: true,
+        answers_abridged: false,
     })
     .unwrap();
     let error = decode(&raw(&many)).unwrap_err();
@@ -208,6 +213,7 @@ fn invalid_json_and_implausible_content_are_rejected() {
     let long = serde_json::to_vec(&Snapshot {
         run,
         identity_included: true,
+        answers_abridged: false,
     })
     .unwrap();
     assert!(matches!(
@@ -225,6 +231,7 @@ fn invalid_json_and_implausible_content_are_rejected() {
         let odd = serde_json::to_vec(&Snapshot {
             run,
             identity_included: true,
+            answers_abridged: false,
         })
         .unwrap();
         let error = decode(&raw(&odd)).unwrap_err();
@@ -241,6 +248,7 @@ fn invalid_json_and_implausible_content_are_rejected() {
         let odd = serde_json::to_vec(&Snapshot {
             run,
             identity_included: true,
+            answers_abridged: false,
         })
         .unwrap();
         let error = decode(&raw(&odd)).unwrap_err();
@@ -260,6 +268,7 @@ fn a_tampered_status_is_recomputed_and_markup_stays_text() {
     let tampered = serde_json::to_vec(&Snapshot {
         run,
         identity_included: true,
+        answers_abridged: false,
     })
     .unwrap();
     let snapshot = decode(&raw(&tampered)).unwrap();
@@ -273,11 +282,14 @@ fn a_tampered_status_is_recomputed_and_markup_stays_text() {
 #[test]
 fn oversized_runs_still_make_a_link_that_decodes() {
     let mut run = healthy_run(Client::Cli);
-    // Incompressible bodies in every exchange.
+    // Incompressible bodies in every exchange, all of them carried.
     let mut seed = 7u64;
+    for probe in &mut run.probes {
+        probe.check.status = Status::Fail;
+    }
     for exchange in run.probes.iter_mut().flat_map(|p| &mut p.exchanges) {
         if let Received::Response(response) = &mut exchange.received {
-            response.body = (0..BODY_CHARS * 3)
+            response.body = (0..6000)
                 .map(|_| {
                     seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
                     char::from(b'!' + (seed >> 58) as u8)
@@ -286,12 +298,12 @@ fn oversized_runs_still_make_a_link_that_decodes() {
         }
     }
     let payload = encode(&run, true);
-    assert!(payload.len() <= MAX_PAYLOAD_CHARS);
-    assert_eq!(decode(&payload).unwrap().run.status, Status::Pass);
+    assert!(short_enough(&payload), "{}", payload.len());
+    assert_eq!(decode(&payload).unwrap().run.status, Status::Fail);
 }
 
 #[test]
-fn typical_links_are_a_few_kilobytes() {
+fn links_of_passing_runs_are_under_two_thousand_characters() {
     for client in [Client::Cli, Client::Browser] {
         let run = healthy_run(client);
         let url = share_url("https://data.example.org/muster", &run, false);
@@ -299,7 +311,7 @@ fn typical_links_are_a_few_kilobytes() {
             "{client:?}: share link of a full healthy run: {} characters",
             url.len()
         );
-        assert!(url.len() < 16 * 1024, "{}", url.len());
+        assert!(url.len() <= 2000, "{}", url.len());
     }
 }
 
@@ -327,19 +339,33 @@ fn the_steps_the_browser_drives_match_encode_and_decode() {
     let json = Encoder::new(&run, false).next_json().unwrap();
     let payload = payload_of(&miniz_oxide::deflate::compress_to_vec_zlib(&json, 9));
     assert_eq!(payload, encode(&run, false));
-    assert!(fits(&payload));
-    let compressed = compressed_of(&format!("https://h/muster/report#{payload}")).unwrap();
+    assert!(short_enough(&payload));
+    let (format, compressed) =
+        compressed_of(&format!("https://h/muster/report#{payload}")).unwrap();
+    assert_eq!(format, Format::V2);
     let inflated = miniz_oxide::inflate::decompress_to_vec_zlib(&compressed).unwrap();
-    assert_eq!(from_json(&inflated).unwrap(), decode(&payload).unwrap());
     assert_eq!(
-        from_json(&vec![b' '; MAX_DECOMPRESSED_BYTES + 1]),
-        Err(SnapshotError::TooLargeDecompressed)
+        from_inflated(format, &inflated).unwrap(),
+        decode(&payload).unwrap()
     );
-    // Smaller each time, then done.
-    let mut encoder = Encoder::new(&run, true);
+    for format in [Format::V1, Format::V2] {
+        assert_eq!(
+            from_inflated(format, &vec![b' '; MAX_DECOMPRESSED_BYTES + 1]),
+            Err(SnapshotError::TooLargeDecompressed)
+        );
+    }
+    // Less of the failing checks' answers each time, then done.
+    let mut failing = run.clone();
+    for probe in &mut failing.probes {
+        probe.check.status = Status::Fail;
+    }
+    let mut encoder = Encoder::new(&failing, true);
     let sizes: Vec<usize> = std::iter::from_fn(|| encoder.next_json().map(|j| j.len())).collect();
-    assert_eq!(sizes.len(), 3);
-    assert!(sizes[0] >= sizes[1] && sizes[1] > sizes[2], "{sizes:?}");
+    assert_eq!(sizes.len(), 4);
+    assert!(
+        sizes[0] > sizes[1] && sizes[1] > sizes[2] && sizes[2] > sizes[3],
+        "{sizes:?}"
+    );
 }
 
 /// `Received` is read without serde's buffering, in the same JSON shape.
@@ -391,10 +417,310 @@ fn a_link_carrying_only_the_sentence_still_asks_for_login() {
     let snapshot = Snapshot {
         run: run.clone(),
         identity_included: false,
+        answers_abridged: false,
     };
     let json = serde_json::to_vec(&snapshot).unwrap();
     assert!(!String::from_utf8_lossy(&json).contains("skip_reason"));
     assert!(decode(&raw(&json)).unwrap().run.needs_login());
     let url = share_url("https://h/muster/", &run, false);
     assert!(decode(&url).unwrap().run.needs_login());
+}
+
+/// A second-format payload of arbitrary JSON.
+fn raw_v2(json: &[u8]) -> String {
+    payload_of(&miniz_oxide::deflate::compress_to_vec_zlib(json, 6))
+}
+
+/// The second format's JSON a link carries.
+fn carried(payload: &str) -> serde_json::Value {
+    let (format, compressed) = compressed_of(payload).unwrap();
+    assert_eq!(format, Format::V2);
+    let json = miniz_oxide::inflate::decompress_to_vec_zlib(&compressed).unwrap();
+    serde_json::from_slice(&json).unwrap()
+}
+
+/// A first-format link made by `muster-check` before the second format
+/// existed (a healthy run of the local stack) opens exactly as it did:
+/// the fixture's decoding was written by that code.
+#[test]
+fn a_first_format_link_opens_exactly_as_before() {
+    let link = include_str!("fixtures/v1-cli-healthy.link").trim();
+    assert!(link.contains("/report#v1."));
+    let snapshot = decode(link).unwrap();
+    assert!(!snapshot.answers_abridged);
+    let shown = serde_json::to_string_pretty(&snapshot).unwrap() + "\n";
+    assert_eq!(shown, include_str!("fixtures/v1-cli-healthy.decoded.json"));
+}
+
+#[test]
+fn the_second_format_keeps_every_check_and_every_request() {
+    for client in [Client::Cli, Client::Browser] {
+        let mut run = healthy_run(client);
+        // One failing check, whose answers travel whole.
+        run.probes[3].check.status = Status::Fail;
+        run.probes[3].check.fix = Some(crate::model::Fix {
+            component: crate::model::Component::IngressNginx,
+            hint: "a hint of the judge's own".into(),
+        });
+        let snapshot = decode(&encode(&run, true)).unwrap();
+        assert!(snapshot.answers_abridged && snapshot.identity_included);
+        let decoded = snapshot.run;
+        assert_eq!(
+            (&decoded.host, decoded.started_at, &decoded.muster_version),
+            (&run.host, run.started_at, &run.muster_version)
+        );
+        assert_eq!((decoded.client, decoded.status), (client, Status::Fail));
+        assert_eq!(decoded.probes.len(), run.probes.len());
+        for (shared, original) in decoded.probes.iter().zip(&run.probes) {
+            assert_eq!(shared.check, original.check);
+            assert_eq!(shared.exchanges.len(), original.exchanges.len());
+            for (shared, original) in shared.exchanges.iter().zip(&original.exchanges) {
+                // As every link does, the encoder scrubbed token shapes
+                // (the public unknown token's too).
+                let mut request = original.request.clone();
+                for header in &mut request.headers {
+                    header.value = redact::tokens_in_text(&header.value);
+                }
+                assert_eq!(shared.request, request, "{}", request.url);
+                assert_eq!(shared.elapsed_ms, original.elapsed_ms);
+                let seen = |exchange: &Exchange| {
+                    exchange
+                        .response_seen()
+                        .map(|seen| (seen.status, seen.opaque_redirect))
+                };
+                assert_eq!(seen(shared), seen(original));
+            }
+        }
+        // The failing check's answers are whole; a passing one's are not
+        // carried (its evidence says what they held).
+        assert_eq!(decoded.probes[3].exchanges, run.probes[3].exchanges);
+        let passing = decoded.probes[0].exchanges[0].response_seen().unwrap();
+        assert!(passing.headers.is_empty() && passing.body.is_empty());
+        // What the catalogue says is not in the link.
+        let json = carried(&encode(&run, true)).to_string();
+        for text in [&run.probes[0].check.title, &run.probes[0].check.proves] {
+            assert!(!json.contains(text.as_str()), "{text}");
+        }
+    }
+}
+
+#[test]
+fn checks_outside_the_catalogue_travel_whole() {
+    let mut run = healthy_run(Client::Cli);
+    let mut extra = run.probes[0].clone();
+    extra.check.id = "argocd".into();
+    extra.check.title = "<b>Argo CD</b>".into();
+    extra.check.status = Status::Warn;
+    run.probes.push(extra.clone());
+    // A catalogue id whose texts differ is not rebuilt from the catalogue.
+    run.probes[1].check.title = "another title".into();
+    let decoded = decode(&encode(&run, true)).unwrap().run;
+    let shared = decoded.probes.last().unwrap();
+    assert_eq!(shared.check, extra.check);
+    // Its requests, which no catalogue rebuilds, and its answers (it did
+    // not pass), the long body cut.
+    for (shared, original) in shared.exchanges.iter().zip(&extra.exchanges) {
+        assert_eq!(shared.request, original.request);
+        let (shared, original) = (shared.response_seen(), original.response_seen());
+        assert_eq!(shared.map(|s| &s.headers), original.map(|o| &o.headers));
+        let body = &shared.unwrap().body;
+        assert!(original
+            .unwrap()
+            .body
+            .starts_with(body.split('…').next().unwrap()));
+    }
+    assert_eq!(shared.exchanges.len(), extra.exchanges.len());
+    assert_eq!(decoded.probes[1].check, run.probes[1].check);
+}
+
+#[test]
+fn a_link_from_a_newer_catalogue_says_so() {
+    let mut wire = carried(&encode(&healthy_run(Client::Cli), true));
+    let newer = crate::probe::catalogue::CATALOGUE_VERSION + 1;
+    wire["c"] = newer.into();
+    let error = decode(&raw_v2(wire.to_string().as_bytes())).unwrap_err();
+    assert_eq!(
+        error,
+        SnapshotError::NewerCatalogue {
+            linked: newer,
+            known: crate::probe::catalogue::CATALOGUE_VERSION
+        }
+    );
+    let message = error.to_string();
+    assert!(message.contains("newer Muster"), "{message}");
+    assert!(message.contains(&format!("version {newer}")), "{message}");
+}
+
+/// Links keep the positions of the version they pinned: decoded against a
+/// history where today's list is version 2 and version 1 had another
+/// order and a probe since removed.
+#[test]
+fn older_catalogue_versions_decode_by_their_own_list() {
+    let run = healthy_run(Client::Cli);
+    let mut wire = carried(&encode(&run, true));
+    let today: Vec<&str> = crate::probe::probes()
+        .iter()
+        .map(|probe| probe.description.id)
+        .collect();
+    let mut older = today.clone();
+    older.reverse();
+    older.push("retired.check");
+    let history: [&[&str]; 2] = [&older, &today];
+    // Version 1 numbered the rows in its (reversed) order.
+    wire["c"] = 1.into();
+    for row in wire["r"].as_array_mut().unwrap() {
+        let at = row["n"].as_u64().unwrap() as usize;
+        row["n"] = (today.len() - 1 - at).into();
+    }
+    let json = wire.to_string();
+    let decoded = compact::read_pinned(json.as_bytes(), &history).unwrap();
+    let ids: Vec<&str> = decoded
+        .run
+        .checks()
+        .map(|check| check.id.as_str())
+        .collect();
+    assert_eq!(ids, today);
+    wire["r"][0]["n"] = today.len().into();
+    let retired = compact::read_pinned(wire.to_string().as_bytes(), &history).unwrap_err();
+    assert_eq!(retired, SnapshotError::RetiredCheck("retired.check".into()));
+    assert!(retired.to_string().contains("no longer has"), "{retired}");
+}
+
+/// Hand-made second-format payloads with absurd counts, positions and
+/// shapes are refused with the reason.
+#[test]
+fn hostile_second_format_payloads_are_refused() {
+    let good = carried(&encode(&healthy_run(Client::Cli), true));
+    let edit = |change: &dyn Fn(&mut serde_json::Value)| {
+        let mut wire = good.clone();
+        change(&mut wire);
+        decode(&raw_v2(wire.to_string().as_bytes()))
+    };
+    let implausible: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+        ("catalogue version 0", Box::new(|w| w["c"] = 0.into())),
+        ("check number 14", Box::new(|w| w["r"][0]["n"] = 14.into())),
+        (
+            "65 checks",
+            Box::new(|w| {
+                let row = w["r"][0].clone();
+                w["r"] = vec![row; MAX_PROBES + 1].into();
+            }),
+        ),
+        (
+            "65 evidence items",
+            Box::new(|w| w["r"][0]["e"] = vec![json!(["a", "b"]); MAX_EVIDENCE + 1].into()),
+        ),
+        (
+            "9 requests",
+            Box::new(|w| {
+                let exchange = w["r"][0]["x"][0].clone();
+                w["r"][0]["x"] = vec![exchange; MAX_EXCHANGES + 1].into();
+            }),
+        ),
+        (
+            "too many headers",
+            Box::new(|w| w["r"][0]["x"][0]["H"] = vec![json!(["a", "b"]); MAX_HEADERS + 1].into()),
+        ),
+        (
+            "neither numbered nor described",
+            Box::new(|w| {
+                w["r"][0].as_object_mut().unwrap().remove("n");
+            }),
+        ),
+        (
+            "neither numbered nor described",
+            Box::new(|w| w["r"][0]["d"] = json!(["x", "y", "z"])),
+        ),
+        (
+            "without its URL",
+            Box::new(|w| {
+                w["r"][0].as_object_mut().unwrap().remove("n");
+                w["r"][0]["d"] = json!(["x", "y", "z"]);
+            }),
+        ),
+        (
+            "an answer and an error",
+            Box::new(|w| w["r"][0]["x"][0]["x"] = "refused".into()),
+        ),
+        (
+            "an answer and an error",
+            Box::new(|w| {
+                w["r"][0]["x"][0].as_object_mut().unwrap().remove("s");
+            }),
+        ),
+        (
+            "not a URL path",
+            Box::new(|w| w["p"] = "/muster\"><script>".into()),
+        ),
+        ("host", Box::new(|w| w["h"] = "javascript:alert(1)".into())),
+        (
+            "request method",
+            Box::new(|w| w["r"][0]["x"][0]["m"] = "GET;touch x".into()),
+        ),
+        (
+            "a text of",
+            Box::new(|w| w["r"][0]["o"] = "x".repeat(MAX_TEXT_CHARS + 1).into()),
+        ),
+    ];
+    for (why, change) in implausible {
+        let error = edit(&*change).unwrap_err();
+        assert!(
+            matches!(error, SnapshotError::Implausible(_)),
+            "{why}: {error:?}"
+        );
+        assert!(error.to_string().contains(why), "{why}: {error}");
+    }
+    for change in [
+        json!({"c": 1}),
+        json!([]),
+        json!({"c": -1, "m": "", "h": "https://h", "t": 0, "k": "cli"}),
+        json!({"c": 1e40, "m": "", "h": "https://h", "t": 0, "k": "cli"}),
+        json!({"c": 1, "m": "", "h": "https://h", "t": 0, "k": "robot"}),
+        json!({"c": 1, "m": "", "h": "https://h", "t": 0, "k": "cli", "r": [{"n": -1, "s": "pass"}]}),
+        json!({"c": 1, "m": "", "h": "https://h", "t": 0, "k": "cli", "r": [{"n": 0, "s": "great"}]}),
+    ] {
+        let error = decode(&raw_v2(change.to_string().as_bytes())).unwrap_err();
+        assert!(
+            matches!(error, SnapshotError::InvalidJson(_)),
+            "{change}: {error:?}"
+        );
+    }
+    // A tampered status is recomputed, as in the first format.
+    let tampered = edit(&|w| w["r"][2]["s"] = "fail".into()).unwrap();
+    assert_eq!(tampered.run.status, Status::Fail);
+}
+
+/// Cut, garbled or random second-format payloads never panic: each is
+/// refused or, if still well-formed, decodes to a validated run.
+#[test]
+fn truncated_and_garbled_second_format_payloads_never_panic() {
+    let mut run = healthy_run(Client::Cli);
+    run.probes[3].check.status = Status::Fail;
+    let json = carried(&encode(&run, true)).to_string().into_bytes();
+    for end in 0..json.len() {
+        assert!(decode(&raw_v2(&json[..end])).is_err(), "cut at {end}");
+    }
+    let mut seed = 11u64;
+    let mut next = move || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) as usize
+    };
+    for _ in 0..2000 {
+        let mut garbled = json.clone();
+        for _ in 0..1 + next() % 4 {
+            let at = next() % garbled.len();
+            garbled[at] = b"0123456789{}[]\",:-eE.azn"[next() % 24];
+        }
+        if let Ok(snapshot) = decode(&raw_v2(&garbled)) {
+            assert!(snapshot.run.probes.len() <= MAX_PROBES);
+        }
+    }
+    for length in [0, 1, 7, 100, 5000] {
+        let noise: Vec<u8> = (0..length).map(|_| next() as u8).collect();
+        assert!(decode(&raw_v2(&noise)).is_err());
+        let payload = format!("{VERSION_TAG}{}", URL_SAFE_NO_PAD.encode(&noise));
+        assert!(decode(&payload).is_err());
+    }
 }
