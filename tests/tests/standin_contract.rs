@@ -381,6 +381,48 @@ async fn allow_options_lets_options_through_without_credentials() {
     assert_eq!(reply.status, 401, "OPTIONS needs allow_options=true");
 }
 
+/// An auth subrequest for an `OPTIONS` request (`auth` sends `GET`).
+fn options_auth(standin: &Standin, query: &str) -> RequestBuilder {
+    client()
+        .get(format!("{}/ingress/auth?{query}", standin.url()))
+        .header("X-Original-URL", ORIGINAL_URL)
+        .header("X-Original-Method", "OPTIONS")
+}
+
+#[tokio::test]
+async fn options_without_allow_options_is_refused_not_challenged() {
+    // Gafaelfawr never authenticates OPTIONS: one that is no CORS
+    // preflight is refused as not supported (404), not challenged as a GET
+    // would be, so its answer differs from a GET's without credentials.
+    let standin = demo().await;
+    let reply = send(options_auth(&standin, "scope=read:image")).await;
+    assert_failure(&reply, 403, Some("404"));
+    assert_eq!(reply.header("www-authenticate"), None);
+    assert_eq!(
+        detail_type(&reply.header_json("x-error-body")),
+        "options_not_supported"
+    );
+}
+
+#[tokio::test]
+async fn a_cors_preflight_passes_only_from_the_deployments_own_origin() {
+    let standin = demo().await;
+    let preflight = |origin: &str| {
+        options_auth(&standin, "scope=read:image")
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "GET")
+    };
+    let reply = send(preflight("https://data.example.com")).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.header("x-auth-request-user"), None);
+    let reply = send(preflight("https://elsewhere.example.org")).await;
+    assert_failure(&reply, 403, Some("403"));
+    assert_eq!(
+        detail_type(&reply.header_json("x-error-body")),
+        "cors_preflight_rejected"
+    );
+}
+
 // ---------------------------------------------------------------- failures
 
 #[tokio::test]

@@ -37,6 +37,12 @@ const ROUTE_REPORT_HINT: &str =
     "See the failing server-side check in the evidence; open this route's URL \
      (e.g. /muster/auth/fail) in a browser for its full report.";
 
+/// Where a verdict cached for another request comes from.
+const CACHE_KEY_HINT: &str =
+    "The Ingress's auth-cache-key must be $request_method$http_cookie$http_authorization, as \
+     Gafaelfawr's operator renders it from the GafaelfawrIngress's authCacheDuration: do not \
+     override it, and upgrade Gafaelfawr if its operator writes another key.";
+
 static PROBES: &[ProbeDef] = &[
     ProbeDef {
         description: Description {
@@ -207,6 +213,50 @@ static PROBES: &[ProbeDef] = &[
         in_order: false,
         repeat_last: None,
         judge: judges::reports::auth_cached,
+    },
+    ProbeDef {
+        description: Description {
+            id: "auth.cache_isolation",
+            title: "The auth cache keeps each caller's verdict",
+            proves: "After a cached success on auth/cached, a request without credentials (the \
+                     page: without the session cookie) and one with an unknown token get 401, and \
+                     an OPTIONS is not answered from a GET's entry.",
+            component: Component::GafaelfawrIngress,
+            hint: CACHE_KEY_HINT,
+        },
+        requests: &[
+            get(Route::AuthCached, "", Credentials::User),
+            get(Route::AuthCached, "", Credentials::None),
+            get(Route::AuthCached, "", Credentials::UnknownToken),
+            ProbeRequest {
+                method: "OPTIONS",
+                route: Route::AuthCached,
+                query: "",
+                credentials: Credentials::None,
+                headers: &[],
+                cli_headers: &[],
+            },
+        ],
+        in_order: true,
+        repeat_last: None,
+        judge: judges::cache::isolation,
+    },
+    ProbeDef {
+        description: Description {
+            id: "auth.cache_scope",
+            title: "The auth cache keeps a token's verdict",
+            proves: "After a cached success on auth/cached, a token without the route's scope \
+                     still gets 403.",
+            component: Component::GafaelfawrIngress,
+            hint: CACHE_KEY_HINT,
+        },
+        requests: &[
+            get(Route::AuthCached, "", Credentials::User),
+            get(Route::AuthCached, "", Credentials::NoScope),
+        ],
+        in_order: true,
+        repeat_last: None,
+        judge: judges::cache::scope,
     },
     ProbeDef {
         description: Description {

@@ -190,6 +190,16 @@ pub fn healthy_exchanges(id: &str, client: Client) -> Vec<Exchange> {
                 respond(&sent[1], 429, &limited, r#"{"detail":[{"msg":"Rate limit (1 per minute) exceeded","type":"rate_limited"}]}"#),
             ]
         }
+        "auth.cache_isolation" => vec![
+            respond(&sent[0], 200, &json, &format!(r#"{{"username":"{USERNAME}"}}"#)),
+            respond(&sent[1], 401, &[("www-authenticate", challenge)], ""),
+            respond(&sent[2], 401, &[("www-authenticate", "Bearer realm=\"data.example.org\", error=\"invalid_token\"")], ""),
+            respond(&sent[3], 403, &[], ""),
+        ],
+        "auth.cache_scope" => vec![
+            respond(&sent[0], 200, &json, &format!(r#"{{"username":"{USERNAME}"}}"#)),
+            respond(&sent[1], 403, &[("www-authenticate", "Bearer realm=\"data.example.org\", error=\"insufficient_scope\", scope=\"read:image\"")], ""),
+        ],
         "upstream.client_answers" => {
             let auth = format!(r#"{{"username":"{USERNAME}","email":"{EMAIL}"}}"#);
             let delegated = serde_json::to_string(&healthy_user()).unwrap();

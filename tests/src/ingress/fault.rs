@@ -33,6 +33,17 @@ pub enum IngressFault {
     NoDelegation,
     /// `delegate.useAuthorization` dropped: the token is not put in `Authorization`.
     NoUseAuthorization,
+    /// The cached route's `auth-cache-key` without `$http_authorization`:
+    /// one bearer token's cached verdict answers every other token and no
+    /// token at all.
+    CacheKeyWithoutAuthorization,
+    /// `auth-cache-key` without `$http_cookie`: one session's cached
+    /// verdict answers requests without that session.
+    CacheKeyWithoutCookie,
+    /// `auth-cache-key` without `$request_method`: an `OPTIONS` request,
+    /// which Gafaelfawr answers without authenticating, shares its entry
+    /// with a `GET`.
+    CacheKeyWithoutMethod,
 }
 
 impl IngressFault {
@@ -50,6 +61,9 @@ impl IngressFault {
             NoAuthSignin,
             NoDelegation,
             NoUseAuthorization,
+            CacheKeyWithoutAuthorization,
+            CacheKeyWithoutCookie,
+            CacheKeyWithoutMethod,
         ]
     }
 
@@ -67,6 +81,9 @@ impl IngressFault {
             NoAuthSignin => "no-auth-signin",
             NoDelegation => "no-delegation",
             NoUseAuthorization => "no-use-authorization",
+            CacheKeyWithoutAuthorization => "cache-key-without-authorization",
+            CacheKeyWithoutCookie => "cache-key-without-cookie",
+            CacheKeyWithoutMethod => "cache-key-without-method",
         }
     }
 
@@ -82,7 +99,27 @@ impl IngressFault {
             _ => None,
         }
     }
+
+    /// The `auth-cache-key` Gafaelfawr's operator sets on an ingress with
+    /// `authCacheDuration`, less the variable this fault leaves out.
+    pub fn auth_cache_key(fault: Option<IngressFault>) -> String {
+        let left_out = match fault {
+            Some(IngressFault::CacheKeyWithoutAuthorization) => "$http_authorization",
+            Some(IngressFault::CacheKeyWithoutCookie) => "$http_cookie",
+            Some(IngressFault::CacheKeyWithoutMethod) => "$request_method",
+            _ => "",
+        };
+        AUTH_CACHE_KEY
+            .iter()
+            .filter(|part| **part != left_out)
+            .copied()
+            .collect()
+    }
 }
+
+/// The parts of the `auth-cache-key` annotation Gafaelfawr's operator
+/// writes (`services/kubernetes.py`: `$request_method$http_cookie$http_authorization`).
+const AUTH_CACHE_KEY: [&str; 3] = ["$request_method", "$http_cookie", "$http_authorization"];
 
 impl fmt::Display for IngressFault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -117,7 +154,19 @@ mod tests {
         for fault in IngressFault::all() {
             assert_eq!(fault.to_string().parse::<IngressFault>(), Ok(*fault));
         }
-        assert_eq!(IngressFault::all().len(), 10);
+        assert_eq!(IngressFault::all().len(), 13);
+    }
+
+    #[test]
+    fn each_cache_key_fault_leaves_out_one_variable() {
+        assert_eq!(
+            IngressFault::auth_cache_key(None),
+            "$request_method$http_cookie$http_authorization"
+        );
+        assert_eq!(
+            IngressFault::auth_cache_key(Some(IngressFault::CacheKeyWithoutCookie)),
+            "$request_method$http_authorization"
+        );
     }
 
     #[test]

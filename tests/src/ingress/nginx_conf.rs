@@ -165,7 +165,7 @@ pub fn render_nginx_conf(
     }
     for route in &routes {
         if !is_unprocessed_anonymous(route, fault) {
-            auth_location(&mut out, route, site);
+            auth_location(&mut out, route, site, fault);
         }
         if route.config.login_redirect {
             signin_location(&mut out, route, site);
@@ -382,7 +382,12 @@ fn ingress_location(
 }
 
 /// The internal location ingress-nginx generates for `auth-url`.
-fn auth_location(out: &mut String, route: &Route<'_>, site: &NginxSite) {
+fn auth_location(
+    out: &mut String,
+    route: &Route<'_>,
+    site: &NginxSite,
+    fault: Option<IngressFault>,
+) {
     let _ = write!(
         out,
         "        location = {} {{\n            internal;\n            proxy_method GET;\n\
@@ -402,11 +407,15 @@ fn auth_location(out: &mut String, route: &Route<'_>, site: &NginxSite) {
     );
     match &route.config.auth_cache_duration {
         Some(duration) => {
+            let key = IngressFault::auth_cache_key(fault);
+            if key != IngressFault::auth_cache_key(None) {
+                let _ = writeln!(out, "            # Fault: auth-cache-key is {key}.");
+            }
             let _ = write!(
                 out,
                 "            # auth-cache-key and auth-cache-duration\n\
                  \x20           proxy_buffering on;\n            proxy_cache auth_cache;\n\
-                 \x20           proxy_cache_key \"{}$request_method$http_cookie$http_authorization\";\n\
+                 \x20           proxy_cache_key \"{}{key}\";\n\
                  \x20           proxy_cache_valid 200 202 401 {duration};\n",
                 route.auth_location()
             );

@@ -139,6 +139,17 @@ pub enum Failure {
         /// The challenge to send.
         challenge: Challenge,
     },
+    /// An `OPTIONS` request Gafaelfawr does not let through (it never
+    /// authenticates one, so there is no challenge).
+    OptionsRefused {
+        /// 404 for a request that is no CORS preflight, 403 for a
+        /// preflight from a foreign origin.
+        status: StatusCode,
+        /// The body's error type.
+        kind: &'static str,
+        /// What is wrong.
+        message: &'static str,
+    },
     /// The user's API quota for the service is used up.
     RateLimited(RateLimit),
     /// The user directory could not be read.
@@ -199,6 +210,11 @@ impl Failure {
                 set(&mut headers, header::WWW_AUTHENTICATE, &value);
                 (StatusCode::UNAUTHORIZED, detail("invalid_token", message))
             }
+            Failure::OptionsRefused {
+                status,
+                kind,
+                message,
+            } => (*status, detail(kind, message)),
             Failure::RateLimited(limit) => {
                 set(
                     &mut headers,
@@ -255,6 +271,7 @@ impl IntoResponse for IngressFailure {
             Failure::InvalidRequest { .. }
             | Failure::InvalidToken { .. }
             | Failure::InsufficientScope { .. }
+            | Failure::OptionsRefused { .. }
             | Failure::RateLimited(_) => {
                 set(&mut headers, X_ERROR_STATUS, status.as_str());
                 set(&mut headers, X_ERROR_BODY, &body.to_string());

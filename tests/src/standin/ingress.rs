@@ -52,8 +52,8 @@ pub async fn auth(
             .unwrap_or_else(|| api_challenge(&state, &headers).realm),
     };
 
-    if params.allow_options && original_method.eq_ignore_ascii_case("OPTIONS") {
-        return Ok(ok(HeaderMap::new()));
+    if original_method.eq_ignore_ascii_case("OPTIONS") {
+        return options(&headers, &params, original_host.as_deref());
     }
 
     let data = authenticate(&state, &headers, &params, &challenge)?;
@@ -127,6 +127,59 @@ fn reflect_authorization(incoming: &HeaderMap, out: &mut HeaderMap) {
 fn reflect_cookies(incoming: &HeaderMap, out: &mut HeaderMap) {
     for value in credentials::reflected_cookies(incoming) {
         out.append(header::COOKIE, value);
+    }
+}
+
+/// An `OPTIONS` request, which Gafaelfawr never authenticates: a CORS
+/// preflight (`Origin` and `Access-Control-Request-Method`) passes when its
+/// origin is the deployment's host (here: the host the user asked for);
+/// any other `OPTIONS` passes only with `allow_options` and neither header,
+/// and is otherwise refused with 404 `options_not_supported`.
+fn options(
+    headers: &HeaderMap,
+    params: &AuthParams,
+    original_host: Option<&str>,
+) -> Result<Response, IngressFailure> {
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    let preflight_method = headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    let refused = |status, kind, message| {
+        IngressFailure(Failure::OptionsRefused {
+            status,
+            kind,
+            message,
+        })
+    };
+    match (origin, preflight_method) {
+        (Some(origin), true) => {
+            let host = reqwest::Url::parse(origin)
+                .ok()
+                .and_then(|url| url.host_str().map(str::to_owned));
+            if host.is_some() && host.as_deref() == original_host {
+                Ok(ok(HeaderMap::new()))
+            } else {
+                Err(refused(
+                    StatusCode::FORBIDDEN,
+                    "cors_preflight_rejected",
+                    "Cross-origin request not allowed",
+                ))
+            }
+        }
+        (None, false) if params.allow_options => Ok(ok(HeaderMap::new())),
+        (None, false) => Err(refused(
+            StatusCode::NOT_FOUND,
+            "options_not_supported",
+            "Non-CORS OPTIONS requests not supported",
+        )),
+        _ if params.allow_options => Err(refused(
+            StatusCode::NOT_FOUND,
+            "options_not_supported",
+            "Malformed CORS request",
+        )),
+        _ => Err(refused(
+            StatusCode::NOT_FOUND,
+            "options_not_supported",
+            "Non-CORS OPTIONS requests not supported",
+        )),
     }
 }
 

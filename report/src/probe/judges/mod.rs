@@ -2,7 +2,8 @@
 //! [`Outcome`]. Each receives one [`Exchange`] per request of its probe,
 //! in order (the probe makes sure of the count), and is filed by the
 //! family of routes it probes: [`anonymous`], [`auth`] (what the
-//! authenticated routes answer without valid credentials), [`quota`],
+//! authenticated routes answer without valid credentials), [`cache`] (the
+//! auth cache of the cached route), [`quota`],
 //! [`reports`] (Muster's own report of a route) and [`upstream`] (the
 //! answers existing clients read).
 //!
@@ -15,6 +16,7 @@
 
 pub mod anonymous;
 pub mod auth;
+pub mod cache;
 pub mod quota;
 pub mod reports;
 pub mod upstream;

@@ -915,3 +915,68 @@ fn a_third_quota_request_is_said_even_when_it_got_no_answer() {
         "{check:#?}"
     );
 }
+
+/// Probe `id`'s healthy exchanges with the answer to request `index`
+/// replaced by `status` (no headers, empty body).
+fn cache_probe_with(id: &str, client: Client, index: usize, status: u16) -> Check {
+    let sent = prepared(id, client);
+    let mut exchanges = healthy_exchanges(id, client);
+    exchanges[index] = respond(&sent[index], status, &[], "");
+    judge(id, exchanges, client).check
+}
+
+#[test]
+fn a_cached_success_reused_for_another_caller_fails_naming_the_cache_key() {
+    for (id, client, index) in [
+        ("auth.cache_isolation", Client::Cli, 1),
+        ("auth.cache_isolation", Client::Browser, 1),
+        ("auth.cache_isolation", Client::Cli, 2),
+        ("auth.cache_scope", Client::Cli, 1),
+    ] {
+        let check = cache_probe_with(id, client, index, 200);
+        assert_eq!(check.status, Status::Fail, "{id} {client:?} {check:#?}");
+        assert!(
+            check.observed.contains("got HTTP 200"),
+            "{}",
+            check.observed
+        );
+        let fix = check.fix.expect("a fix");
+        assert_eq!(fix.component, Component::GafaelfawrIngress);
+        assert!(fix.hint.contains("auth-cache-key"), "{}", fix.hint);
+        assert!(fix.hint.contains("Gafaelfawr's operator"), "{}", fix.hint);
+    }
+}
+
+#[test]
+fn an_options_answered_with_the_get_401_fails_and_its_own_refusal_passes() {
+    for client in [Client::Cli, Client::Browser] {
+        let reused = cache_probe_with("auth.cache_isolation", client, 3, 401);
+        assert_eq!(reused.status, Status::Fail, "{reused:#?}");
+        assert!(reused.observed.contains("OPTIONS"), "{}", reused.observed);
+        // With allowOptions, Gafaelfawr lets OPTIONS through to Muster.
+        let through = cache_probe_with("auth.cache_isolation", client, 3, 405);
+        assert_eq!(through.status, Status::Pass, "{through:#?}");
+    }
+}
+
+#[test]
+fn the_cache_probes_judge_nothing_without_a_first_success() {
+    let browser = cache_probe_with("auth.cache_isolation", Client::Browser, 0, 401);
+    assert_eq!(browser.status, Status::Skip, "{browser:#?}");
+    let cli = cache_probe_with("auth.cache_scope", Client::Cli, 0, 401);
+    assert_eq!(
+        cli.fix.map(|fix| fix.component),
+        Some(Component::UserAccount)
+    );
+}
+
+#[test]
+fn only_the_cli_checks_the_token_without_the_scope_against_the_cache() {
+    let scope = crate::probe::probe("auth.cache_scope").unwrap();
+    let browser = scope.prepare("https://h/muster", Client::Browser, &Default::default());
+    assert!(browser.unwrap_err().contains("muster-check"));
+    let isolation = prepared("auth.cache_isolation", Client::Browser);
+    assert_eq!(isolation[0].fetch_credentials(), "same-origin");
+    assert_eq!(isolation[1].fetch_credentials(), "omit");
+    assert_eq!(isolation[3].method, "OPTIONS");
+}
