@@ -283,6 +283,23 @@ static PROBES: &[ProbeDef] = &[
         repeat_last: None,
         judge: judges::upstream::client_answers,
     },
+    ProbeDef {
+        description: Description {
+            id: "vault.secret_delivered",
+            title: "A secret from Vault reaches Muster",
+            proves: "vault-secrets-operator turns Muster's VaultSecret into the Secret its pod \
+                     mounts: the path from Vault to an application works. Muster reports only \
+                     the secret's presence, length and age, never its value.",
+            component: Component::VaultSecrets,
+            hint: judges::vault::NOT_DELIVERED_HINT,
+        },
+        // Anonymous and without credentials, so that a browser without a
+        // session sees this row too.
+        requests: &[get(Route::Anonymous, "report=true", Credentials::None)],
+        in_order: false,
+        repeat_last: None,
+        judge: judges::vault::secret_delivered,
+    },
 ];
 
 /// Every probe, in the order the overview lists them.
