@@ -39,14 +39,6 @@ impl FromJson for i64 {
     }
 }
 
-impl FromJson for u64 {
-    fn from_json(value: &Value) -> Result<Self, String> {
-        value
-            .as_u64()
-            .ok_or_else(|| expected("a whole number", value))
-    }
-}
-
 impl<T: FromJson> FromJson for Vec<T> {
     fn from_json(value: &Value) -> Result<Self, String> {
         let items = value

@@ -287,11 +287,11 @@ static PROBES: &[ProbeDef] = &[
         description: Description {
             id: "vault.secret_delivered",
             title: "A secret from Vault reaches Muster",
-            proves: "vault-secrets-operator turns Muster's VaultSecret into the Secret its pod \
-                     mounts: the path from Vault to an application works. Muster reports only \
-                     the secret's presence, length and age, never its value.",
+            proves: "vault-secrets-operator delivers Muster's VaultSecret to its pod (only its \
+                     length and age are shown).",
             component: Component::VaultSecrets,
-            hint: judges::vault::NOT_DELIVERED_HINT,
+            hint: "Check the VaultSecret muster and vault-secrets-operator's log; run `phalanx \
+                   secrets sync` if Vault lacks vault-check.",
         },
         // Anonymous and without credentials, so that a browser without a
         // session sees this row too.
