@@ -55,3 +55,74 @@ template:
                   port:
                     number: 8080
 {{- end }}
+
+{{/*
+The arguments that point muster-check at this environment: Muster's public
+URL, the two token files (see muster-check.tokenMounts) and the route scope.
+The PostSync hook and the monitor pass the same ones. Needs the chart
+context; `purpose` names the feature in the error when global.baseUrl is
+unset.
+*/}}
+{{- define "muster-check.targetArgs" -}}
+- "--url"
+- {{ printf "%s%s" (trimSuffix "/" (required (printf "global.baseUrl must be set when %s is true" .purpose) .root.Values.global.baseUrl)) .root.Values.config.pathPrefix | quote }}
+- "--token-file"
+- "/etc/muster-check/token/token"
+- "--no-scope-token-file"
+- "/etc/muster-check/no-scope-token/token"
+- "--scope"
+- {{ .root.Values.config.scope | quote }}
+{{- end }}
+
+{{/*
+Where the two GafaelfawrServiceToken Secrets are mounted. Whole-Secret
+volumes, never subPath: the kubelet then replaces the files when
+Gafaelfawr's operator rotates a token, and muster-check reads them anew.
+*/}}
+{{- define "muster-check.tokenMounts" -}}
+- name: "token"
+  mountPath: "/etc/muster-check/token"
+  readOnly: true
+- name: "no-scope-token"
+  mountPath: "/etc/muster-check/no-scope-token"
+  readOnly: true
+{{- end }}
+
+{{/*
+The volumes behind muster-check.tokenMounts.
+*/}}
+{{- define "muster-check.tokenVolumes" -}}
+- name: "token"
+  secret:
+    secretName: "muster-check"
+- name: "no-scope-token"
+  secret:
+    secretName: "muster-check-no-scope"
+{{- end }}
+
+{{/*
+Pod and container security shared by every pod of the chart: uid 1000, no
+privilege escalation, every capability dropped, a read-only root.
+*/}}
+{{- define "muster.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 1000
+runAsGroup: 1000
+{{- end }}
+
+{{- define "muster.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+capabilities:
+  drop:
+    - "all"
+readOnlyRootFilesystem: true
+{{- end }}
+
+{{/*
+Selector labels of the monitor's pod: not Muster's, so that neither
+Muster's Service nor its NetworkPolicy selects it.
+*/}}
+{{- define "muster-monitor.selectorLabels" -}}
+app.kubernetes.io/name: "muster-monitor"
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}

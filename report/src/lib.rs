@@ -24,7 +24,8 @@
 //! Both sides share the rest: the report [`model`] (a check, its status and
 //! fix), the [`description`] every check and probe has, the [`outcome`] a
 //! judgement returns, [`redact`]ion of secrets, the [`text`] helpers, the
-//! reader of Gafaelfawr's [`error_body`], and JSON reading ([`json_parse`],
+//! reader of Gafaelfawr's [`error_body`], what the server reports of its
+//! [`vault_secret`], and JSON reading ([`json_parse`],
 //! [`json_read`]) small enough for the wasm page; the server and the CLI
 //! also read the process [`environment`] through it. Data flows one way:
 //! facts → judgements → outcomes → checks → what a person reads.
@@ -42,6 +43,7 @@ pub mod probe;
 pub mod received;
 pub mod redact;
 pub mod text;
+pub mod vault_secret;
 
 pub use model::{Check, Component, Evidence, Fix, Route, RouteReport, Status};
 pub use received::evaluate::{evaluate, Evaluation};

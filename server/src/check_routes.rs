@@ -17,6 +17,7 @@ use crate::assets::shell_response;
 use crate::negotiate::{vary_on_accept, Representation, REPORT_MEDIA_TYPE};
 use crate::shell::ShellPage;
 use crate::state::AppState;
+use crate::vault_secret::{self, WithVaultSecret};
 
 /// `GET {prefix}/anonymous`.
 pub async fn anonymous(
@@ -83,8 +84,12 @@ async fn answer(
     let evaluation = evaluate(&observed, &state.metadata.version);
     match representation {
         Representation::Report => {
-            let body = serde_json::to_string(&evaluation.report)
-                .unwrap_or_else(|_| r#"{"detail":"Internal Server Error"}"#.to_owned());
+            let body = serde_json::to_string(&WithVaultSecret {
+                answer: &evaluation.report,
+                vault_secret: vault_secret::inspect(state.config.vault_secret_file.as_deref())
+                    .await,
+            })
+            .unwrap_or_else(|_| r#"{"detail":"Internal Server Error"}"#.to_owned());
             json(StatusCode::OK, report_content_type(headers), body)
         }
         _ => upstream(evaluation.upstream),
@@ -159,7 +164,7 @@ fn upstream(response: UpstreamResponse) -> Response {
 
 /// The report's media type echoes what the client asked for: the vendor
 /// type when it named it, plain JSON for `?report=true`.
-fn report_content_type(headers: &HeaderMap) -> &'static str {
+pub fn report_content_type(headers: &HeaderMap) -> &'static str {
     let asked = headers
         .get_all(header::ACCEPT)
         .iter()
@@ -172,7 +177,8 @@ fn report_content_type(headers: &HeaderMap) -> &'static str {
     }
 }
 
-fn json(status: StatusCode, content_type: &'static str, body: String) -> Response {
+/// A JSON answer that no cache stores.
+pub fn json(status: StatusCode, content_type: &'static str, body: String) -> Response {
     let response = (
         status,
         [

@@ -42,6 +42,9 @@ pub struct Config {
     pub slack_webhook: Option<SlackWebhook>,
     /// Most client connections open at once (`MUSTER_MAX_CONNECTIONS`).
     pub max_connections: usize,
+    /// `MUSTER_VAULT_SECRET_FILE`: where the secret Vault delivers to Muster
+    /// is mounted, whose presence (never value) the reports state.
+    pub vault_secret_file: Option<PathBuf>,
 }
 
 /// `MUSTER_SLACK_WEBHOOK`: a Slack incoming-webhook URL. The URL is the
@@ -101,7 +104,7 @@ impl std::error::Error for ConfigError {}
 const DEFAULT_ASSETS_DIR: &str = "/app/dist";
 
 /// Every variable the configuration reads.
-const VARIABLES: [&str; 11] = [
+const VARIABLES: [&str; 12] = [
     "MUSTER_PATH_PREFIX",
     "MUSTER_BIND",
     "MUSTER_ASSETS_DIR",
@@ -113,6 +116,7 @@ const VARIABLES: [&str; 11] = [
     "MUSTER_GAFAELFAWR_TIMEOUT",
     "MUSTER_SLACK_WEBHOOK",
     "MUSTER_MAX_CONNECTIONS",
+    "MUSTER_VAULT_SECRET_FILE",
 ];
 
 impl Config {
@@ -161,6 +165,9 @@ impl Config {
                 Some(raw) => parse_max_connections(raw)?,
                 None => DEFAULT_MAX_CONNECTIONS,
             },
+            vault_secret_file: get("MUSTER_VAULT_SECRET_FILE")
+                .map(parse_vault_secret_file)
+                .transpose()?,
         })
     }
 }
@@ -224,6 +231,23 @@ fn parse_slack_webhook(raw: &str) -> Result<SlackWebhook, ConfigError> {
         scheme => Err(error(format!(
             "a {scheme}:// URL with host {host:?} is not an https URL"
         ))),
+    }
+}
+
+/// The secret's file must be named absolutely: a relative path would
+/// depend on the directory Muster happens to start in.
+fn parse_vault_secret_file(raw: &str) -> Result<PathBuf, ConfigError> {
+    let path = PathBuf::from(raw);
+    if path.is_absolute() {
+        Ok(path)
+    } else {
+        Err(ConfigError {
+            variable: "MUSTER_VAULT_SECRET_FILE",
+            problem: format!(
+                "{raw:?} is not an absolute path; expected the mounted key, such as \
+                 /etc/muster/vault/vault-check"
+            ),
+        })
     }
 }
 
@@ -343,6 +367,17 @@ mod tests {
         assert_eq!(config.gafaelfawr_connect_timeout, Duration::from_secs(2));
         assert_eq!(config.gafaelfawr_timeout, Duration::from_secs(5));
         assert_eq!(config.max_connections, 256);
+        assert_eq!(config.vault_secret_file, None);
+    }
+
+    #[test]
+    fn the_vault_secret_file_is_an_absolute_path() {
+        let file = "/etc/muster/vault/vault-check";
+        let config = Config::from_vars(&vars(&[("MUSTER_VAULT_SECRET_FILE", file)])).unwrap();
+        assert_eq!(config.vault_secret_file, Some(PathBuf::from(file)));
+        let error =
+            Config::from_vars(&vars(&[("MUSTER_VAULT_SECRET_FILE", "vault-check")])).unwrap_err();
+        assert_eq!(error.variable, "MUSTER_VAULT_SECRET_FILE");
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod shell;
 pub mod slack;
 pub mod slash_redirect;
 pub mod state;
+pub mod vault_secret;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -4,13 +4,15 @@
 use axum::extract::{OriginalUri, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use http::{header, HeaderMap};
+use http::{header, HeaderMap, StatusCode};
 use muster_report::received::upstream::{Index, Metadata};
 
 use crate::assets::shell_response;
+use crate::check_routes::{json, report_content_type};
 use crate::negotiate::{vary_on_accept, Representation};
 use crate::shell::ShellPage;
 use crate::state::AppState;
+use crate::vault_secret::{self, WithVaultSecret};
 
 /// This build's metadata.
 pub fn metadata() -> Metadata {
@@ -32,20 +34,31 @@ pub async fn health(State(state): State<AppState>) -> Response {
     no_store(Json(state.metadata.as_ref().clone()))
 }
 
-/// `GET {prefix}/`: the index for scripts, the app's shell for browsers.
+/// `GET {prefix}/`: the index for scripts (with `?report=true` or the
+/// report media type, also the Vault secret's state), the app's shell for
+/// browsers.
 pub async fn index(
     State(state): State<AppState>,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
 ) -> Response {
-    if Representation::choose(&headers, uri.query()) == Representation::Html {
+    let representation = Representation::choose(&headers, uri.query());
+    if representation == Representation::Html {
         return vary_on_accept(shell_response(&state, ShellPage::Overview));
     }
     let base = format!("{}{}", external_origin(&headers), state.config.path_prefix);
-    vary_on_accept(no_store(Json(Index::new(
-        state.metadata.as_ref().clone(),
-        &base,
-    ))))
+    let index = Index::new(state.metadata.as_ref().clone(), &base);
+    if representation == Representation::Report {
+        // Muster's own extended index: the Python service's fields, then
+        // what only Muster reports.
+        let body = serde_json::to_string(&WithVaultSecret {
+            answer: &index,
+            vault_secret: vault_secret::inspect(state.config.vault_secret_file.as_deref()).await,
+        })
+        .unwrap_or_else(|_| r#"{"detail":"Internal Server Error"}"#.to_owned());
+        return json(StatusCode::OK, report_content_type(&headers), body);
+    }
+    vary_on_accept(no_store(Json(index)))
 }
 
 /// `scheme://host` as the client saw it, honouring the ingress's

@@ -98,7 +98,12 @@ pub fn document(prefix: &str, version: &str) -> Value {
             format!("{prefix}/"): {
                 "get": {
                     "summary": "Metadata and the absolute URL of every route",
-                    "responses": { "200": { "description": "Index", "content": { "application/json": { "schema": schema_ref("Index") } } } }
+                    "parameters": [report_parameter()],
+                    "responses": { "200": { "description": "Index; its report representation adds vault_secret",
+                        "content": {
+                            "application/json": { "schema": { "oneOf": [schema_ref("Index"), schema_ref("IndexReport")] } },
+                            REPORT_MEDIA_TYPE: { "schema": schema_ref("IndexReport") }
+                        } } }
                 }
             },
             format!("{prefix}/anonymous"): {
@@ -141,6 +146,21 @@ pub fn document(prefix: &str, version: &str) -> Value {
                     "anonymous_url": optional_string, "auth_required_url": optional_string, "auth_redirect_url": optional_string,
                     "auth_quota_url": optional_string, "auth_cached_url": optional_string, "delegated_url": optional_string,
                     "authorization_url": optional_string
+                }
+            },
+            "IndexReport": {
+                "allOf": [schema_ref("Index"), {
+                    "type": "object", "required": ["vault_secret"],
+                    "properties": { "vault_secret": schema_ref("VaultSecret") }
+                }]
+            },
+            "VaultSecret": {
+                "type": "object", "required": ["state"],
+                "description": "The secret Vault delivers to Muster (MUSTER_VAULT_SECRET_FILE): its presence, length and age, never its value.",
+                "properties": {
+                    "state": { "type": "string", "enum": ["present", "empty", "missing", "unreadable", "not_configured"] },
+                    "length": { "type": "integer", "description": "Bytes, when present" },
+                    "age_seconds": { "type": "integer", "description": "Seconds since the file last changed, when present" }
                 }
             },
             "MusterResult": { "type": "object", "required": ["ok"], "properties": { "ok": { "type": "boolean", "const": true } } },
@@ -205,8 +225,9 @@ pub fn document(prefix: &str, version: &str) -> Value {
                 }
             },
             "RouteReport": {
-                "type": "object", "required": ["route", "status", "checks", "muster_version"],
+                "type": "object", "required": ["route", "status", "checks", "muster_version", "vault_secret"],
                 "properties": {
+                    "vault_secret": schema_ref("VaultSecret"),
                     "route": schema_ref("Route"),
                     "status": { "$ref": "#/components/schemas/Status", "description": "fail if any check fails, else warn if any warns, else pass; skips ignored" },
                     "checks": { "type": "array", "items": schema_ref("Check") },

@@ -1,6 +1,7 @@
 //! The leak checks' view of the stand-in's credentials: every token it has
 //! issued, minted or delegated (the tests never see most of them), every
-//! session cookie value and the bootstrap token, searched for in whatever
+//! session cookie value and the bootstrap token — and the secret the stack
+//! planted as Muster's secret from Vault — searched for in whatever
 //! the tests read — a page, a share link's JSON, the CLI's output, a
 //! response body, Muster's log.
 //!
@@ -40,9 +41,15 @@ impl Secrets {
         Self::of_tokens(&standin.issued_tokens())
     }
 
-    /// Everything the stack's stand-in has handed out until now.
+    /// Everything the stack's stand-in has handed out until now, and the
+    /// secret the stack planted as Muster's secret from Vault.
     pub fn issued_in(stack: &Stack) -> Self {
-        Self::issued_by(stack.gafaelfawr())
+        let mut secrets = Self::issued_by(stack.gafaelfawr());
+        secrets.add(
+            "Muster's secret from Vault".to_owned(),
+            stack.vault_secret(),
+        );
+        secrets
     }
 
     /// The key and the secret of each of `tokens`.

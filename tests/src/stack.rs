@@ -29,10 +29,16 @@ pub enum Fault {
     /// Muster cannot reach Gafaelfawr's API (wrong URL or a network policy
     /// in the way), while the ingress still authenticates.
     GafaelfawrUnreachable,
+    /// The secret from Vault never reached Muster's pod: the VaultSecret was
+    /// not synced (or its key is missing in Vault), so the optional mount
+    /// is empty.
+    VaultSecretMissing,
 }
 
 /// The name of [`Fault::GafaelfawrUnreachable`].
 const UNREACHABLE: &str = "gafaelfawr-unreachable";
+/// The name of [`Fault::VaultSecretMissing`].
+const VAULT_SECRET_MISSING: &str = "vault-secret-missing";
 
 impl Fault {
     /// Every fault the stack can be started with.
@@ -41,7 +47,7 @@ impl Fault {
         let gafaelfawr = StandinFault::all().iter().copied().map(Fault::Gafaelfawr);
         ingress
             .chain(gafaelfawr)
-            .chain([Fault::GafaelfawrUnreachable])
+            .chain([Fault::GafaelfawrUnreachable, Fault::VaultSecretMissing])
             .collect()
     }
 }
@@ -52,6 +58,7 @@ impl fmt::Display for Fault {
             Fault::Ingress(fault) => write!(f, "{fault}"),
             Fault::Gafaelfawr(fault) => write!(f, "{fault}"),
             Fault::GafaelfawrUnreachable => f.write_str(UNREACHABLE),
+            Fault::VaultSecretMissing => f.write_str(VAULT_SECRET_MISSING),
         }
     }
 }
@@ -62,6 +69,9 @@ impl FromStr for Fault {
     fn from_str(name: &str) -> Result<Self, Self::Err> {
         if name == UNREACHABLE {
             return Ok(Fault::GafaelfawrUnreachable);
+        }
+        if name == VAULT_SECRET_MISSING {
+            return Ok(Fault::VaultSecretMissing);
         }
         if let Ok(fault) = name.parse::<IngressFault>() {
             return Ok(Fault::Ingress(fault));
@@ -139,6 +149,10 @@ pub struct Stack {
     /// The server's own runtime, so that all it logs is captured.
     server_runtime: Option<Runtime>,
     server_logs: LogCapture,
+    /// The value planted as Muster's secret from Vault (random, as
+    /// Phalanx generates it); under [`Fault::VaultSecretMissing`] it is
+    /// never written, but still searched for.
+    vault_secret: String,
     /// The socket behind the `gafaelfawr-unreachable` fault's URL.
     _refusing: Option<tokio::net::TcpSocket>,
     runtime: Option<Runtime>,
@@ -224,6 +238,16 @@ impl Stack {
             options.assets_dir.display().to_string(),
         );
         server_env.insert("MUSTER_LOG_PROFILE".into(), "development".into());
+        let vault_secret = crate::standin::Token::generate().secret;
+        let vault_file = mount_vault_secret(
+            &server_env,
+            work_dir.path(),
+            (options.fault != Some(Fault::VaultSecretMissing)).then_some(&vault_secret),
+        )?;
+        server_env.insert(
+            "MUSTER_VAULT_SECRET_FILE".into(),
+            vault_file.display().to_string(),
+        );
         server_env.extend(options.server_env.iter().cloned());
         let path_prefix = server_env
             .get("MUSTER_PATH_PREFIX")
@@ -251,6 +275,7 @@ impl Stack {
             server_shutdown: Some(server_shutdown),
             server_runtime: Some(server_runtime),
             server_logs,
+            vault_secret,
             _refusing: refusing,
             runtime: Some(runtime),
             work_dir,
@@ -299,6 +324,13 @@ impl Stack {
         self.work_dir.path()
     }
 
+    /// The value planted as Muster's secret from Vault, for the leak checks
+    /// (see [`crate::secrets`]); under [`Fault::VaultSecretMissing`] it was
+    /// never written.
+    pub fn vault_secret(&self) -> &str {
+        &self.vault_secret
+    }
+
     /// Everything the Muster server has logged since it started, as its
     /// configuration (`MUSTER_LOG_PROFILE`, `MUSTER_LOG_LEVEL`) formats
     /// and filters it (see [`crate::logs`]).
@@ -323,6 +355,28 @@ impl Drop for Stack {
             runtime.shutdown_timeout(Duration::from_secs(2));
         }
     }
+}
+
+/// Plays the kubelet for the chart's Vault secret: the chart's
+/// `MUSTER_VAULT_SECRET_FILE` path, below `work_dir`, holding `value` (or
+/// missing, as an optional mount of a Secret that never arrived leaves
+/// it). Returns the file's path.
+fn mount_vault_secret(
+    chart_env: &HashMap<String, String>,
+    work_dir: &Path,
+    value: Option<&String>,
+) -> Result<PathBuf, String> {
+    let in_pod = chart_env
+        .get("MUSTER_VAULT_SECRET_FILE")
+        .ok_or("the chart's ConfigMap sets no MUSTER_VAULT_SECRET_FILE")?;
+    let file = work_dir.join("pod").join(in_pod.trim_start_matches('/'));
+    let dir = file.parent().unwrap_or(work_dir);
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    if let Some(value) = value {
+        std::fs::write(&file, value)
+            .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    }
+    Ok(file)
 }
 
 /// The `data` of the ConfigMap called `name` in a rendered manifest.

@@ -157,7 +157,6 @@ fn connection_cap_is_a_value() {
 #[test]
 fn slack_alerts_read_the_webhook_from_the_vault_secret() {
     let resources = default_resources();
-    assert!(!resources.iter().any(|r| r["kind"] == "VaultSecret"));
     let container =
         &resource(&resources, "Deployment", "muster")["spec"]["template"]["spec"]["containers"][0];
     assert!(container.get("env").is_none(), "{container:?}");
@@ -189,6 +188,13 @@ fn slack_alerts_read_the_webhook_from_the_vault_secret() {
         "global": {"vaultSecretsPath": null},
     }))
     .unwrap_err();
+    assert!(
+        error.contains("global.vaultSecretsPath must be set"),
+        "{error}"
+    );
+    // The VaultSecret always renders (it carries vault-check), so the
+    // path is needed whatever config.slackAlerts says.
+    let error = render_chart(&json!({"global": {"vaultSecretsPath": null}})).unwrap_err();
     assert!(
         error.contains("global.vaultSecretsPath must be set"),
         "{error}"
@@ -491,4 +497,312 @@ fn the_post_sync_check_follows_its_values() {
         resource(&resources, "Role", "muster-check")["metadata"]["namespace"].as_str(),
         Some("gitops")
     );
+}
+
+/// The arguments of `container` as strings.
+fn args_of(container: &Value) -> Vec<&str> {
+    container["args"]
+        .as_sequence()
+        .expect("args")
+        .iter()
+        .map(|a| a.as_str().expect("string argument"))
+        .collect()
+}
+
+/// The value following `flag` in `args`.
+fn after<'a>(args: &[&'a str], flag: &str) -> &'a str {
+    let at = args
+        .iter()
+        .position(|a| *a == flag)
+        .unwrap_or_else(|| panic!("{flag} in {args:?}"));
+    args[at + 1]
+}
+
+/// The read-only mount of `pod`'s container that `file` lies under, and
+/// the Secret volume behind it: `(secretName, the key's item if listed)`.
+fn secret_behind<'a>(pod: &'a Value, file: &str) -> (&'a str, Option<&'a Value>) {
+    let container = &pod["containers"][0];
+    let mount = container["volumeMounts"]
+        .as_sequence()
+        .expect("mounts")
+        .iter()
+        .find(|m| {
+            m["mountPath"]
+                .as_str()
+                .is_some_and(|dir| file.starts_with(&format!("{dir}/")))
+        })
+        .unwrap_or_else(|| panic!("{file} is not under a mount"));
+    assert_eq!(mount["readOnly"].as_bool(), Some(true), "{file}");
+    let volume = pod["volumes"]
+        .as_sequence()
+        .expect("volumes")
+        .iter()
+        .find(|v| v["name"] == mount["name"])
+        .expect("the mount's volume");
+    let name = file.rsplit('/').next().unwrap_or("");
+    let item = volume["secret"]["items"]
+        .as_sequence()
+        .and_then(|items| items.iter().find(|i| i["path"].as_str() == Some(name)));
+    (
+        volume["secret"]["secretName"]
+            .as_str()
+            .expect("a Secret volume"),
+        item,
+    )
+}
+
+#[test]
+fn the_vault_secret_always_renders_and_reaches_muster_as_a_file() {
+    let resources = default_resources();
+    let vault_secret = resource(&resources, "VaultSecret", "muster");
+    assert_eq!(
+        vault_secret["spec"]["path"].as_str(),
+        Some("secret/phalanx/example/muster")
+    );
+    // Phalanx's secrets.yaml: a generated password, unconditionally.
+    let secrets: Value = yaml_serde::from_str(
+        &std::fs::read_to_string(muster_stack::ingress::chart_dir().join("secrets.yaml"))
+            .expect("chart/secrets.yaml"),
+    )
+    .expect("chart/secrets.yaml is YAML");
+    let generated = &secrets["vault-check"];
+    assert_eq!(generated["generate"]["type"].as_str(), Some("password"));
+    assert!(generated.get("if").is_none() && generated["generate"].get("if").is_none());
+    assert!(generated["description"]
+        .as_str()
+        .is_some_and(|d| d.len() > 40));
+
+    // The server is told where the key is mounted, and it is mounted there
+    // from the VaultSecret's Secret, optionally so that a missing Secret is
+    // Muster's failing row, not a pod that never starts.
+    let file = resource(&resources, "ConfigMap", "muster")["data"]["MUSTER_VAULT_SECRET_FILE"]
+        .as_str()
+        .expect("MUSTER_VAULT_SECRET_FILE");
+    let pod = &resource(&resources, "Deployment", "muster")["spec"]["template"]["spec"];
+    let (secret, item) = secret_behind(pod, file);
+    assert_eq!(Some(secret), vault_secret["metadata"]["name"].as_str());
+    assert_eq!(
+        item.expect("the key is listed")["key"].as_str(),
+        Some("vault-check")
+    );
+    let volume = pod["volumes"]
+        .as_sequence()
+        .expect("volumes")
+        .iter()
+        .find(|v| v["secret"]["secretName"].as_str() == Some(secret))
+        .expect("the Secret volume");
+    assert_eq!(volume["secret"]["optional"].as_bool(), Some(true));
+}
+
+/// The kinds and names only the monitor adds.
+const MONITOR: [(&str, &str); 3] = [
+    ("Deployment", "muster-monitor"),
+    ("Service", "muster-monitor"),
+    ("NetworkPolicy", "muster-monitor"),
+];
+
+#[test]
+fn the_monitor_renders_nothing_when_disabled() {
+    let resources = default_resources();
+    for (kind, name) in MONITOR {
+        assert!(
+            !resources.iter().any(|r| r["kind"].as_str() == Some(kind)
+                && r["metadata"]["name"].as_str() == Some(name)),
+            "{kind} {name} rendered without monitor.enabled"
+        );
+    }
+}
+
+#[test]
+fn the_monitor_runs_muster_check_with_the_shared_tokens_on_a_locked_down_pod() {
+    let values = json!({"monitor": {"enabled": true}});
+    lint_chart(&values).unwrap_or_else(|error| panic!("{error}"));
+    let resources = render(values);
+    // The tokens render for the monitor alone; the hook does not.
+    assert!(!resources.iter().any(|r| r["kind"] == "Job"));
+
+    let deployment = resource(&resources, "Deployment", "muster-monitor");
+    assert_eq!(deployment["spec"]["replicas"].as_u64(), Some(1));
+    let pod = &deployment["spec"]["template"]["spec"];
+    let container = &pod["containers"][0];
+    assert_eq!(
+        container["command"][0].as_str(),
+        Some("/usr/local/bin/muster-check")
+    );
+    let args = args_of(container);
+    assert_eq!(after(&args, "--every"), "5m");
+    assert_eq!(after(&args, "--listen"), "0.0.0.0:9090");
+    assert_eq!(after(&args, "--url"), "https://phalanx.example.com/muster");
+    assert_eq!(after(&args, "--scope"), "read:image");
+    assert!(!args.contains(&"--slack-webhook-file"), "{args:?}");
+    assert!(!args.contains(&"--argocd"), "{args:?}");
+    assert!(container.get("env").is_none(), "{container:?}");
+    for (flag, token) in [
+        ("--token-file", "muster-check"),
+        ("--no-scope-token-file", "muster-check-no-scope"),
+    ] {
+        let file = after(&args, flag);
+        let (secret, item) = secret_behind(pod, file);
+        assert_eq!(secret, token, "{flag}");
+        // The whole Secret, so that the kubelet replaces a rotated token.
+        assert!(item.is_none(), "{flag}");
+        assert!(file.ends_with("/token"));
+        resource(&resources, "GafaelfawrServiceToken", token);
+    }
+
+    // The same pod security as Muster's server, and no Kubernetes token.
+    let server_pod = &resource(&resources, "Deployment", "muster")["spec"]["template"]["spec"];
+    assert_eq!(pod["securityContext"], server_pod["securityContext"]);
+    assert_eq!(
+        container["securityContext"],
+        server_pod["containers"][0]["securityContext"]
+    );
+    assert_eq!(container["image"], server_pod["containers"][0]["image"]);
+    assert_eq!(pod["automountServiceAccountToken"].as_bool(), Some(false));
+    assert!(container["resources"]["limits"]["memory"]
+        .as_str()
+        .is_some());
+    assert!(container["resources"]["requests"]["cpu"].as_str().is_some());
+
+    let port = &container["ports"][0];
+    assert_eq!(port["name"].as_str(), Some("metrics"));
+    assert_eq!(port["containerPort"].as_u64(), Some(9090));
+    let liveness = &container["livenessProbe"]["httpGet"];
+    assert_eq!(liveness["path"].as_str(), Some("/healthz"));
+    assert_eq!(liveness["port"], port["name"]);
+
+    // Its Service: the metrics port, with Prometheus' scrape annotations.
+    let pod_labels = &deployment["spec"]["template"]["metadata"]["labels"];
+    assert_eq!(&deployment["spec"]["selector"]["matchLabels"], pod_labels);
+    let service = resource(&resources, "Service", "muster-monitor");
+    assert_eq!(&service["spec"]["selector"], pod_labels);
+    let service_port = &service["spec"]["ports"][0];
+    assert_eq!(service_port["port"].as_u64(), Some(9090));
+    assert_eq!(service_port["targetPort"], port["name"]);
+    let annotations = &service["metadata"]["annotations"];
+    assert_eq!(annotations["prometheus.io/scrape"].as_str(), Some("true"));
+    assert_eq!(annotations["prometheus.io/port"].as_str(), Some("9090"));
+    assert_eq!(annotations["prometheus.io/path"].as_str(), Some("/metrics"));
+
+    // Its NetworkPolicy admits the metrics port from inside the cluster
+    // and nothing else.
+    let policy = resource(&resources, "NetworkPolicy", "muster-monitor");
+    assert_eq!(&policy["spec"]["podSelector"]["matchLabels"], pod_labels);
+    let rules = policy["spec"]["ingress"].as_sequence().expect("rules");
+    assert_eq!(rules.len(), 1);
+    let ports = rules[0]["ports"].as_sequence().expect("ports");
+    assert_eq!(ports.len(), 1);
+    assert_eq!(ports[0]["port"].as_u64(), Some(9090));
+    let from = rules[0]["from"].as_sequence().expect("from");
+    assert_eq!(from.len(), 1);
+    assert_eq!(
+        from[0]["namespaceSelector"].as_mapping().map(|m| m.len()),
+        Some(0),
+        "{from:?}"
+    );
+    assert!(from[0].get("ipBlock").is_none());
+
+    // Muster's own Service and NetworkPolicy do not select the monitor.
+    for kind in ["Service", "NetworkPolicy"] {
+        let muster = resource(&resources, kind, "muster");
+        let selector = if kind == "Service" {
+            &muster["spec"]["selector"]
+        } else {
+            &muster["spec"]["podSelector"]["matchLabels"]
+        };
+        assert_ne!(selector, pod_labels, "{kind}");
+    }
+}
+
+#[test]
+fn the_monitor_reads_the_slack_webhook_from_the_vault_secret_as_a_file() {
+    let values = json!({"monitor": {"enabled": true}, "config": {"slackAlerts": true}});
+    lint_chart(&values).unwrap_or_else(|error| panic!("{error}"));
+    let resources = render(values);
+    let pod = &resource(&resources, "Deployment", "muster-monitor")["spec"]["template"]["spec"];
+    let args = args_of(&pod["containers"][0]);
+    let file = after(&args, "--slack-webhook-file");
+    let (secret, item) = secret_behind(pod, file);
+    assert_eq!(
+        Some(secret),
+        resource(&resources, "VaultSecret", "muster")["metadata"]["name"].as_str()
+    );
+    assert_eq!(
+        item.expect("the key is listed")["key"].as_str(),
+        Some("slack-webhook")
+    );
+    assert!(pod["containers"][0].get("env").is_none());
+}
+
+#[test]
+fn the_monitor_follows_its_values_and_shares_the_hooks_tokens() {
+    let prometheus = json!([{"namespaceSelector": {"matchLabels": {
+        "kubernetes.io/metadata.name": "prometheus"
+    }}}]);
+    let resources = render(json!({
+        "postSyncCheck": {"enabled": true},
+        "monitor": {"enabled": true, "every": "1m", "port": 9500, "metricsFrom": prometheus},
+    }));
+    let tokens = resources
+        .iter()
+        .filter(|r| r["kind"] == "GafaelfawrServiceToken")
+        .count();
+    assert_eq!(tokens, 2, "one pair of tokens for the hook and the monitor");
+    let container = &resource(&resources, "Deployment", "muster-monitor")["spec"]["template"]
+        ["spec"]["containers"][0];
+    let args = args_of(container);
+    assert_eq!(after(&args, "--every"), "1m");
+    assert_eq!(after(&args, "--listen"), "0.0.0.0:9500");
+    assert_eq!(container["ports"][0]["containerPort"].as_u64(), Some(9500));
+    let service = resource(&resources, "Service", "muster-monitor");
+    assert_eq!(
+        service["metadata"]["annotations"]["prometheus.io/port"].as_str(),
+        Some("9500")
+    );
+    let rule = &resource(&resources, "NetworkPolicy", "muster-monitor")["spec"]["ingress"][0];
+    assert_eq!(rule["ports"][0]["port"].as_u64(), Some(9500));
+    let from: serde_json::Value = serde_json::to_value(&rule["from"]).expect("from as JSON");
+    assert_eq!(from, prometheus);
+
+    let job = resource(&resources, "Job", "muster-check");
+    let hook_args = args_of(&job["spec"]["template"]["spec"]["containers"][0]);
+    for flag in ["--url", "--token-file", "--no-scope-token-file", "--scope"] {
+        assert_eq!(after(&hook_args, flag), after(&args, flag), "{flag}");
+    }
+}
+
+#[test]
+fn no_secret_value_is_ever_rendered() {
+    // Every feature on: secrets reach pods only by reference, so the
+    // manifests hold no Secret, no literal environment value and no data
+    // outside the ConfigMap.
+    let resources = render(json!({
+        "config": {"slackAlerts": true},
+        "postSyncCheck": {"enabled": true},
+        "monitor": {"enabled": true},
+    }));
+    for r in &resources {
+        let what = format!("{:?} {:?}", r["kind"], r["metadata"]["name"]);
+        assert_ne!(r["kind"].as_str(), Some("Secret"), "{what}");
+        if r["kind"] != "ConfigMap" {
+            assert!(
+                r.get("data").is_none() && r.get("stringData").is_none(),
+                "{what}"
+            );
+        }
+        for container in r["spec"]["template"]["spec"]["containers"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+        {
+            for env in container["env"].as_sequence().into_iter().flatten() {
+                assert!(env.get("value").is_none(), "{what}: {env:?}");
+                assert!(env["valueFrom"]["secretKeyRef"].is_mapping(), "{what}");
+            }
+        }
+    }
+    let manifest =
+        render_chart(&json!({"config": {"slackAlerts": true}, "monitor": {"enabled": true}}))
+            .unwrap_or_else(|error| panic!("{error}"));
+    assert!(!manifest.contains("hooks.slack.com"), "{manifest}");
 }

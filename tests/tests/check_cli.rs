@@ -438,6 +438,43 @@ fault_fails! {
         "garbage-json" => "delegated.header_route";
     missing_uid_and_gid_fail_the_existing_clients_probe:
         "no-uid-gid" => "upstream.client_answers";
+    missing_vault_secret_fails_the_vault_probe:
+        "vault-secret-missing" => "vault.secret_delivered";
+}
+
+/// A secret that never arrived from Vault fails its own row only, with a
+/// hint naming each link from Vault to the pod; the planted value shows
+/// nowhere (`check` searches the output and the share link for it).
+#[test]
+fn a_missing_vault_secret_fails_only_its_row_naming_the_vault_secret_and_the_operator() {
+    let stack = stack(Some("vault-secret-missing"));
+    let outcome = check(&stack, &[]);
+    assert_eq!(outcome.exit, Exit::Failed, "{outcome:#?}");
+    for probe in probes() {
+        let id = probe.description.id;
+        let verdict = if id == "vault.secret_delivered" {
+            "FAIL"
+        } else {
+            "PASS"
+        };
+        assert!(
+            outcome.stdout.contains(&format!("{verdict}  {id}")),
+            "{id} is not {verdict}:\n{}",
+            outcome.stdout
+        );
+    }
+    for named in [
+        "VaultSecret muster",
+        "vault-secrets-operator",
+        "phalanx secrets sync",
+        "pod is missing",
+    ] {
+        assert!(
+            outcome.stdout.contains(named),
+            "{named}:\n{}",
+            outcome.stdout
+        );
+    }
 }
 
 /// A full run, under the faults that let the session cookie or the

@@ -148,3 +148,14 @@ fn a_failing_user_directory_points_the_quota_and_client_rows_at_gafaelfawr() {
         );
     }
 }
+
+#[test]
+fn a_missing_vault_secret_fails_its_row_naming_the_chain_from_vault() {
+    overview_shows(
+        "vault-secret-missing",
+        &["vault.secret_delivered"],
+        "vault.secret_delivered",
+        "Vault (vault-secrets-operator)",
+        "phalanx secrets sync",
+    );
+}

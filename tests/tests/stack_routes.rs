@@ -196,9 +196,21 @@ fn every_route_report_passes_on_a_healthy_stack() {
         assert_eq!(reply.status, 200, "{path}: {}", reply.body);
         let report = reply.json().unwrap();
         assert_eq!(report["status"], "pass", "{path}: {report:#}");
+        // The secret the stack planted as Vault's reached Muster: its
+        // length shows, and (below) never its value.
+        assert_eq!(report["vault_secret"]["state"], "present", "{path}");
+        assert_eq!(
+            report["vault_secret"]["length"],
+            stack.vault_secret().len(),
+            "{path}"
+        );
         replies.push((format!("{path}'s upstream JSON"), upstream));
         replies.push((format!("{path}'s report"), reply));
     }
+    let index = format!("{}{}/?report=true", stack.url(), stack.path_prefix());
+    let reply = get(&index, &[]).unwrap();
+    assert_eq!(reply.json().unwrap()["vault_secret"]["state"], "present");
+    replies.push(("the index's report".to_owned(), reply));
     // nginx strips the caller's token, but the delegated routes get a
     // delegated one (X-Auth-Request-Token, or Authorization): look for
     // every token issued, now that they all exist, in both representations.

@@ -333,6 +333,23 @@ static PROBES: &[ProbeDef] = &[
         repeat_last: None,
         judge: judges::upstream::client_answers,
     },
+    ProbeDef {
+        description: Description {
+            id: "vault.secret_delivered",
+            title: "A secret from Vault reaches Muster",
+            proves: "vault-secrets-operator delivers Muster's VaultSecret to its pod (only its \
+                     length and age are shown).",
+            component: Component::VaultSecrets,
+            hint: "Check the VaultSecret muster and vault-secrets-operator's log; run `phalanx \
+                   secrets sync` if Vault lacks vault-check.",
+        },
+        // Anonymous and without credentials, so that a browser without a
+        // session sees this row too.
+        requests: &[get(Route::Anonymous, "report=true", Credentials::None)],
+        in_order: false,
+        repeat_last: None,
+        judge: judges::vault::secret_delivered,
+    },
 ];
 
 /// The version of the probe list a share link pins (see

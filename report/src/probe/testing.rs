@@ -105,6 +105,15 @@ pub fn healthy_report(route: Route) -> String {
     report_body(&healthy_observation(route))
 }
 
+/// The anonymous route's healthy report carrying `vault_secret` as the
+/// server writes it.
+pub fn report_with_vault_secret(vault_secret: serde_json::Value) -> String {
+    let mut report: serde_json::Value =
+        serde_json::from_str(&healthy_report(Route::Anonymous)).unwrap();
+    report[crate::vault_secret::FIELD] = vault_secret;
+    report.to_string()
+}
+
 /// Rate-limit headers as Gafaelfawr sends them for the quota route.
 pub fn rate_headers(remaining: &'static str) -> Vec<(&'static str, &'static str)> {
     vec![
@@ -200,6 +209,14 @@ pub fn healthy_exchanges(id: &str, client: Client) -> Vec<Exchange> {
             respond(&sent[0], 200, &json, &format!(r#"{{"username":"{USERNAME}"}}"#)),
             respond(&sent[1], 403, &[("www-authenticate", "Bearer realm=\"data.example.org\", error=\"insufficient_scope\", scope=\"read:image\"")], ""),
         ],
+        "vault.secret_delivered" => vec![respond(
+            &sent[0],
+            200,
+            &json,
+            &report_with_vault_secret(
+                serde_json::json!({"state": "present", "length": 32, "age_seconds": 60}),
+            ),
+        )],
         "upstream.client_answers" => {
             let auth = format!(r#"{{"username":"{USERNAME}","email":"{EMAIL}"}}"#);
             let delegated = serde_json::to_string(&healthy_user()).unwrap();

@@ -11,11 +11,14 @@ const CANARY: &str = "gt-CanaryKeyCanaryKey0000.CanarySecretCanary0000";
 /// A second planted token: the same key with another secret, as a client
 /// with a wrong or stale token sends it.
 const WRONG_CANARY: &str = "gt-CanaryKeyCanaryKey0000.CanarySecretCanary0001";
-const CANARY_PARTS: [&str; 4] = [
+/// The planted secret from Vault, in the file Muster reports on.
+const VAULT_CANARY: &str = "VaultCanaryPassword0000";
+const CANARY_PARTS: [&str; 5] = [
     "CanaryKeyCanaryKey0000",
     "CanarySecretCanary0000",
     "CanarySecretCanary0001",
     "SessionCanaryValue",
+    VAULT_CANARY,
 ];
 
 fn assert_clean(text: &str, context: &str) {
@@ -34,7 +37,11 @@ async fn canary_tokens_never_reach_a_body_or_a_log_line() {
         &format!(r#"{{"detail":[{{"msg":"bad token {CANARY}","type":"invalid_token"}}]}}"#),
     );
     let fake = FakeGafaelfawr::start(echoing, Reply::ok(INTERNAL_TOKEN)).await;
+    let vault = tempfile::tempdir().unwrap();
+    let vault_file = vault.path().join("vault-check");
+    std::fs::write(&vault_file, VAULT_CANARY).unwrap();
     let f = fixture(&[
+        ("MUSTER_VAULT_SECRET_FILE", vault_file.to_str().unwrap()),
         ("MUSTER_GAFAELFAWR_URL", &fake.base),
         ("MUSTER_LOG_LEVEL", "trace"),
         ("MUSTER_GAFAELFAWR_TIMEOUT", "0.5"),
@@ -54,6 +61,7 @@ async fn canary_tokens_never_reach_a_body_or_a_log_line() {
     let wrong_bearer = format!("Bearer {WRONG_CANARY}");
     let wrong_bearer = [("authorization", wrong_bearer.as_str())];
     let paths = [
+        "/muster/",
         "/muster/anonymous",
         "/muster/auth/fail",
         "/muster/auth/vinyl",

@@ -4,8 +4,9 @@
 //! family of routes it probes: [`anonymous`], [`auth`] (what the
 //! authenticated routes answer without valid credentials), [`cache`] (the
 //! auth cache of the cached route), [`quota`],
-//! [`reports`] (Muster's own report of a route) and [`upstream`] (the
-//! answers existing clients read).
+//! [`reports`] (Muster's own report of a route), [`upstream`] (the
+//! answers existing clients read) and [`vault`] (the secret Vault delivers
+//! to Muster).
 //!
 //! Answers every probe treats alike are judged here: no response at all,
 //! a 404 that is not Muster's (the route is not deployed: skip), and
@@ -20,6 +21,7 @@ pub mod cache;
 pub mod quota;
 pub mod reports;
 pub mod upstream;
+pub mod vault;
 
 use super::exchange::{Exchange, Received, ResponseSeen};
 use super::{Client, ProbeContext};

@@ -916,6 +916,79 @@ fn a_third_quota_request_is_said_even_when_it_got_no_answer() {
     );
 }
 
+/// `vault.secret_delivered` judged on the anonymous report carrying
+/// `vault_secret` (left out when `None`).
+fn vault(vault_secret: Option<serde_json::Value>) -> Check {
+    let body = match vault_secret {
+        Some(field) => report_with_vault_secret(field),
+        None => healthy_report(Route::Anonymous),
+    };
+    let json = [("content-type", "application/json")];
+    one("vault.secret_delivered", Client::Browser, 200, &json, &body)
+}
+
+#[test]
+fn a_present_vault_secret_passes_with_its_length_and_age_only() {
+    let check = vault(Some(
+        serde_json::json!({"state": "present", "length": 32, "age_seconds": 61}),
+    ));
+    assert_eq!(check.status, Status::Pass, "{check:#?}");
+    assert!(check.observed.contains("32 bytes"), "{}", check.observed);
+    assert!(check.observed.contains("61 s"), "{}", check.observed);
+}
+
+#[test]
+fn a_missing_or_empty_vault_secret_fails_naming_the_chain_from_vault() {
+    for state in ["missing", "empty", "unreadable"] {
+        let check = vault(Some(serde_json::json!({ "state": state })));
+        assert_eq!(check.status, Status::Fail, "{state}");
+        assert!(check.observed.contains(state), "{}", check.observed);
+        let fix = check.fix.expect("a fix");
+        assert_eq!(fix.component, Component::VaultSecrets);
+        for named in [
+            "VaultSecret muster",
+            "vault-secrets-operator",
+            "phalanx secrets sync",
+        ] {
+            assert!(fix.hint.contains(named), "{named}: {}", fix.hint);
+        }
+    }
+}
+
+#[test]
+fn a_vault_secret_muster_does_not_report_warns_about_musters_configuration() {
+    for field in [
+        Some(serde_json::json!({"state": "not_configured"})),
+        None,
+        Some(serde_json::json!({"state": "lost"})),
+    ] {
+        let check = vault(field.clone());
+        assert_eq!(check.status, Status::Warn, "{field:?}");
+        assert_eq!(check.fix.unwrap().component, Component::MusterConfiguration);
+    }
+}
+
+#[test]
+fn the_vault_row_needs_no_session_and_shows_nginx_failures_as_such() {
+    assert!(crate::probe::probe("vault.secret_delivered")
+        .expect("the vault probe")
+        .prepare(
+            "https://h",
+            Client::Browser,
+            &crate::probe::Tokens::default()
+        )
+        .is_ok());
+    let check = one(
+        "vault.secret_delivered",
+        Client::Cli,
+        502,
+        &[],
+        "<html>502</html>",
+    );
+    assert_eq!(check.status, Status::Fail);
+    assert_eq!(check.fix.unwrap().component, Component::IngressNginx);
+}
+
 /// Probe `id`'s healthy exchanges with the answer to request `index`
 /// replaced by `status` (no headers, empty body).
 fn cache_probe_with(id: &str, client: Client, index: usize, status: u16) -> Check {
