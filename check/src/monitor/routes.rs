@@ -136,7 +136,7 @@ mod tests {
         let _alive = latest.loop_started();
         let (status, _) = get_status(router(latest.clone()), "/healthz").await;
         assert_eq!(status, StatusCode::OK);
-        let (status, body) = get_status(router(latest), "/metrics").await;
+        let (status, body) = get_status(router(latest.clone()), "/metrics").await;
         assert_eq!(status, StatusCode::OK);
         assert!(
             body.contains("muster_check_rounds_total{verdict=\"pass\"} 0"),
