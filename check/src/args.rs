@@ -216,12 +216,7 @@ pub struct Cli {
 
     /// Serve /metrics (Prometheus), /report (the last round's JSON) and
     /// /healthz on ADDR, e.g. 0.0.0.0:9090 (with --every).
-    #[arg(
-        long,
-        value_name = "ADDR",
-        requires = "every",
-        help_heading = "Monitor"
-    )]
+    #[arg(long, value_name = "ADDR", help_heading = "Monitor")]
     listen: Option<SocketAddr>,
 
     /// Read the Slack incoming-webhook URL for alerts from PATH (else
@@ -229,7 +224,6 @@ pub struct Cli {
     #[arg(
         long,
         value_name = "PATH",
-        requires = "every",
         value_parser = NonEmptyStringValueParser::new(),
         help_heading = "Monitor"
     )]
@@ -675,10 +669,13 @@ fn monitor(
     tokens: &TokenSource,
     env: &HashMap<String, String>,
 ) -> Result<Option<Monitor>, ArgsError> {
+    let refuse = |text: &str| Err(ArgsError::Monitor(text.to_owned()));
     let Some(every) = cli.every else {
+        if cli.listen.is_some() || cli.slack_webhook_file.is_some() {
+            return refuse("--listen and --slack-webhook-file go with --every (the monitor)");
+        }
         return Ok(None);
     };
-    let refuse = |text: &str| Err(ArgsError::Monitor(text.to_owned()));
     if cli.wait.is_some() {
         return refuse("--wait goes with a single run, not with --every");
     }
@@ -1022,5 +1019,78 @@ mod tests {
     fn debug_output_hides_tokens() {
         let shown = format!("{:?}", TokenSource::Bootstrap("gt-secret".into()));
         assert!(!shown.contains("secret"));
+    }
+
+    const BASE: [&str; 4] = ["--url", "https://h.example", "--token", "gt-x.y"];
+
+    fn monitor_of(extra: &[&str], env: &[(&str, &str)]) -> Result<Option<Monitor>, String> {
+        let mut list = BASE.to_vec();
+        list.extend_from_slice(extra);
+        options(&list, env, false).map(|options| options.monitor)
+    }
+
+    #[test]
+    fn every_makes_a_monitor_with_its_defaults() {
+        assert_eq!(monitor_of(&[], &[]).unwrap(), None);
+        let monitor = monitor_of(&["--every", "5m", "--listen", "0.0.0.0:9090"], &[])
+            .unwrap()
+            .unwrap();
+        assert_eq!(monitor.every, Duration::from_secs(300));
+        assert_eq!(monitor.listen, Some("0.0.0.0:9090".parse().unwrap()));
+        assert_eq!(monitor.alert_interval, Duration::from_secs(300));
+        assert_eq!(monitor.slack_webhook, None);
+    }
+
+    #[test]
+    fn monitor_options_are_refused_where_they_cannot_work() {
+        for (extra, expected) in [
+            (&["--listen", "127.0.0.1:9090"][..], "--every"),
+            (&["--every", "10ms"][..], "--every"),
+            (&["--every", "25h"][..], "--every"),
+            (
+                &["--every", "1m", "--alert-interval", "0s"][..],
+                "--alert-interval",
+            ),
+            (&["--every", "1m", "--wait", "1m"][..], "--wait"),
+            (&["--every", "1m", "--listen", "nowhere"][..], "--listen"),
+        ] {
+            let error = monitor_of(extra, &[]).unwrap_err();
+            assert!(error.contains(expected), "{extra:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn the_webhook_is_a_secret_from_a_file_or_the_environment() {
+        let secret = "WebhookCanary0007";
+        let url = format!("https://hooks.slack.com/services/T0/B0/{secret}");
+        let from_env = monitor_of(&["--every", "1m"], &[("MUSTER_SLACK_WEBHOOK", &url)])
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            from_env.slack_webhook.as_ref().map(SlackWebhook::url),
+            Some(url.as_str())
+        );
+        assert!(!format!("{from_env:?}").contains(secret));
+        let dir = std::env::temp_dir().join(format!("muster-check-webhook-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("webhook");
+        std::fs::write(&file, format!("{url}\n")).unwrap();
+        let path = file.display().to_string();
+        let from_file = monitor_of(&["--every", "1m", "--slack-webhook-file", &path], &[])
+            .unwrap()
+            .unwrap();
+        assert_eq!(from_file.slack_webhook, from_env.slack_webhook);
+        let plain = url.replace("https://", "http://");
+        std::fs::write(&file, &plain).unwrap();
+        let error = monitor_of(&["--every", "1m", "--slack-webhook-file", &path], &[]).unwrap_err();
+        assert!(error.contains("--slack-webhook-file"), "{error}");
+        assert!(!error.contains(secret), "{error}");
+        let error =
+            monitor_of(&["--every", "1m"], &[("MUSTER_SLACK_WEBHOOK", &plain)]).unwrap_err();
+        assert!(
+            error.contains("MUSTER_SLACK_WEBHOOK") && !error.contains(secret),
+            "{error}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

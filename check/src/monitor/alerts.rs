@@ -189,3 +189,117 @@ fn message(round: &Round, now: &Condition, base: &str, changes: u64, interval: D
     }
     json!({"text": safe(&headline), "blocks": blocks})
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Exit, Finished};
+    use muster_report::probe::run::Run;
+    use muster_report::probe::{Client, ProbeResult};
+    use muster_report::{Check, Component, Fix};
+    use std::time::SystemTime;
+
+    /// A secret the round used (as a token file's content would be).
+    const CANARY: &str = "CanarySecret0099";
+    /// A Gafaelfawr-shaped token a server echoed into a hint.
+    const TOKEN: &str = "gt-AAAAAAAAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBB";
+
+    fn failing_round() -> Round {
+        let check = Check {
+            id: "delegated.header_route".to_owned(),
+            title: format!("Delegation <!channel> {CANARY}"),
+            proves: String::new(),
+            status: Status::Fail,
+            observed: "seen".to_owned(),
+            evidence: Vec::new(),
+            fix: Some(Fix {
+                component: Component::Gafaelfawr,
+                hint: format!("Bearer {TOKEN} and cookie {CANARY}"),
+            }),
+            skip_reason: None,
+        };
+        let run = Run::new(
+            "1.0",
+            "https://h.example",
+            0,
+            Client::Cli,
+            vec![ProbeResult {
+                check,
+                exchanges: Vec::new(),
+            }],
+        );
+        Round {
+            exit: Exit::Failed,
+            started: SystemTime::now(),
+            duration: Duration::from_secs(1),
+            finished: Some(Finished {
+                run,
+                share_url: "https://h.example/muster/report#v1.abc".to_owned(),
+                secrets: vec![CANARY.to_owned()],
+            }),
+            messages: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_failing_message_names_the_check_and_link_and_no_secret() {
+        let round = failing_round();
+        let now = Condition::of(&round);
+        let text = message(
+            &round,
+            &now,
+            "https://h.example/muster",
+            1,
+            Duration::from_secs(300),
+        )
+        .to_string();
+        assert!(text.contains("1 check failing"), "{text}");
+        assert!(text.contains("delegated.header_route"), "{text}");
+        assert!(
+            text.contains("<https://h.example/muster/report#v1.abc|"),
+            "{text}"
+        );
+        assert!(!text.contains(CANARY), "{text}");
+        assert!(!text.contains(&TOKEN[3..]), "{text}");
+        assert!(!text.contains("<!channel>"), "{text}");
+        assert!(!text.contains("folds in"), "{text}");
+    }
+
+    #[test]
+    fn a_folded_message_says_how_many_changes_it_folds_in() {
+        let round = failing_round();
+        let text = message(
+            &round,
+            &Condition::Passing,
+            "b",
+            3,
+            Duration::from_secs(300),
+        )
+        .to_string();
+        assert!(text.contains("recovered"), "{text}");
+        assert!(text.contains("folds in 3 changes"), "{text}");
+        assert!(text.contains("per 5m"), "{text}");
+    }
+
+    #[test]
+    fn a_round_that_could_not_check_gives_its_reason() {
+        let round = Round {
+            exit: Exit::CouldNotRun,
+            started: SystemTime::now(),
+            duration: Duration::from_secs(1),
+            finished: None,
+            messages: format!("muster-check: cannot connect; token {TOKEN}\n"),
+        };
+        let text = message(
+            &round,
+            &Condition::of(&round),
+            "b",
+            1,
+            Duration::from_secs(60),
+        )
+        .to_string();
+        assert!(text.contains("could not check b"), "{text}");
+        assert!(text.contains("cannot connect"), "{text}");
+        assert!(!text.contains(&TOKEN[3..]), "{text}");
+    }
+}
