@@ -125,6 +125,7 @@ pub fn slack_message(alert: &Alert, left_out: u64) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use muster_slack::text::texts;
     use std::time::UNIX_EPOCH;
 
     fn alert(message: &str) -> Alert {
@@ -135,24 +136,6 @@ mod tests {
             location: Some("server/src/x.rs:1".to_owned()),
             at: UNIX_EPOCH,
         }
-    }
-
-    fn texts(message: &Value) -> Vec<String> {
-        let mut found = Vec::new();
-        let mut stack = vec![message];
-        while let Some(value) = stack.pop() {
-            match value {
-                Value::Object(map) => {
-                    if let Some(Value::String(text)) = map.get("text") {
-                        found.push(text.clone());
-                    }
-                    stack.extend(map.values());
-                }
-                Value::Array(items) => stack.extend(items),
-                _ => {}
-            }
-        }
-        found
     }
 
     #[test]

@@ -30,6 +30,27 @@ pub fn code_block(heading: &str, code: &str) -> String {
     format!("*{heading}*\n```\n{}\n```", cut(&code, room))
 }
 
+/// Every `text` in a message (its `text` and each Block Kit text object's),
+/// outermost first: what a reader of the message sees, for checks on what
+/// goes out.
+pub fn texts(message: &Value) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![message];
+    while let Some(value) = stack.pop() {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(text)) = map.get("text") {
+                    found.push(text.clone());
+                }
+                stack.extend(map.values());
+            }
+            Value::Array(items) => stack.extend(items.iter().rev()),
+            _ => {}
+        }
+    }
+    found
+}
+
 /// Slack's three control characters escaped.
 pub fn escape(text: &str) -> String {
     text.replace('&', "&amp;")

@@ -87,19 +87,5 @@ async fn receive(
 /// Every `text` in a Block Kit payload, joined by newlines: what a reader
 /// of the message sees.
 pub fn message_text(payload: &Value) -> String {
-    let mut found = Vec::new();
-    let mut stack = vec![payload];
-    while let Some(value) = stack.pop() {
-        match value {
-            Value::Object(map) => {
-                if let Some(Value::String(text)) = map.get("text") {
-                    found.push(text.clone());
-                }
-                stack.extend(map.values());
-            }
-            Value::Array(items) => stack.extend(items.iter().rev()),
-            _ => {}
-        }
-    }
-    found.join("\n")
+    muster_slack::text::texts(payload).join("\n")
 }

@@ -208,6 +208,46 @@ fn webhook_file(dir: &Path, slack: &SlackStandin) -> String {
     path.display().to_string()
 }
 
+/// Switches the stand-in's `fault` on (or off) while `monitor` runs:
+/// within two rounds [`FAULTY_CHECK`] fails (or passes), the webhook then
+/// gets its `nth` post, and three rounds later no other; returns the text
+/// of that post.
+fn switch_fault(
+    stack: &Stack,
+    monitor: &Monitor,
+    slack: &SlackStandin,
+    fault: Option<StandinFault>,
+    nth: usize,
+) -> String {
+    stack.gafaelfawr().set_fault(fault);
+    let metrics = monitor.wait_rounds(2);
+    let expected = if fault.is_some() { "fail" } else { "pass" };
+    assert_eq!(
+        status_of(&metrics, FAULTY_CHECK).as_deref(),
+        Some(expected),
+        "{metrics}"
+    );
+    let posts = wait_posts(slack, nth);
+    monitor.wait_rounds(3);
+    assert_eq!(slack.posts().len(), nth, "{:#?}", slack.posts());
+    message_text(&posts[nth - 1])
+}
+
+/// Starts a monitor of `stack` with token `files`, posting to a new
+/// webhook stand-in at most once per `interval`.
+fn monitor_with_slack(
+    stack: &Stack,
+    files: &TokenFiles,
+    interval: &str,
+) -> (Monitor, SlackStandin) {
+    let slack = SlackStandin::start().unwrap();
+    let mut args = files.args(stack);
+    let webhook = webhook_file(files.dir.path(), &slack);
+    args.extend(["--slack-webhook-file".to_owned(), webhook]);
+    args.extend(["--alert-interval".to_owned(), interval.to_owned()]);
+    (Monitor::start(&strs(&args)), slack)
+}
+
 /// Waits until the stand-in has received `count` posts; returns them.
 fn wait_posts(slack: &SlackStandin, count: usize) -> Vec<Value> {
     poll_until(PATIENCE, &format!("{count} Slack posts"), || {
@@ -236,12 +276,7 @@ fn strs(args: &[String]) -> Vec<&str> {
 fn a_fault_alerts_once_and_its_repair_once_while_metrics_follow() {
     let stack = stack();
     let files = TokenFiles::mint(&stack);
-    let slack = SlackStandin::start().unwrap();
-    let mut args = files.args(&stack);
-    let webhook = webhook_file(files.dir.path(), &slack);
-    args.extend(["--slack-webhook-file".to_owned(), webhook]);
-    args.extend(["--alert-interval".to_owned(), "1s".to_owned()]);
-    let monitor = Monitor::start(&strs(&args));
+    let (monitor, slack) = monitor_with_slack(&stack, &files, "1s");
 
     let metrics = wait_for_rounds(&monitor.listen, 1, PATIENCE).unwrap();
     assert_eq!(
@@ -273,37 +308,17 @@ fn a_fault_alerts_once_and_its_repair_once_while_metrics_follow() {
     assert!(slack.posts().is_empty(), "a healthy start says nothing");
 
     // Fault on: the metric flips within two rounds, one alert goes out.
-    stack.gafaelfawr().set_fault(Some(StandinFault::WrongEmail));
-    let metrics = monitor.wait_rounds(2);
-    assert_eq!(
-        status_of(&metrics, FAULTY_CHECK).as_deref(),
-        Some("fail"),
-        "{metrics}"
-    );
-    let posts = wait_posts(&slack, 1);
-    let alert = message_text(&posts[0]);
+    let alert = switch_fault(&stack, &monitor, &slack, Some(StandinFault::WrongEmail), 1);
     assert!(alert.contains("failing"), "{alert}");
     assert!(alert.contains(FAULTY_CHECK), "{alert}");
     assert!(
         alert.contains("/muster/report#v1."),
         "the share link: {alert}"
     );
-    monitor.wait_rounds(3);
-    assert_eq!(slack.posts().len(), 1, "{:#?}", slack.posts());
 
     // Fault off: the metric flips back, one "recovered" goes out.
-    stack.gafaelfawr().set_fault(None);
-    let metrics = monitor.wait_rounds(2);
-    assert_eq!(
-        status_of(&metrics, FAULTY_CHECK).as_deref(),
-        Some("pass"),
-        "{metrics}"
-    );
-    let posts = wait_posts(&slack, 2);
-    let recovered = message_text(&posts[1]);
+    let recovered = switch_fault(&stack, &monitor, &slack, None, 2);
     assert!(recovered.contains("recovered"), "{recovered}");
-    monitor.wait_rounds(3);
-    assert_eq!(slack.posts().len(), 2, "{:#?}", slack.posts());
     assert_posts_clean(&stack, &slack);
 
     let (exit, stderr) = monitor.stop();
@@ -316,12 +331,7 @@ fn a_flapping_fault_is_folded_into_one_message_not_a_flood() {
     const INTERVAL: Duration = Duration::from_secs(20);
     let stack = stack();
     let files = TokenFiles::mint(&stack);
-    let slack = SlackStandin::start().unwrap();
-    let mut args = files.args(&stack);
-    let webhook = webhook_file(files.dir.path(), &slack);
-    args.extend(["--slack-webhook-file".to_owned(), webhook]);
-    args.extend(["--alert-interval".to_owned(), "20s".to_owned()]);
-    let monitor = Monitor::start(&strs(&args));
+    let (monitor, slack) = monitor_with_slack(&stack, &files, "20s");
     monitor.wait_status(FAULTY_CHECK, "pass");
 
     let standin = stack.gafaelfawr();

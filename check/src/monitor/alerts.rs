@@ -17,7 +17,7 @@ use muster_slack::text::{code_block, cut, escape, mrkdwn, FIELD_MAX_CHARS};
 use muster_slack::{SlackPoster, SlackWebhook};
 use serde_json::{json, Value};
 
-use super::rounds::Round;
+use super::round::Round;
 
 /// Most failing checks listed in one message (Slack allows 50 blocks).
 const MAX_LISTED: usize = 20;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use muster_report::redact;
 
 use super::metrics::Metrics;
-use super::rounds::Round;
+use super::round::Round;
 
 /// Beyond its deadline, how long a round may take (revoking its tokens,
 /// recording it) before the loop counts as stuck.

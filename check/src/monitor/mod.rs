@@ -5,6 +5,7 @@
 //! - [`rounds`]: the loop — one round at a time, each ended by
 //!   `--deadline`, the next starting `--every` after the last one started
 //!   (at once if it ran longer);
+//! - [`round`]: what one round found;
 //! - [`metrics`]: what Prometheus scrapes;
 //! - [`latest`]: the last round's report and the loop's liveness;
 //! - [`routes`] and [`serve`]: `/metrics`, `/report`, `/healthz`, served
@@ -14,6 +15,7 @@
 pub mod alerts;
 pub mod latest;
 pub mod metrics;
+pub mod round;
 pub mod rounds;
 pub mod routes;
 pub mod serve;
