@@ -23,6 +23,8 @@ use serde_json::{json, Value};
 const PATIENCE: Duration = Duration::from_secs(60);
 /// The check the `wrong-email` fault fails.
 const FAULTY_CHECK: &str = "delegated.header_route";
+/// `--alert-interval` where one alert per change is expected.
+const ALERT_INTERVAL: Duration = Duration::from_secs(1);
 /// The bot the token files belong to.
 const BOT: &str = "bot-check-muster";
 
@@ -79,6 +81,24 @@ impl Monitor {
     fn wait_rounds(&self, more: u64) -> String {
         let target = self.rounds() + more;
         wait_for_rounds(&self.listen, target, PATIENCE).unwrap()
+    }
+
+    /// Waits for `more` rounds after those finished now, and at least
+    /// `at_least` from now; the metrics then.
+    fn wait_rounds_and(&self, more: u64, at_least: Duration) -> String {
+        let started = Instant::now();
+        let target = self.rounds() + more;
+        let mut last = String::new();
+        poll_until(
+            PATIENCE,
+            &format!("round {target}, {at_least:?} on"),
+            || {
+                last = monitor::metrics(&self.listen).unwrap_or_default();
+                Ok(monitor::rounds(&last) >= target && started.elapsed() >= at_least)
+            },
+        )
+        .unwrap_or_else(|error| panic!("{error}:\n{last}"));
+        last
     }
 
     /// Waits until the last round gave `check` the status `status`.
@@ -228,7 +248,9 @@ fn switch_fault(
         "{metrics}"
     );
     let posts = wait_posts(slack, nth);
-    monitor.wait_rounds(3);
+    // Past the alert interval, so that a monitor posting every round
+    // would have posted again.
+    monitor.wait_rounds_and(3, ALERT_INTERVAL * 2);
     assert_eq!(slack.posts().len(), nth, "{:#?}", slack.posts());
     message_text(&posts[nth - 1])
 }
@@ -276,7 +298,8 @@ fn strs(args: &[String]) -> Vec<&str> {
 fn a_fault_alerts_once_and_its_repair_once_while_metrics_follow() {
     let stack = stack();
     let files = TokenFiles::mint(&stack);
-    let (monitor, slack) = monitor_with_slack(&stack, &files, "1s");
+    let interval = format!("{}s", ALERT_INTERVAL.as_secs());
+    let (monitor, slack) = monitor_with_slack(&stack, &files, &interval);
 
     let metrics = wait_for_rounds(&monitor.listen, 1, PATIENCE).unwrap();
     assert_eq!(
