@@ -449,3 +449,33 @@ fn a_target_that_goes_down_costs_rounds_not_the_loop() {
     let (exit, _) = monitor.stop();
     assert_eq!(exit, Exit::Pass);
 }
+
+#[test]
+fn a_hung_target_costs_each_round_its_deadline_not_the_loop() {
+    let stack = stack();
+    let files = TokenFiles::mint(&stack);
+    let mut args = files.args(&stack);
+    args.extend(["--deadline", "1", "--timeout", "30"].map(str::to_owned));
+    let monitor = Monitor::start(&strs(&args));
+    monitor.wait_status(FAULTY_CHECK, "pass");
+
+    // Gafaelfawr hangs: every authenticated request waits on it.
+    stack.gafaelfawr().hold_auth_subrequests(true);
+    let before = monitor.wait_rounds(1);
+    let metrics = monitor.wait_rounds(2);
+    assert!(
+        rounds_with(&metrics, "could_not_run") >= rounds_with(&before, "could_not_run") + 2,
+        "{metrics}"
+    );
+    let (_, duration) = monitor::samples(&metrics, "muster_check_round_duration_seconds")
+        .next()
+        .unwrap();
+    assert!((1.0..5.0).contains(&duration), "a round took {duration} s");
+    assert_eq!(monitor.route("/healthz").status, 200);
+
+    // Gafaelfawr answers again: so do the rounds.
+    stack.gafaelfawr().hold_auth_subrequests(false);
+    monitor.wait_status(FAULTY_CHECK, "pass");
+    let (exit, _) = monitor.stop();
+    assert_eq!(exit, Exit::Pass);
+}
