@@ -8,12 +8,14 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::builder::NonEmptyStringValueParser;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory as _, FromArgMatches as _, Parser, ValueEnum};
+use muster_slack::SlackWebhook;
 use reqwest::Url;
 use thiserror::Error;
 
@@ -51,7 +53,10 @@ Output: text is the checklist (with progress and colour on a terminal;
 NO_COLOR turns colour off), details of every problem with its fix, and the
 share link, all on stdout. json and junit: only the document on stdout; the
 share link and any messages go to stderr. Text from the server is shown with
-its control characters escaped.";
+its control characters escaped.
+
+Monitor: with --every, muster-check runs rounds until SIGTERM or Ctrl-C (then
+exit 0); see README.md's Monitor section for the routes, metrics and alerts.";
 
 /// The command line, as `clap` reads it.
 #[derive(Debug, Parser)]
@@ -201,6 +206,71 @@ pub struct Cli {
     /// --deadline starts then).
     #[arg(long, value_name = "DURATION", value_parser = wait_duration, help_heading = "Argo CD")]
     wait: Option<Duration>,
+
+    /// Run as a monitor: a round of every check each DURATION (e.g. 5m; at
+    /// least 100ms), forever; a round that outlasts it is followed at once
+    /// by the next. Each round re-reads the token files and ends at
+    /// --deadline.
+    #[arg(long, value_name = "DURATION", value_parser = every_duration, help_heading = "Monitor")]
+    every: Option<Duration>,
+
+    /// Serve /metrics (Prometheus), /report (the last round's JSON) and
+    /// /healthz on ADDR, e.g. 0.0.0.0:9090 (with --every).
+    #[arg(long, value_name = "ADDR", help_heading = "Monitor")]
+    listen: Option<SocketAddr>,
+
+    /// Read the Slack incoming-webhook URL for alerts from PATH (else
+    /// MUSTER_SLACK_WEBHOOK); with --every.
+    #[arg(
+        long,
+        value_name = "PATH",
+        value_parser = NonEmptyStringValueParser::new(),
+        help_heading = "Monitor"
+    )]
+    slack_webhook_file: Option<String>,
+
+    /// At most one Slack message per DURATION (e.g. 5m; at least 1s); the
+    /// next says how many changes it folds in.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "5m",
+        value_parser = alert_interval,
+        help_heading = "Monitor"
+    )]
+    alert_interval: Duration,
+}
+
+/// The shortest `--every`.
+pub const MIN_EVERY: Duration = Duration::from_millis(100);
+/// The shortest `--alert-interval`.
+pub const MIN_ALERT_INTERVAL: Duration = Duration::from_secs(1);
+/// The longest `--every` and `--alert-interval`.
+pub const MAX_MONITOR_DURATION: Duration = Duration::from_secs(24 * 3600);
+/// The largest file `--slack-webhook-file` may be.
+const WEBHOOK_FILE_MAX_BYTES: u64 = 4096;
+
+/// A humantime duration between `min` and [`MAX_MONITOR_DURATION`].
+fn monitor_duration(text: &str, min: Duration) -> Result<Duration, String> {
+    let duration = humantime::parse_duration(text.trim())
+        .map_err(|error| format!("not a duration such as 30s, 5m or 1h ({error})"))?;
+    if duration < min || duration > MAX_MONITOR_DURATION {
+        return Err(format!(
+            "not between {} and 24h",
+            humantime::format_duration(min)
+        ));
+    }
+    Ok(duration)
+}
+
+/// An `--every` duration.
+fn every_duration(text: &str) -> Result<Duration, String> {
+    monitor_duration(text, MIN_EVERY)
+}
+
+/// An `--alert-interval` duration.
+fn alert_interval(text: &str) -> Result<Duration, String> {
+    monitor_duration(text, MIN_ALERT_INTERVAL)
 }
 
 /// Where `--argocd` reads applications from.
@@ -400,6 +470,21 @@ pub struct Options {
     pub argocd: ArgoCd,
     /// How long to wait for the installation first.
     pub wait: Option<Duration>,
+    /// Run as a monitor (`--every`), or once.
+    pub monitor: Option<Monitor>,
+}
+
+/// How the monitor (`--every`) runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Monitor {
+    /// Time from the start of one round to the start of the next.
+    pub every: Duration,
+    /// Where to serve the metrics, report and liveness routes.
+    pub listen: Option<SocketAddr>,
+    /// Where alerts go (a secret: `Debug` never shows it).
+    pub slack_webhook: Option<SlackWebhook>,
+    /// At most one Slack message per this long.
+    pub alert_interval: Duration,
 }
 
 /// Whether and where the run reads Argo CD's applications.
@@ -477,6 +562,10 @@ pub enum ArgsError {
     /// Argo CD's API chosen without what it needs.
     #[error("{0}")]
     ArgoCd(String),
+    /// A monitor option that cannot work (`--every` with a one-shot
+    /// option, an unreadable or malformed webhook).
+    #[error("{0}")]
+    Monitor(String),
 }
 
 /// The help text (`--help`).
@@ -554,6 +643,7 @@ pub fn parse(
         return Err(ArgsError::NoScopeWithoutToken);
     }
     let argocd = argocd_source(&cli, env)?;
+    let monitor = monitor(&cli, &tokens, env)?;
     let text_on_terminal = cli.format == Format::Text && stdout_is_terminal;
     let no_colour = env.get("NO_COLOR").is_some_and(|value| !value.is_empty());
     Ok(Command::Check(Box::new(Options {
@@ -569,7 +659,72 @@ pub fn parse(
         no_scope_token_file: cli.no_scope_token_file,
         argocd,
         wait: cli.wait,
+        monitor,
     })))
+}
+
+/// The monitor's settings, when `--every` is given.
+fn monitor(
+    cli: &Cli,
+    tokens: &TokenSource,
+    env: &HashMap<String, String>,
+) -> Result<Option<Monitor>, ArgsError> {
+    let refuse = |text: &str| Err(ArgsError::Monitor(text.to_owned()));
+    let Some(every) = cli.every else {
+        if cli.listen.is_some() || cli.slack_webhook_file.is_some() {
+            return refuse("--listen and --slack-webhook-file go with --every (the monitor)");
+        }
+        return Ok(None);
+    };
+    if cli.wait.is_some() {
+        return refuse("--wait goes with a single run, not with --every");
+    }
+    if matches!(tokens, TokenSource::BootstrapFile(path) if path == "-") {
+        return refuse(
+            "--every re-reads the bootstrap token each round: give a file, not '-' (stdin)",
+        );
+    }
+    let slack_webhook = match &cli.slack_webhook_file {
+        Some(path) => Some(read_webhook_file(path)?),
+        None => match env.get("MUSTER_SLACK_WEBHOOK").map(|url| url.trim()) {
+            Some(url) if !url.is_empty() => Some(SlackWebhook::parse(url).map_err(|problem| {
+                ArgsError::Monitor(format!(
+                    "MUSTER_SLACK_WEBHOOK: {problem}; expected a Slack incoming-webhook URL"
+                ))
+            })?),
+            _ => None,
+        },
+    };
+    Ok(Some(Monitor {
+        every,
+        listen: cli.listen,
+        slack_webhook,
+        alert_interval: cli.alert_interval,
+    }))
+}
+
+/// The webhook URL in `path` (a mounted Secret); errors never show it.
+fn read_webhook_file(path: &str) -> Result<SlackWebhook, ArgsError> {
+    use std::io::Read as _;
+    let problem =
+        |reason: String| ArgsError::Monitor(format!("--slack-webhook-file {path:?}: {reason}"));
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|file| {
+            file.take(WEBHOOK_FILE_MAX_BYTES + 1)
+                .read_to_string(&mut text)
+        })
+        .map_err(|error| problem(error.to_string()))?;
+    if text.len() as u64 > WEBHOOK_FILE_MAX_BYTES {
+        return Err(problem(format!(
+            "it is longer than {WEBHOOK_FILE_MAX_BYTES} bytes, not a webhook URL"
+        )));
+    }
+    SlackWebhook::parse(text.trim()).map_err(|reason| {
+        problem(format!(
+            "{reason}; expected a Slack incoming-webhook URL such as https://hooks.slack.com/services/…"
+        ))
+    })
 }
 
 /// Where Argo CD's applications come from, following `--argocd`.
@@ -864,5 +1019,78 @@ mod tests {
     fn debug_output_hides_tokens() {
         let shown = format!("{:?}", TokenSource::Bootstrap("gt-secret".into()));
         assert!(!shown.contains("secret"));
+    }
+
+    const BASE: [&str; 4] = ["--url", "https://h.example", "--token", "gt-x.y"];
+
+    fn monitor_of(extra: &[&str], env: &[(&str, &str)]) -> Result<Option<Monitor>, String> {
+        let mut list = BASE.to_vec();
+        list.extend_from_slice(extra);
+        options(&list, env, false).map(|options| options.monitor)
+    }
+
+    #[test]
+    fn every_makes_a_monitor_with_its_defaults() {
+        assert_eq!(monitor_of(&[], &[]).unwrap(), None);
+        let monitor = monitor_of(&["--every", "5m", "--listen", "0.0.0.0:9090"], &[])
+            .unwrap()
+            .unwrap();
+        assert_eq!(monitor.every, Duration::from_secs(300));
+        assert_eq!(monitor.listen, Some("0.0.0.0:9090".parse().unwrap()));
+        assert_eq!(monitor.alert_interval, Duration::from_secs(300));
+        assert_eq!(monitor.slack_webhook, None);
+    }
+
+    #[test]
+    fn monitor_options_are_refused_where_they_cannot_work() {
+        for (extra, expected) in [
+            (&["--listen", "127.0.0.1:9090"][..], "--every"),
+            (&["--every", "10ms"][..], "--every"),
+            (&["--every", "25h"][..], "--every"),
+            (
+                &["--every", "1m", "--alert-interval", "0s"][..],
+                "--alert-interval",
+            ),
+            (&["--every", "1m", "--wait", "1m"][..], "--wait"),
+            (&["--every", "1m", "--listen", "nowhere"][..], "--listen"),
+        ] {
+            let error = monitor_of(extra, &[]).unwrap_err();
+            assert!(error.contains(expected), "{extra:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn the_webhook_is_a_secret_from_a_file_or_the_environment() {
+        let secret = "WebhookCanary0007";
+        let url = format!("https://hooks.slack.com/services/T0/B0/{secret}");
+        let from_env = monitor_of(&["--every", "1m"], &[("MUSTER_SLACK_WEBHOOK", &url)])
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            from_env.slack_webhook.as_ref().map(SlackWebhook::url),
+            Some(url.as_str())
+        );
+        assert!(!format!("{from_env:?}").contains(secret));
+        let dir = std::env::temp_dir().join(format!("muster-check-webhook-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("webhook");
+        std::fs::write(&file, format!("{url}\n")).unwrap();
+        let path = file.display().to_string();
+        let from_file = monitor_of(&["--every", "1m", "--slack-webhook-file", &path], &[])
+            .unwrap()
+            .unwrap();
+        assert_eq!(from_file.slack_webhook, from_env.slack_webhook);
+        let plain = url.replace("https://", "http://");
+        std::fs::write(&file, &plain).unwrap();
+        let error = monitor_of(&["--every", "1m", "--slack-webhook-file", &path], &[]).unwrap_err();
+        assert!(error.contains("--slack-webhook-file"), "{error}");
+        assert!(!error.contains(secret), "{error}");
+        let error =
+            monitor_of(&["--every", "1m"], &[("MUSTER_SLACK_WEBHOOK", &plain)]).unwrap_err();
+        assert!(
+            error.contains("MUSTER_SLACK_WEBHOOK") && !error.contains(secret),
+            "{error}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

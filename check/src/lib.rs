@@ -14,11 +14,15 @@
 //! Exit codes ([`Exit`]): 0 pass (warnings allowed), 1 a check failed,
 //! 2 could not run (bad arguments, unreachable host, rejected token,
 //! nothing checked, deadline passed, interrupted).
+//!
+//! With `--every` it is a monitor instead ([`monitor`]): the same run,
+//! made in rounds, its results served as metrics and alerts.
 
 pub mod argocd;
 pub mod args;
 pub mod http;
 pub mod installation;
+mod monitor;
 pub mod output;
 pub mod runner;
 pub mod terminal;
@@ -136,6 +140,9 @@ pub fn run_until(
         stdout: AutoStream::new(io.stdout, colour),
         stderr,
     };
+    if let Some(monitor) = &options.monitor {
+        return runtime.block_on(monitor::run(&options, monitor, streams.stderr, interrupted));
+    }
     runtime.block_on(check(&options, streams, interrupted))
 }
 
@@ -152,6 +159,7 @@ fn secrets_in(args: &[String], env: &HashMap<String, String>) -> Vec<String> {
         "MUSTER_CHECK_TOKEN",
         "GAFAELFAWR_BOOTSTRAP_TOKEN",
         "ARGOCD_AUTH_TOKEN",
+        "MUSTER_SLACK_WEBHOOK",
     ]
     .iter()
     .filter_map(|name| env.get(*name).cloned());
@@ -278,15 +286,15 @@ async fn check(
     let mut minted = Minted::default();
     let exit = checks(
         options,
-        stdin,
-        &mut stdout,
-        &mut stderr,
+        (stdin, &mut stdout, &mut stderr),
         &client,
         &mut minted,
         &mut stop,
         (&installation, waited),
+        Printing::Print,
     )
-    .await;
+    .await
+    .exit;
     // However the run ended, its tokens go now rather than in 15 minutes.
     if let Err(error) =
         tokens::revoke(&client, &options.target.origin, &minted, options.timeout).await
@@ -294,6 +302,92 @@ async fn check(
         say(&mut stderr, &error.to_string(), &secrets(options, &minted));
     }
     exit
+}
+
+/// One round of the monitor: the run of [`check`] without `--wait`,
+/// printing only its messages (to `stderr`), ended by `--deadline` or
+/// when `shutdown` turns true; its minted tokens revoked however it ends.
+pub(crate) async fn round(
+    options: &Options,
+    stderr: &mut dyn Write,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) -> Checked {
+    let client = match http::client(options.timeout) {
+        Ok(client) => client,
+        Err(error) => {
+            say(stderr, &error.to_string(), &[]);
+            return Exit::CouldNotRun.into();
+        }
+    };
+    // Read each round, so that a rotated Argo CD token file is followed.
+    let installation = match installation::Installation::of(options) {
+        Ok(installation) => installation,
+        Err(error) => {
+            say(stderr, &error.to_string(), &[]);
+            return Exit::CouldNotRun.into();
+        }
+    };
+    let deadline = options.deadline;
+    let stop = async move {
+        tokio::select! {
+            () = tokio::time::sleep(deadline) => Stop::Deadline(deadline),
+            _ = shutdown.wait_for(|stopping| *stopping) => Stop::Interrupted,
+        }
+    };
+    tokio::pin!(stop);
+    let mut minted = Minted::default();
+    let checked = checks(
+        options,
+        (&mut std::io::empty(), &mut std::io::sink(), &mut *stderr),
+        &client,
+        &mut minted,
+        &mut stop,
+        (&installation, None),
+        Printing::MessagesOnly,
+    )
+    .await;
+    if let Err(error) =
+        tokens::revoke(&client, &options.target.origin, &minted, options.timeout).await
+    {
+        say(stderr, &error.to_string(), &secrets(options, &minted));
+    }
+    checked
+}
+
+/// Whether a run prints its checklist or document, or only its messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Printing {
+    /// Progress, checklist or document, share link (a single run).
+    Print,
+    /// Only the messages on stderr (a monitor's round).
+    MessagesOnly,
+}
+
+/// How a run ended, and the run itself if it got as far as checking.
+pub(crate) struct Checked {
+    /// The exit code a single run would end with.
+    pub exit: Exit,
+    /// The run, unless it stopped before the checks.
+    pub finished: Option<Finished>,
+}
+
+impl From<Exit> for Checked {
+    fn from(exit: Exit) -> Self {
+        Checked {
+            exit,
+            finished: None,
+        }
+    }
+}
+
+/// A run that got as far as checking.
+pub(crate) struct Finished {
+    /// The run, as `--format json` prints it.
+    pub run: Run,
+    /// Its share link.
+    pub share_url: String,
+    /// The secrets the run used, to keep out of anything shown.
+    pub secrets: Vec<String>,
 }
 
 /// Every secret the run knows of: the token or bootstrap token given, and
@@ -308,17 +402,15 @@ fn secrets(options: &Options, minted: &Minted) -> Vec<String> {
 
 /// The run itself: find Muster, obtain the tokens (noting each minted one
 /// in `minted`), probe, print. Ends early, exit 2, when `stop` completes.
-#[allow(clippy::too_many_arguments)]
 async fn checks(
     options: &Options,
-    stdin: &mut dyn Read,
-    stdout: &mut dyn Write,
-    stderr: &mut dyn Write,
+    (stdin, stdout, stderr): (&mut dyn Read, &mut dyn Write, &mut dyn Write),
     client: &reqwest::Client,
     minted: &mut Minted,
     stop: &mut Pin<&mut impl Future<Output = Stop>>,
     (installation, waited): (&installation::Installation, Option<u64>),
-) -> Exit {
+    printing: Printing,
+) -> Checked {
     let base = options.target.base();
     let started_at = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -328,7 +420,7 @@ async fn checks(
         Ok(Ok(version)) => version,
         Ok(Err(error)) => {
             say(stderr, &error.to_string(), &[]);
-            return Exit::CouldNotRun;
+            return Exit::CouldNotRun.into();
         }
         Err(stopped) => {
             say(
@@ -336,19 +428,19 @@ async fn checks(
                 &format!("{} before Muster answered", stopped.describe()),
                 &[],
             );
-            return Exit::CouldNotRun;
+            return Exit::CouldNotRun.into();
         }
     };
     let argocd_rows = match until(stop, installation.rows(options.timeout, waited)).await {
         Ok(Ok(rows)) => rows,
         Ok(Err(error)) => {
             say(stderr, &error.to_string(), &installation.secrets());
-            return Exit::CouldNotRun;
+            return Exit::CouldNotRun.into();
         }
         Err(stopped) => {
             let message = format!("{} before Argo CD answered", stopped.describe());
             say(stderr, &message, &installation.secrets());
-            return Exit::CouldNotRun;
+            return Exit::CouldNotRun.into();
         }
     };
     let obtained = until(
@@ -368,12 +460,12 @@ async fn checks(
         Ok(Ok(run_tokens)) => run_tokens,
         Ok(Err(error)) => {
             say(stderr, &error.to_string(), &secrets(options, minted));
-            return Exit::CouldNotRun;
+            return Exit::CouldNotRun.into();
         }
         Err(stopped) => {
             let message = format!("{} before the tokens were ready", stopped.describe());
             say(stderr, &message, &secrets(options, minted));
-            return Exit::CouldNotRun;
+            return Exit::CouldNotRun.into();
         }
     };
     let mut run_tokens = run_tokens;
@@ -385,7 +477,7 @@ async fn checks(
             }
             Err(error) => {
                 say(stderr, &error.to_string(), &run_tokens.secrets);
-                return Exit::CouldNotRun;
+                return Exit::CouldNotRun.into();
             }
         }
     }
@@ -397,7 +489,7 @@ async fn checks(
     let style = Style {
         colour: options.colour,
     };
-    let text = options.format == Format::Text;
+    let text = printing == Printing::Print && options.format == Format::Text;
     if text {
         let who = match (&options.tokens, &run_tokens.minted_for) {
             (_, Some(identity)) => format!(
@@ -500,50 +592,64 @@ async fn checks(
         let not_reached = run.probes.len() - reached;
         format!("{}: {not_reached} checks not reached", stopped.describe())
     });
-    let document = match options.format {
-        Format::Text => text::summary(style, &run, &share_url, stop_note.as_deref()),
-        Format::Json => match serde_json::to_string_pretty(&run) {
-            Ok(json) => terminal::escape_json(&json).into_owned() + "\n",
-            Err(error) => {
-                say(
-                    stderr,
-                    &format!("cannot write the run as JSON: {error}"),
-                    &[],
-                );
-                return Exit::CouldNotRun;
-            }
-        },
-        Format::Junit => match output::junit::render(&run, &share_url) {
-            Ok(xml) => xml,
-            Err(error) => {
-                say(
-                    stderr,
-                    &format!("cannot write the run as JUnit XML: {error}"),
-                    &[],
-                );
-                return Exit::CouldNotRun;
-            }
-        },
-    };
-    let _ = stdout.write_all(redact::secrets_in_text(&document, &run_secrets).as_bytes());
-    let _ = stdout.flush();
-    if !text {
-        let _ = writeln!(stderr, "Share link: {share_url}");
-    }
-    if let Some(note) = stop_note {
-        say(stderr, &note, &run_secrets);
-        return Exit::CouldNotRun;
-    }
-    let exit = verdict(&run);
-    if exit == Exit::CouldNotRun {
-        let why = if unreachable(&run) {
-            format!("no request to {base} got an answer (see the checks above)")
-        } else {
-            "nothing could be checked: every probe was skipped".to_owned()
+    if printing == Printing::Print {
+        let document = match options.format {
+            Format::Text => text::summary(style, &run, &share_url, stop_note.as_deref()),
+            Format::Json => match serde_json::to_string_pretty(&run) {
+                Ok(json) => terminal::escape_json(&json).into_owned() + "\n",
+                Err(error) => {
+                    say(
+                        stderr,
+                        &format!("cannot write the run as JSON: {error}"),
+                        &[],
+                    );
+                    return Exit::CouldNotRun.into();
+                }
+            },
+            Format::Junit => match output::junit::render(&run, &share_url) {
+                Ok(xml) => xml,
+                Err(error) => {
+                    say(
+                        stderr,
+                        &format!("cannot write the run as JUnit XML: {error}"),
+                        &[],
+                    );
+                    return Exit::CouldNotRun.into();
+                }
+            },
         };
-        say(stderr, &why, &run_secrets);
+        let _ = stdout.write_all(redact::secrets_in_text(&document, &run_secrets).as_bytes());
+        let _ = stdout.flush();
+        if !text {
+            let _ = writeln!(stderr, "Share link: {share_url}");
+        }
     }
-    exit
+    let exit = match stop_note {
+        Some(note) => {
+            say(stderr, &note, &run_secrets);
+            Exit::CouldNotRun
+        }
+        None => {
+            let exit = verdict(&run);
+            if exit == Exit::CouldNotRun {
+                let why = if unreachable(&run) {
+                    format!("no request to {base} got an answer (see the checks above)")
+                } else {
+                    "nothing could be checked: every probe was skipped".to_owned()
+                };
+                say(stderr, &why, &run_secrets);
+            }
+            exit
+        }
+    };
+    Checked {
+        exit,
+        finished: Some(Finished {
+            run,
+            share_url,
+            secrets: run_secrets,
+        }),
+    }
 }
 
 /// The exit code for a finished run.

@@ -8,10 +8,11 @@ use std::process::ExitCode;
 use muster_report::environment::utf8_variables;
 
 /// The variables `muster-check` reads.
-const VARIABLES: [&str; 4] = [
+const VARIABLES: [&str; 5] = [
     "MUSTER_CHECK_URL",
     "MUSTER_CHECK_TOKEN",
     "GAFAELFAWR_BOOTSTRAP_TOKEN",
+    "MUSTER_SLACK_WEBHOOK",
     "NO_COLOR",
 ];
 

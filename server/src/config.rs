@@ -50,21 +50,7 @@ pub struct Config {
 /// `MUSTER_SLACK_WEBHOOK`: a Slack incoming-webhook URL. The URL is the
 /// secret that lets anyone post to the channel, so it is never shown: its
 /// `Debug` form and every error name only its scheme and host.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SlackWebhook(String);
-
-impl SlackWebhook {
-    /// The whole URL, for the one request that posts to it.
-    pub fn url(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for SlackWebhook {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SlackWebhook(<redacted>)")
-    }
-}
+pub use muster_slack::SlackWebhook;
 
 /// How Muster finds Gafaelfawr's API base URL (the URL that
 /// `/user-info` and `/token-info` are appended to).
@@ -221,17 +207,7 @@ fn parse_slack_webhook(raw: &str) -> Result<SlackWebhook, ConfigError> {
              https://hooks.slack.com/services/…"
         ),
     };
-    let parsed =
-        reqwest::Url::parse(raw).map_err(|problem| error(format!("not a URL ({problem})")))?;
-    let host = parsed.host_str().unwrap_or("");
-    let loopback = matches!(host, "127.0.0.1" | "localhost" | "[::1]");
-    match parsed.scheme() {
-        "https" if !host.is_empty() => Ok(SlackWebhook(raw.to_owned())),
-        "http" if loopback => Ok(SlackWebhook(raw.to_owned())),
-        scheme => Err(error(format!(
-            "a {scheme}:// URL with host {host:?} is not an https URL"
-        ))),
-    }
+    SlackWebhook::parse(raw).map_err(error)
 }
 
 /// The secret's file must be named absolutely: a relative path would

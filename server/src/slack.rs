@@ -1,29 +1,25 @@
-//! Posting alerts to a Slack incoming webhook, as Safir's Slack alerts do
-//! for the Python service: the same wording ("Uncaught exception in
-//! muster", "Exception type", "Failed at", "Exception"), Slack's text
-//! escaped and cut to Slack's limits, the post made in the background with
-//! its own timeouts, and at most one alert per [`DEFAULT_MIN_GAP`] so that
-//! a broken platform probed in a loop cannot flood a channel other
-//! applications share. Alerts left out are counted in the next one.
+//! The server's alerts to Slack, as Safir's Slack alerts are for the
+//! Python service: the same wording ("Uncaught exception in muster",
+//! "Exception type", "Failed at", "Exception"), at most one alert per
+//! [`DEFAULT_MIN_GAP`] so that a broken platform probed in a loop cannot
+//! flood a channel other applications share; alerts left out are counted
+//! in the next one. Escaping, Slack's limits and the posting itself
+//! (background, timeouts, throttle) are `muster_slack`'s, shared with
+//! `muster-check`'s monitor.
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
+#[cfg(test)]
+use muster_slack::text::SECTION_MAX_CHARS;
+use muster_slack::text::{code_block, escape, field, mrkdwn};
+use muster_slack::SlackPoster;
 use serde_json::{json, Value};
-use tokio::task::JoinSet;
 
 use crate::config::SlackWebhook;
 
-/// Longest wait for a connection to Slack.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// Longest wait for Slack to accept an alert.
-const POST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Shortest time between two alerts.
 pub const DEFAULT_MIN_GAP: Duration = Duration::from_secs(60);
-/// Slack's limit on a section field's text (Safir cuts at the same place).
-const FIELD_MAX_CHARS: usize = 2000;
-/// Slack's limit on a section's text.
-const SECTION_MAX_CHARS: usize = 3000;
 /// The application's name in alerts, as the Python service gives it.
 const APPLICATION: &str = "muster";
 
@@ -46,37 +42,16 @@ pub struct Alert {
 /// Posts alerts to one Slack incoming webhook.
 #[derive(Debug)]
 pub struct SlackAlerts {
-    http: reqwest::Client,
-    webhook: SlackWebhook,
-    min_gap: Duration,
-    throttle: Mutex<Throttle>,
-    /// Posts under way, so that shutdown can let them finish.
-    posts: Mutex<JoinSet<()>>,
-}
-
-#[derive(Debug, Default)]
-struct Throttle {
-    last_post: Option<Instant>,
-    suppressed: u64,
+    poster: SlackPoster,
 }
 
 impl SlackAlerts {
     /// A client posting to `webhook` at most once per `min_gap`. The error
     /// says why the HTTP client could not be built (TLS set-up failed).
     pub fn new(webhook: SlackWebhook, min_gap: Duration) -> Result<Self, String> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(POST_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("muster/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|error| format!("cannot build the HTTP client for Slack alerts: {error}"))?;
+        let user_agent = concat!("muster/", env!("CARGO_PKG_VERSION"));
         Ok(Self {
-            http,
-            webhook,
-            min_gap,
-            throttle: Mutex::new(Throttle::default()),
-            posts: Mutex::new(JoinSet::new()),
+            poster: SlackPoster::new(webhook, min_gap, user_agent)?,
         })
     }
 
@@ -86,93 +61,34 @@ impl SlackAlerts {
         let Some(left_out) = self.admit() else {
             return;
         };
-        let alerts = Arc::clone(self);
-        let post = async move {
-            let message = slack_message(&alert, left_out);
-            if let Err(problem) = alerts.post(&message).await {
+        self.poster
+            .spawn(slack_message(&alert, left_out), |problem: String| {
                 tracing::warn!(problem = %problem, "cannot post the alert to Slack");
-            }
-        };
-        if let Ok(mut posts) = self.posts.lock() {
-            while posts.try_join_next().is_some() {}
-            posts.spawn(post);
-        }
+            });
     }
 
     /// Waits, at most `within`, for the posts under way (at shutdown, so
     /// that the alert about the last requests is not lost); returns how
     /// many were given up.
     pub async fn finish(&self, within: Duration) -> usize {
-        let Ok(mut posts) = self
-            .posts
-            .lock()
-            .map(|mut posts| std::mem::take(&mut *posts))
-        else {
-            return 0;
-        };
-        let _ = tokio::time::timeout(within, async { while posts.join_next().await.is_some() {} })
-            .await;
-        posts.len()
+        self.poster.finish(within).await
     }
 
     /// How many alerts were left out since the last one posted.
     pub fn left_out(&self) -> u64 {
-        self.throttle
-            .lock()
-            .map(|throttle| throttle.suppressed)
-            .unwrap_or(0)
+        self.poster.left_out()
     }
 
     /// Whether an alert may go out now; if so, how many were left out
     /// before it.
     fn admit(&self) -> Option<u64> {
-        let mut throttle = self.throttle.lock().ok()?;
-        let now = Instant::now();
-        let recent = throttle
-            .last_post
-            .is_some_and(|last| now.duration_since(last) < self.min_gap);
-        if recent {
-            throttle.suppressed += 1;
-            return None;
-        }
-        throttle.last_post = Some(now);
-        Some(std::mem::take(&mut throttle.suppressed))
+        self.poster.admit()
     }
 
     /// Posts `message`. The error names what failed, never the webhook URL.
     pub async fn post(&self, message: &Value) -> Result<(), String> {
-        let response = self
-            .http
-            .post(self.webhook.url())
-            .json(message)
-            .send()
-            .await
-            .map_err(|error| describe_send_error(error.without_url()))?;
-        let status = response.status();
-        if status.is_success() {
-            Ok(())
-        } else {
-            Err(format!("Slack answered {status}"))
-        }
+        self.poster.post(message).await
     }
-}
-
-/// reqwest's error with its causes, the URL (the secret) removed.
-fn describe_send_error(error: reqwest::Error) -> String {
-    let what = if error.is_timeout() {
-        "Slack did not answer in time"
-    } else if error.is_connect() {
-        "cannot connect to Slack"
-    } else {
-        "the request to Slack failed"
-    };
-    let mut text = format!("{what}: {error}");
-    let mut source = std::error::Error::source(&error);
-    while let Some(cause) = source {
-        text.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
-    text
 }
 
 /// The webhook payload for `alert`, `left_out` alerts having been skipped
@@ -206,43 +122,10 @@ pub fn slack_message(alert: &Alert, left_out: u64) -> Value {
     json!({"text": headline, "blocks": blocks})
 }
 
-fn mrkdwn(text: &str) -> Value {
-    json!({"type": "mrkdwn", "text": text, "verbatim": true})
-}
-
-fn field(heading: &str, text: &str) -> Value {
-    let text = format!("*{heading}*\n{}", escape(text));
-    mrkdwn(&cut(&text, FIELD_MAX_CHARS))
-}
-
-/// A headed code block, cut to a section's limit; fences in `code` cannot
-/// end it early.
-fn code_block(heading: &str, code: &str) -> String {
-    let code = escape(code).replace("```", "`\u{200b}``");
-    let room = SECTION_MAX_CHARS - heading.len() - 12;
-    format!("*{heading}*\n```\n{}\n```", cut(&code, room))
-}
-
-/// Slack's three control characters escaped, so that text from a request
-/// cannot become a link or a mention.
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
-/// `text` cut to `max` characters, the cut marked.
-fn cut(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let kept: String = text.chars().take(max.saturating_sub(1)).collect();
-    format!("{kept}…")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use muster_slack::text::texts;
     use std::time::UNIX_EPOCH;
 
     fn alert(message: &str) -> Alert {
@@ -253,24 +136,6 @@ mod tests {
             location: Some("server/src/x.rs:1".to_owned()),
             at: UNIX_EPOCH,
         }
-    }
-
-    fn texts(message: &Value) -> Vec<String> {
-        let mut found = Vec::new();
-        let mut stack = vec![message];
-        while let Some(value) = stack.pop() {
-            match value {
-                Value::Object(map) => {
-                    if let Some(Value::String(text)) = map.get("text") {
-                        found.push(text.clone());
-                    }
-                    stack.extend(map.values());
-                }
-                Value::Array(items) => stack.extend(items),
-                _ => {}
-            }
-        }
-        found
     }
 
     #[test]
