@@ -35,8 +35,9 @@ use std::pin::Pin;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anstream::{AutoStream, ColorChoice};
+use muster_report::platform::{group_by_part, PlatformPart};
 use muster_report::probe::run::Run;
-use muster_report::probe::{probes, Client, ProbeContext, ProbeResult, Received};
+use muster_report::probe::{probes, Client, ProbeContext, ProbeDef, ProbeResult, Received};
 use muster_report::redact;
 use muster_report::Status;
 
@@ -508,73 +509,74 @@ async fn checks(
         timeout: options.timeout,
     };
     let mut results: Vec<ProbeResult> = Vec::new();
-    // The running line on screen, if any, for the finished line to cover.
-    let mut running: Option<String> = None;
+    // The probes run part by part, so that the checklist can print each
+    // part's group as soon as it is complete.
+    let in_parts: Vec<&ProbeDef> = group_by_part(probes(), |probe| {
+        PlatformPart::of(probe.description.component)
+    })
+    .into_iter()
+    .flat_map(|group| group.rows)
+    .collect();
+    let argocd_rows: Vec<ProbeResult> = argocd_rows
+        .into_iter()
+        .map(|check| ProbeResult {
+            check,
+            exchanges: Vec::new(),
+        })
+        .collect();
+    let mut checklist = text::Checklist::new(
+        style,
+        group_by_part(argocd_rows.iter().cloned(), |row| {
+            PlatformPart::of_check(&row.check)
+        }),
+    );
     let show = |line: &str, stdout: &mut dyn Write| {
+        if line.is_empty() {
+            return;
+        }
         let _ = stdout.write_all(redact::secrets_in_text(line, &run_secrets).as_bytes());
         let _ = stdout.flush();
     };
     let stopped = until(
         stop,
-        runner.run(probes(), &mut results, |progress| {
+        runner.run(&in_parts, &mut results, |progress| {
             if !text {
                 return;
             }
-            match progress {
+            let line = match progress {
                 Progress::Started {
                     index,
                     total,
                     probe,
-                } if options.progress => {
-                    let line = text::running_line(style, index, total, probe);
-                    show(&line, stdout);
-                    running = Some(line);
-                }
-                Progress::Started { .. } => {}
-                Progress::Finished { result, .. } => {
-                    let line = match running.take() {
-                        Some(over) => text::finished_over(style, result, &over),
-                        None => format!("{}\n", text::finished_line(style, result)),
-                    };
-                    show(&line, stdout);
-                }
-            }
+                } => checklist.started(index, total, probe, options.progress),
+                Progress::Finished { result, .. } => checklist.finished(result.clone()),
+            };
+            show(&line, stdout);
         }),
     )
     .await
     .err();
     let reached = results.len();
     if let Some(stopped) = stopped {
-        for probe in &probes()[reached..] {
+        for probe in &in_parts[reached..] {
             let result = probe.skipped(&stopped.not_reached());
             if text {
-                let line = match running.take() {
-                    Some(over) => text::finished_over(style, &result, &over),
-                    None => format!("{}\n", text::finished_line(style, &result)),
-                };
-                show(&line, stdout);
+                show(&checklist.finished(result.clone()), stdout);
             }
             results.push(result);
         }
     }
-    if !argocd_rows.is_empty() {
-        if text {
-            let _ = writeln!(stdout, "{}", style.bold("Argo CD"));
-        }
-        for check in argocd_rows {
-            let result = ProbeResult {
-                check,
-                exchanges: Vec::new(),
-            };
-            if text {
-                show(
-                    &format!("{}\n", text::finished_line(style, &result)),
-                    stdout,
-                );
-            }
-            results.push(result);
-        }
+    if text {
+        show(&checklist.finish(), stdout);
     }
+    // The run lists the probes in the catalogue's order, as the page's
+    // does, then Argo CD's rows.
+    results.sort_by_key(|result| {
+        probes()
+            .iter()
+            .position(|probe| probe.description.id == result.check.id)
+    });
+    results.extend(argocd_rows);
     let version = version
         .or_else(|| Run::reported_version(&results))
         .unwrap_or_else(|| "unknown".to_owned());

@@ -54,13 +54,13 @@ impl Runner<'_> {
     /// stopped half-way (this future dropped) keeps what it finished.
     pub async fn run(
         &self,
-        probes: &[ProbeDef],
+        probes: &[&ProbeDef],
         results: &mut Vec<ProbeResult>,
         mut progress: impl FnMut(Progress<'_>),
     ) {
         let total = probes.len();
         results.reserve(total);
-        for (index, probe) in probes.iter().enumerate() {
+        for (index, &probe) in probes.iter().enumerate() {
             progress(Progress::Started {
                 index,
                 total,

@@ -41,6 +41,20 @@ impl Status {
             })
     }
 
+    /// The verdict of checks shown together, a whole run or one heading's
+    /// rows: [`Status::aggregate`], except that checks that were all
+    /// skipped (or none at all) checked nothing and are [`Status::Skip`].
+    pub fn of_group(statuses: impl IntoIterator<Item = Status>) -> Status {
+        let mut judged = statuses
+            .into_iter()
+            .filter(|status| *status != Status::Skip)
+            .peekable();
+        match judged.peek() {
+            None => Status::Skip,
+            Some(_) => Status::aggregate(judged),
+        }
+    }
+
     /// The lower-case word used in JSON and on terminals.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -16,6 +16,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use muster_check::{Exit, Io};
+use muster_report::platform::PlatformPart;
 use muster_report::probe::run::Run;
 use muster_report::probe::snapshot::{self, Snapshot};
 use muster_report::probe::{probes, Client};
@@ -274,8 +275,10 @@ fn junit_output_is_well_formed_with_one_testcase_per_probe_and_fix_hints() {
     let elements = well_formed(xml).unwrap_or_else(|why| panic!("{why}:\n{xml}"));
     let count = |name: &str| elements.iter().filter(|e| *e == name).count();
     assert_eq!(count("testsuites"), 1);
-    // One per probe, and the skipped Argo CD row in a suite of its own.
+    // One per probe, and the skipped Argo CD row; a suite per platform part,
+    // Argo CD's among them.
     assert_eq!(count("testcase"), probes().len() + 1);
+    assert_eq!(count("testsuite"), expected_parts().len());
     assert!(count("failure") >= 1, "{xml}");
     assert!(
         xml.contains("name=\"auth.malformed_authorization: "),
@@ -284,6 +287,114 @@ fn junit_output_is_well_formed_with_one_testcase_per_probe_and_fix_hints() {
     assert!(xml.contains("@autherror"), "the fix hint is in the failure");
     assert!(xml.contains("&quot;") || xml.contains("&amp;") || xml.contains("&lt;"));
     assert!(outcome.stderr.contains("Share link: "));
+}
+
+/// The parts the checklist shows for these runs: those of the catalogue's
+/// probes, and Argo CD's (its skipped row), in platform order.
+fn expected_parts() -> Vec<PlatformPart> {
+    let mut parts: Vec<PlatformPart> = probes()
+        .iter()
+        .map(|probe| PlatformPart::of(probe.description.component))
+        .chain([PlatformPart::ArgoCd])
+        .collect();
+    parts.sort();
+    parts.dedup();
+    parts
+}
+
+/// The checklist's groups: each heading's part and status word, and the ids
+/// of the rows under it.
+fn checklist_groups(stdout: &str) -> Vec<(PlatformPart, String, Vec<String>)> {
+    let mut groups: Vec<(PlatformPart, String, Vec<String>)> = Vec::new();
+    for line in stdout.lines() {
+        if let Some((heading, status)) = line.split_once(" — ") {
+            let part = PlatformPart::ALL
+                .into_iter()
+                .find(|part| part.heading() == heading);
+            if let Some(part) = part {
+                groups.push((part, status.to_owned(), Vec::new()));
+                continue;
+            }
+        }
+        let row: Vec<&str> = line.split_whitespace().collect();
+        if line.starts_with("  ") && row.len() > 2 && groups.last().is_some() {
+            if let Some(group) = groups.last_mut() {
+                group.2.push(row[1].to_owned());
+            }
+        }
+        // The checklist ends at the first blank line after it (problems,
+        // what was not checked, the verdict follow).
+        if line.is_empty() && !groups.is_empty() {
+            break;
+        }
+    }
+    groups
+}
+
+#[test]
+fn checklist_groups_rows_by_platform_part_under_their_worst_status() {
+    // Healthy, then with a fault whose failing probe is ingress-nginx's (a
+    // fault may fail rows of other parts too).
+    for (fault, failing) in [
+        (None, None),
+        (Some("no-autherror"), Some("auth.malformed_authorization")),
+    ] {
+        if let Some(failing) = failing {
+            let probe = muster_report::probe::probe(failing).unwrap();
+            assert_eq!(
+                PlatformPart::of(probe.description.component),
+                PlatformPart::IngressNginx
+            );
+        }
+        let stack = stack(fault);
+        let outcome = check(&stack, &[]);
+        let groups = checklist_groups(&outcome.stdout);
+        let parts: Vec<PlatformPart> = groups.iter().map(|group| group.0).collect();
+        assert_eq!(parts, expected_parts(), "{fault:?}:\n{}", outcome.stdout);
+        let run: Run = {
+            let link = share_link(&outcome.stdout);
+            snapshot::decode(&link).unwrap().run
+        };
+        for (part, status, ids) in &groups {
+            assert!(!ids.is_empty(), "{part:?} has no row:\n{}", outcome.stdout);
+            let rows: Vec<_> = run
+                .checks()
+                .filter(|check| ids.contains(&check.id))
+                .collect();
+            assert_eq!(rows.len(), ids.len(), "{ids:?}");
+            for row in &rows {
+                assert_eq!(
+                    PlatformPart::of_check(row),
+                    *part,
+                    "{} under {part:?}",
+                    row.id
+                );
+            }
+            let worst = Status::of_group(rows.iter().map(|row| row.status));
+            assert_eq!(
+                status,
+                &worst.as_str().to_uppercase(),
+                "{part:?} in {fault:?}"
+            );
+            let expected = match (*part, failing) {
+                (PlatformPart::ArgoCd, _) => Some("SKIP"),
+                (_, Some(failing)) if ids.iter().any(|id| id == failing) => Some("FAIL"),
+                (_, None) => Some("PASS"),
+                // Checked above against the worst of its rows.
+                (_, Some(_)) => None,
+            };
+            if let Some(expected) = expected {
+                assert_eq!(
+                    status, expected,
+                    "{part:?} in {fault:?}:\n{}",
+                    outcome.stdout
+                );
+            }
+        }
+        // Every row is shown once, in some group.
+        let shown: usize = groups.iter().map(|group| group.2.len()).sum();
+        assert_eq!(shown, run.probes.len(), "{}", outcome.stdout);
+    }
 }
 
 /// Checks `xml` is well-formed (one root, tags nested and closed, quoted

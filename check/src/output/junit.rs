@@ -1,5 +1,5 @@
-//! JUnit XML through `quick-junit`: one test suite, one test case per
-//! probe. A failed check is a `<failure>` whose text holds what was seen,
+//! JUnit XML through `quick-junit`: one test suite per platform part (as
+//! the checklist groups its rows), one test case per probe. A failed check is a `<failure>` whose text holds what was seen,
 //! the fix hint, the evidence and copy-as-curl lines; a skipped one is
 //! `<skipped>`; a warning passes with its note in `<system-out>`. Text from
 //! a server goes through the same escaping as on a terminal, so a CI log
@@ -9,6 +9,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use muster_report::platform::{group_by_part, PlatformPart};
 use muster_report::probe::run::Run;
 use muster_report::probe::ProbeResult;
 use muster_report::Status;
@@ -18,56 +19,40 @@ use quick_junit::{
 
 use crate::terminal::escape;
 
-/// The JUnit document for `run`.
+/// The JUnit document for `run`: one test suite per platform part, in the
+/// checklist's order, each with the run's properties.
 pub fn render(run: &Run, share_url: &str) -> Result<String, SerializeError> {
     let total: Duration = run.probes.iter().map(time).sum();
-    let mut suite = TestSuite::new("muster-check");
-    suite
-        .extra
-        .insert("hostname".into(), escape(&run.host).as_ref().into());
-    for (name, value) in [
-        ("host", run.host.as_str()),
-        ("muster_version", run.muster_version.as_str()),
-        ("status", run.status.as_str()),
-        ("share_url", share_url),
-    ] {
-        suite.add_property(Property::new(name, escape(value).as_ref()));
-    }
-    // quick-junit counts skipped cases as `disabled`; `skipped`, which CI
-    // systems also read, is kept on the suite.
-    let skipped = run.checks().filter(|c| c.status == Status::Skip).count();
-    suite
-        .extra
-        .insert("skipped".into(), skipped.to_string().into());
-    suite.set_time(total);
-    let (argocd, probes): (Vec<&ProbeResult>, Vec<&ProbeResult>) = run
-        .probes
-        .iter()
-        .partition(|probe| is_argocd(&probe.check.id));
-    suite.add_test_cases(probes.into_iter().map(testcase));
     let mut report = Report::new("muster-check");
     report.set_time(total);
-    report.add_test_suite(suite);
-    // Argo CD's applications are a group of their own, as in the checklist.
-    if !argocd.is_empty() {
-        let mut group = TestSuite::new("Argo CD");
-        let skipped = argocd
+    for group in group_by_part(&run.probes, |probe| PlatformPart::of_check(&probe.check)) {
+        let mut suite = TestSuite::new(group.part.heading());
+        suite
+            .extra
+            .insert("hostname".into(), escape(&run.host).as_ref().into());
+        for (name, value) in [
+            ("host", run.host.as_str()),
+            ("muster_version", run.muster_version.as_str()),
+            ("status", run.status.as_str()),
+            ("share_url", share_url),
+        ] {
+            suite.add_property(Property::new(name, escape(value).as_ref()));
+        }
+        // quick-junit counts skipped cases as `disabled`; `skipped`, which
+        // CI systems also read, is kept on the suite.
+        let skipped = group
+            .rows
             .iter()
             .filter(|probe| probe.check.status == Status::Skip)
             .count();
-        group
+        suite
             .extra
             .insert("skipped".into(), skipped.to_string().into());
-        group.add_test_cases(argocd.into_iter().map(testcase));
-        report.add_test_suite(group);
+        suite.set_time(group.rows.iter().copied().map(time).sum());
+        suite.add_test_cases(group.rows.into_iter().map(testcase));
+        report.add_test_suite(suite);
     }
     Ok(report.to_string()? + "\n")
-}
-
-/// True for the rows of Argo CD's applications (and the row standing for
-/// them when none was judged).
-fn is_argocd(id: &str) -> bool {
-    id == muster_report::argocd::SUMMARY_ID || id.starts_with("argocd.")
 }
 
 /// How long the probe's requests took.
@@ -195,5 +180,44 @@ mod tests {
             .filter(|c| c.is_control() && *c != '\n')
             .collect();
         assert_eq!(controls, Vec::<char>::new(), "{xml}");
+    }
+
+    #[test]
+    fn each_platform_part_is_a_suite_of_its_own() {
+        let mut probes: Vec<ProbeResult> =
+            ["upstream.client_answers", "auth.challenge", "auth.quota"]
+                .into_iter()
+                .map(|id| {
+                    muster_report::probe::probe(id)
+                        .unwrap()
+                        .skipped("Not reached.")
+                })
+                .collect();
+        probes[1].check.status = Status::Fail;
+        probes.push(ProbeResult {
+            check: muster_report::argocd::not_checked("No source."),
+            exchanges: Vec::new(),
+        });
+        let run = Run::new("1.0", "https://h", 0, Client::Cli, probes);
+        let xml = render(&run, "https://h/muster/report#v1.x").unwrap();
+        let suites: Vec<(&str, usize)> = xml
+            .split("<testsuite ")
+            .skip(1)
+            .map(|suite| {
+                let name = suite.split('"').nth(1).unwrap_or_default();
+                (name, suite.matches("<testcase ").count())
+            })
+            .collect();
+        assert_eq!(
+            suites,
+            [
+                ("ingress-nginx", 1),
+                ("Gafaelfawr", 1),
+                ("Argo CD", 1),
+                ("Muster itself", 1)
+            ],
+            "{xml}"
+        );
+        assert_eq!(xml.matches("name=\"share_url\"").count(), 4, "{xml}");
     }
 }

@@ -70,6 +70,12 @@ pub fn judge(app: &Application, waited_seconds: Option<u64>) -> Check {
 /// could be judged.
 pub const SUMMARY_ID: &str = "argocd";
 
+/// True for the rows of Argo CD's applications (`argocd.<name>`) and the
+/// row standing for them when none was judged.
+pub fn is_row(id: &str) -> bool {
+    id == SUMMARY_ID || id.starts_with("argocd.")
+}
+
 const SUMMARY_TITLE: &str = "Argo CD's applications are Healthy and Synced";
 const SUMMARY_PROVES: &str = "Argo CD deployed every application of the installation as git \
                               describes it, and every resource it manages reports healthy.";

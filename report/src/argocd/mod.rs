@@ -13,5 +13,5 @@ pub mod judge;
 
 pub use application::{parse_list, Application, HealthCode, ListError, SyncCode};
 pub use judge::{
-    found_source_failed, judge, none_listed, not_checked, progress, Progress, SUMMARY_ID,
+    found_source_failed, is_row, judge, none_listed, not_checked, progress, Progress, SUMMARY_ID,
 };

@@ -43,17 +43,11 @@ impl Run {
         }
     }
 
-    /// The verdict of a run: [`Status::aggregate`] of its checks, except
-    /// that a run in which every probe was skipped checked nothing and is
+    /// The verdict of a run: [`Status::of_group`] of its checks, so a run in
+    /// which every probe was skipped checked nothing and is
     /// [`Status::Skip`] (the CLI reports that as "could not run").
     pub fn status_of(probes: &[ProbeResult]) -> Status {
-        if probes
-            .iter()
-            .all(|probe| probe.check.status == Status::Skip)
-        {
-            return Status::Skip;
-        }
-        Status::aggregate(probes.iter().map(|probe| probe.check.status))
+        Status::of_group(probes.iter().map(|probe| probe.check.status))
     }
 
     /// Every check, in order.
