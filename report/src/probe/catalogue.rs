@@ -376,10 +376,13 @@ pub const CATALOGUE_HISTORY: &[&[&str]] = &[&[
     "auth.fail_route",
     "auth.redirect_route",
     "auth.cached_route",
+    "auth.cache_isolation",
+    "auth.cache_scope",
     "auth.quota",
     "delegated.header_route",
     "delegated.authorization_route",
     "upstream.client_answers",
+    "vault.secret_delivered",
 ]];
 
 /// Every probe, in the order the overview lists them.

@@ -598,7 +598,13 @@ fn hostile_second_format_payloads_are_refused() {
     };
     let implausible: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
         ("catalogue version 0", Box::new(|w| w["c"] = 0.into())),
-        ("check number 14", Box::new(|w| w["r"][0]["n"] = 14.into())),
+        (
+            "check number",
+            Box::new(|w| {
+                let past_the_end = crate::probe::catalogue::CATALOGUE_HISTORY[0].len();
+                w["r"][0]["n"] = past_the_end.into();
+            }),
+        ),
         (
             "65 checks",
             Box::new(|w| {
