@@ -6,7 +6,7 @@
 
 use muster_report::probe::run::Run;
 use muster_report::probe::snapshot::{
-    self, compressed_of, from_json, payload_of, Encoder, Snapshot, SnapshotError,
+    compressed_of, from_inflated, payload_of, short_enough, Encoder, Snapshot, SnapshotError,
     MAX_DECOMPRESSED_BYTES,
 };
 use wasm_bindgen::prelude::*;
@@ -46,7 +46,7 @@ pub async fn encode(run: &Run, include_identity: bool) -> Result<String, String>
         let deflater = CompressionStream::new(ZLIB).map_err(describe)?;
         let stream = through(&json, &deflater.readable(), &deflater.writable())?;
         payload = payload_of(&read_past(&stream, usize::MAX).await?);
-        if snapshot::fits(&payload) {
+        if short_enough(&payload) {
             break;
         }
     }
@@ -56,7 +56,7 @@ pub async fn encode(run: &Run, include_identity: bool) -> Result<String, String>
 /// Reads a share link's payload (see `snapshot::decode`): the browser
 /// inflates it, and stops reading past `MAX_DECOMPRESSED_BYTES`.
 pub async fn decode(input: &str) -> Result<Snapshot, SnapshotError> {
-    let compressed = compressed_of(input)?;
+    let (format, compressed) = compressed_of(input)?;
     let inflater = DecompressionStream::new(ZLIB).map_err(|_| SnapshotError::Damaged)?;
     let stream = through(&compressed, &inflater.readable(), &inflater.writable())
         .map_err(|_| SnapshotError::Damaged)?;
@@ -66,7 +66,7 @@ pub async fn decode(input: &str) -> Result<Snapshot, SnapshotError> {
     if json.len() > MAX_DECOMPRESSED_BYTES {
         return Err(SnapshotError::TooLargeDecompressed);
     }
-    from_json(&json)
+    from_inflated(format, &json)
 }
 
 /// `bytes` piped through the transform stream made of `readable` and

@@ -9,7 +9,7 @@ use muster_report::probe::snapshot::{self, MAX_DECOMPRESSED_BYTES};
 /// that leaked into it can be found. Fails unless the link also decodes.
 pub fn carried_json(link: &str) -> Result<String, String> {
     snapshot::decode(link).map_err(|error| format!("the link does not decode: {error}"))?;
-    let compressed = snapshot::compressed_of(link).map_err(|error| error.to_string())?;
+    let (_, compressed) = snapshot::compressed_of(link).map_err(|error| error.to_string())?;
     let json = miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(
         &compressed,
         MAX_DECOMPRESSED_BYTES,

@@ -163,10 +163,13 @@ fn share_link_scan_finds_a_planted_token() {
     let snapshot = Snapshot {
         run,
         identity_included: true,
+        answers_abridged: false,
     };
-    // Compressed by hand: the encoder would scrub the token.
+    // Compressed by hand (a first-format link): the encoder would scrub
+    // the token.
     let json = serde_json::to_vec(&snapshot).unwrap();
-    let payload = snapshot::payload_of(&miniz_oxide::deflate::compress_to_vec_zlib(&json, 6));
+    let payload =
+        snapshot::Format::V1.payload_of(&miniz_oxide::deflate::compress_to_vec_zlib(&json, 6));
     let link = snapshot::share_url_of("https://h.example/muster", &payload);
     let decoded = serde_json::to_string(&snapshot::decode(&link).unwrap()).unwrap();
     assert!(!decoded.contains("PlantedSecret"), "{decoded}");

@@ -37,6 +37,10 @@ fn body(decoded: Result<Snapshot, SnapshotError>) -> AnyView {
             } else {
                 "Username and email were left out."
             };
+            let abridged = snapshot.answers_abridged.then_some(
+                " To keep the link short, it carries answers' headers and bodies only for \
+                 checks that did not pass.",
+            );
             let run = snapshot.run;
             let tally = Tally::of(run.checks());
             let partial = run.partial();
@@ -52,7 +56,7 @@ fn body(decoded: Result<Snapshot, SnapshotError>) -> AnyView {
                     <p>"These are the results of a run on "
                         <strong id="snapshot-host">{run.host}</strong>
                         " (Muster " <span id="snapshot-version">{run.muster_version}</span> "), taken "
-                        <strong id="snapshot-age">{age}</strong> ". " {identity}</p>
+                        <strong id="snapshot-age">{age}</strong> ". " {identity} {abridged}</p>
                     <p><a class="button" id="run-live" href="./">"Run live"</a></p>
                 </section>
                 <Verdict status=run.status tally partial />

@@ -43,7 +43,9 @@ const CACHE_KEY_HINT: &str =
      Gafaelfawr's operator renders it from the GafaelfawrIngress's authCacheDuration: do not \
      override it, and upgrade Gafaelfawr if its operator writes another key.";
 
-static PROBES: &[ProbeDef] = &[
+// A `const`, not a `static`: `OUTLINES` copies what it needs from it at
+// compile time, so that a page that only shows results links no judge.
+const PROBES: &[ProbeDef] = &[
     ProbeDef {
         description: Description {
             id: "anonymous.credentials_stripped",
@@ -384,6 +386,45 @@ pub const CATALOGUE_HISTORY: &[&[&str]] = &[&[
     "upstream.client_answers",
     "vault.secret_delivered",
 ]];
+
+/// What a reader of a probe's results rebuilds them from: its
+/// description and its requests, without its judge.
+#[derive(Debug, Clone, Copy)]
+pub struct ProbeOutline {
+    /// What the probe checks and where to look when it does not pass.
+    pub description: Description,
+    /// The requests it makes, in order.
+    pub requests: &'static [ProbeRequest],
+}
+
+/// Every probe's outline, in catalogue order. Built at compile time from
+/// `PROBES`: referring to `PROBES` itself would link every judge (the
+/// share-link page, which only reads results, would grow by some 20 KB).
+static OUTLINES: [ProbeOutline; PROBES.len()] = {
+    let mut outlines = [ProbeOutline {
+        description: PROBES[0].description,
+        requests: PROBES[0].requests,
+    }; PROBES.len()];
+    let mut at = 1;
+    while at < PROBES.len() {
+        outlines[at] = ProbeOutline {
+            description: PROBES[at].description,
+            requests: PROBES[at].requests,
+        };
+        at += 1;
+    }
+    outlines
+};
+
+/// Every probe's outline (description and requests), in catalogue order.
+pub fn outlines() -> &'static [ProbeOutline] {
+    &OUTLINES
+}
+
+/// The outline of the probe with `id`.
+pub fn outline(id: &str) -> Option<&'static ProbeOutline> {
+    OUTLINES.iter().find(|outline| outline.description.id == id)
+}
 
 /// Every probe, in the order the overview lists them.
 pub fn probes() -> &'static [ProbeDef] {

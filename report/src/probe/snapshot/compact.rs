@@ -20,11 +20,13 @@ use serde::{Deserialize, Serialize};
 
 use super::{Snapshot, SnapshotError, MAX_EVIDENCE, MAX_EXCHANGES, MAX_HEADERS, MAX_PROBES};
 use crate::model::{Check, Evidence, Fix, SkipReason, Status};
-use crate::probe::catalogue::{CATALOGUE_HISTORY, CATALOGUE_VERSION};
+use crate::probe::catalogue::{
+    outline, outlines, ProbeOutline, CATALOGUE_HISTORY, CATALOGUE_VERSION,
+};
 use crate::probe::run::Run;
 use crate::probe::{
-    probe, probes, Client, Credentials, Exchange, Header, ProbeDef, ProbeRequest, ProbeResult,
-    Received, ResponseSeen, SentRequest,
+    Client, Credentials, Exchange, Header, ProbeRequest, ProbeResult, Received, ResponseSeen,
+    SentRequest,
 };
 
 /// How much of the answers of checks that did not pass a link carries.
@@ -232,20 +234,20 @@ fn prefix_of(run: &Run) -> Option<String> {
 
 /// The catalogue probe `check` is the verdict of, when it is exactly that
 /// (its texts too: then the opening page rebuilds them).
-fn catalogue_probe(check: &Check) -> Option<&'static ProbeDef> {
-    let def = probe(&check.id)?;
+fn catalogue_probe(check: &Check) -> Option<&'static ProbeOutline> {
+    let def = outline(&check.id)?;
     let same = def.description.title == check.title && def.description.proves == check.proves;
     same.then_some(def)
 }
 
 /// The request of `def` exchange `at` was made for: one per request, and
 /// the last again when the probe repeats it.
-fn request_of(def: &'static ProbeDef, at: usize) -> Option<&'static ProbeRequest> {
+fn request_of(def: &'static ProbeOutline, at: usize) -> Option<&'static ProbeRequest> {
     def.requests.get(at).or_else(|| def.requests.last())
 }
 
 /// The fix a catalogue row gets when its link carries none.
-fn default_fix(def: &ProbeDef, status: Status) -> Option<Fix> {
+fn default_fix(def: &ProbeOutline, status: Status) -> Option<Fix> {
     matches!(status, Status::Warn | Status::Fail).then(|| Fix {
         component: def.description.component,
         hint: def.description.hint.to_owned(),
@@ -273,7 +275,7 @@ fn row_of(result: &ProbeResult, base: &str, detail: Detail) -> Row {
         .collect();
     let (position, described, fix) = match def {
         Some(def) => {
-            let position = probes()
+            let position = outlines()
                 .iter()
                 .position(|known| known.description.id == def.description.id);
             let fix = Some(&check.fix)
@@ -310,11 +312,14 @@ fn exchange_of(
 ) -> WireExchange {
     let sent = &exchange.request;
     // Only what the catalogue's request does not say.
-    let method = (!request.is_some_and(|request| request.method == sent.method))
+    let method = request
+        .is_none_or(|request| request.method != sent.method)
         .then(|| sent.method.clone());
-    let url =
-        (!request.is_some_and(|request| request.url(base) == sent.url)).then(|| sent.url.clone());
-    let credentials = (!request.is_some_and(|request| request.credentials == sent.credentials))
+    let url = request
+        .is_none_or(|request| request.url(base) != sent.url)
+        .then(|| sent.url.clone());
+    let credentials = request
+        .is_none_or(|request| request.credentials != sent.credentials)
         .then(|| sent.credentials.clone());
     let mut wire = WireExchange {
         elapsed_ms: exchange.elapsed_ms,
@@ -390,7 +395,7 @@ fn result_of(row: Row, ids: &[&str], base: &str) -> Result<ProbeResult, Snapshot
                     ids.len()
                 ));
             };
-            let Some(def) = probe(id) else {
+            let Some(def) = outline(id) else {
                 return Err(SnapshotError::RetiredCheck((*id).to_owned()));
             };
             let description = &def.description;

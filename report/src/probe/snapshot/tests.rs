@@ -590,13 +590,14 @@ fn older_catalogue_versions_decode_by_their_own_list() {
 /// shapes are refused with the reason.
 #[test]
 fn hostile_second_format_payloads_are_refused() {
+    type WireEdit = dyn Fn(&mut serde_json::Value);
     let good = carried(&encode(&healthy_run(Client::Cli), true));
     let edit = |change: &dyn Fn(&mut serde_json::Value)| {
         let mut wire = good.clone();
         change(&mut wire);
         decode(&raw_v2(wire.to_string().as_bytes()))
     };
-    let implausible: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+    let implausible: Vec<(&str, Box<WireEdit>)> = vec![
         ("catalogue version 0", Box::new(|w| w["c"] = 0.into())),
         (
             "check number",
