@@ -140,7 +140,11 @@ fn healthy_applications_pass_in_the_checklist_json_and_junit() {
     ]);
     let text = check(&stack, &argocd.url(), &[]);
     assert_eq!(text.exit, Exit::Pass, "{text:#?}");
-    assert!(text.stdout.contains("\nArgo CD\n"), "{}", text.stdout);
+    assert!(
+        text.stdout.contains("\nArgo CD — PASS\n"),
+        "{}",
+        text.stdout
+    );
     assert!(text.stdout.contains("argocd.gafaelfawr"), "{}", text.stdout);
 
     let json = check(&stack, &argocd.url(), &["--format", "json"]);
