@@ -230,7 +230,7 @@ fn healthy_stack_passes_with_minted_tokens() {
         "colour without a terminal"
     );
     let link = share_link(&outcome.stdout);
-    assert!(link.starts_with(&format!("{}/muster/report#v1.", stack.url())));
+    assert!(link.starts_with(&format!("{}/muster/report#v2.", stack.url())));
     let shared = snapshot::decode(&link).unwrap();
     assert_eq!(shared.run.status, Status::Pass);
     assert!(
