@@ -231,6 +231,8 @@ fn healthy_stack_passes_with_minted_tokens() {
     );
     let link = share_link(&outcome.stdout);
     assert!(link.starts_with(&format!("{}/muster/report#v2.", stack.url())));
+    println!("the share link of a passing run: {} characters", link.len());
+    assert!(link.len() <= 2_000, "{}", link.len());
     let shared = snapshot::decode(&link).unwrap();
     assert_eq!(shared.run.status, Status::Pass);
     assert!(
@@ -1357,5 +1359,32 @@ fn a_revocation_gafaelfawr_refuses_is_said_on_stderr() {
         !outcome.stderr.contains("FakeMintedTokenSecret"),
         "{}",
         outcome.stderr
+    );
+}
+
+/// A run with many failing checks still prints a link short enough to
+/// paste into a ticket: the user directory down fails every authenticated
+/// route and what depends on one.
+#[test]
+fn a_failing_runs_share_link_stays_under_three_thousand_characters() {
+    let stack = stack(Some("ldap-down"));
+    let outcome = check(&stack, &[]);
+    assert_eq!(outcome.exit, Exit::Failed, "{outcome:#?}");
+    let failing = outcome
+        .stdout
+        .lines()
+        .filter(|line| line.trim_start().starts_with("FAIL  "))
+        .count();
+    assert!(failing >= 5, "{failing} failing:\n{}", outcome.stdout);
+    let link = share_link(&outcome.stdout);
+    println!(
+        "the share link of a run with {failing} failing checks: {} characters",
+        link.len()
+    );
+    assert!(link.len() <= 3_000, "{}", link.len());
+    assert_eq!(
+        snapshot::decode(&link).unwrap().run.status,
+        Status::Fail,
+        "the link carries the failing run"
     );
 }

@@ -42,6 +42,13 @@ fn overview_shows(fault: &str, failing: &[&str], row: &str, component: &str, hin
     // Some faults let the cookie or a token reach Muster: never its log.
     secrets::assert_logs_clean(&stack);
     assert_no_csp_violations(&browser);
+    // A failing run's link stays short enough to paste into a ticket.
+    let link = share_link(&browser);
+    println!(
+        "{fault}: the page's share link with {count} failing checks: {} characters",
+        link.len()
+    );
+    assert!(link.len() <= FAILING_LINK_LIMIT, "{fault}: {}", link.len());
 }
 
 #[test]

@@ -224,3 +224,21 @@ pub fn browser_skips(id: &str) -> bool {
             .any(|request| matches!(request.credentials, Credentials::NoScope))
     })
 }
+
+/// The longest share link a passing run may have, in characters.
+pub const PASSING_LINK_LIMIT: usize = 2_000;
+
+/// The longest share link a run with several failing checks may have.
+pub const FAILING_LINK_LIMIT: usize = 3_000;
+
+/// The share link the page offers once its run is over.
+pub fn share_link(browser: &Browser) -> String {
+    let link = browser
+        .wait_for_script(
+            "const e = document.querySelector('#share-link'); return e && e.value;",
+            json!([]),
+            PAGE_TIMEOUT,
+        )
+        .expect("a share link");
+    link.as_str().unwrap_or_default().to_owned()
+}
