@@ -1002,6 +1002,8 @@ fault_points_at! {
     // The cache answered another request's verdict: the auth cache key.
     cache_key_without_authorization_points_at_the_gafaelfawr_ingress:
         "cache-key-without-authorization" => "auth.cache_isolation" at "gafaelfawr_ingress";
+    cache_key_without_method_points_at_the_gafaelfawr_ingress:
+        "cache-key-without-method" => "auth.cache_isolation" at "gafaelfawr_ingress";
     missing_vault_secret_points_at_vault_secrets:
         "vault-secret-missing" => "vault.secret_delivered" at "vault_secrets";
 }

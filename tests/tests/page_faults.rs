@@ -168,3 +168,29 @@ fn a_missing_vault_secret_fails_its_row_naming_the_chain_from_vault() {
         "phalanx secrets sync",
     );
 }
+
+/// The page's credentials are the session cookie: an auth cache key
+/// without it serves the cookie's cached success to a request without one.
+#[test]
+fn a_cache_key_without_the_cookie_fails_the_cache_isolation() {
+    overview_shows(
+        "cache-key-without-cookie",
+        &["auth.cache_isolation"],
+        "auth.cache_isolation",
+        "the GafaelfawrIngress",
+        "auth-cache-key",
+    );
+}
+
+/// Without the method in the key, an OPTIONS with the session cookie gets
+/// the GET's cached success instead of Gafaelfawr's refusal.
+#[test]
+fn a_cache_key_without_the_method_fails_the_cache_isolation() {
+    overview_shows(
+        "cache-key-without-method",
+        &["auth.cache_isolation"],
+        "auth.cache_isolation",
+        "the GafaelfawrIngress",
+        "auth-cache-key",
+    );
+}

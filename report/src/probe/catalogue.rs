@@ -222,7 +222,7 @@ const PROBES: &[ProbeDef] = &[
             title: "The auth cache keeps each caller's verdict",
             proves: "After a cached success on auth/cached, a request without credentials (the \
                      page: without the session cookie) and one with an unknown token get 401, and \
-                     an OPTIONS is not answered from a GET's entry.",
+                     an OPTIONS, with or without credentials, is not answered from a GET's entry.",
             component: Component::GafaelfawrIngress,
             hint: CACHE_KEY_HINT,
         },
@@ -235,6 +235,14 @@ const PROBES: &[ProbeDef] = &[
                 route: Route::AuthCached,
                 query: "",
                 credentials: Credentials::None,
+                headers: &[],
+                cli_headers: &[],
+            },
+            ProbeRequest {
+                method: "OPTIONS",
+                route: Route::AuthCached,
+                query: "",
+                credentials: Credentials::User,
                 headers: &[],
                 cli_headers: &[],
             },

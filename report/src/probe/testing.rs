@@ -204,6 +204,7 @@ pub fn healthy_exchanges(id: &str, client: Client) -> Vec<Exchange> {
             respond(&sent[1], 401, &[("www-authenticate", challenge)], ""),
             respond(&sent[2], 401, &[("www-authenticate", "Bearer realm=\"data.example.org\", error=\"invalid_token\"")], ""),
             respond(&sent[3], 403, &[], ""),
+            respond(&sent[4], 403, &[], ""),
         ],
         "auth.cache_scope" => vec![
             respond(&sent[0], 200, &json, &format!(r#"{{"username":"{USERNAME}"}}"#)),

@@ -1026,9 +1026,34 @@ fn an_options_answered_with_the_get_401_fails_and_its_own_refusal_passes() {
         let reused = cache_probe_with("auth.cache_isolation", client, 3, 401);
         assert_eq!(reused.status, Status::Fail, "{reused:#?}");
         assert!(reused.observed.contains("OPTIONS"), "{}", reused.observed);
-        // With allowOptions, Gafaelfawr lets OPTIONS through to Muster.
-        let through = cache_probe_with("auth.cache_isolation", client, 3, 405);
+        // With allowOptions, Gafaelfawr lets OPTIONS through to Muster,
+        // with or without credentials.
+        let sent = prepared("auth.cache_isolation", client);
+        let mut exchanges = healthy_exchanges("auth.cache_isolation", client);
+        exchanges[3] = respond(&sent[3], 405, &[], "");
+        exchanges[4] = respond(&sent[4], 405, &[], "");
+        let through = judge("auth.cache_isolation", exchanges, client).check;
         assert_eq!(through.status, Status::Pass, "{through:#?}");
+    }
+}
+
+#[test]
+fn an_options_with_credentials_answered_from_the_get_entry_fails() {
+    for client in [Client::Cli, Client::Browser] {
+        // Without the method in the cache key, the GET's cached success
+        // lets the OPTIONS through to Muster (405), while the same OPTIONS
+        // without credentials was refused (403).
+        let reused = cache_probe_with("auth.cache_isolation", client, 4, 405);
+        assert_eq!(reused.status, Status::Fail, "{reused:#?}");
+        assert!(
+            reused
+                .observed
+                .contains("instead of 403, as without credentials"),
+            "{}",
+            reused.observed
+        );
+        let fix = reused.fix.expect("a fix");
+        assert!(fix.hint.contains("auth-cache-key"), "{}", fix.hint);
     }
 }
 
