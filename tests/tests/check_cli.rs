@@ -554,6 +554,59 @@ fault_fails! {
         "no-uid-gid" => "upstream.client_answers";
     missing_vault_secret_fails_the_vault_probe:
         "vault-secret-missing" => "vault.secret_delivered";
+    missing_home_page_fails_the_home_page_probe:
+        "home-page-missing" => "home.page";
+    failing_home_page_fails_the_home_page_probe:
+        "home-page-error" => "home.page";
+    home_page_routed_to_a_json_service_fails_the_home_page_probe:
+        "home-page-not-html" => "home.page";
+}
+
+/// A missing home page fails its own row only, saying what came back and
+/// naming Squareone and its Argo CD application as what to look at.
+#[test]
+fn a_missing_home_page_names_squareone_and_fails_nothing_else() {
+    let stack = stack(Some("home-page-missing"));
+    let outcome = check(&stack, &["--format", "json"]);
+    assert_eq!(outcome.exit, Exit::Failed, "{outcome:#?}");
+    let run: Run = serde_json::from_str(&outcome.stdout).unwrap();
+    let failing: Vec<&str> = run
+        .checks()
+        .filter(|check| check.status == Status::Fail)
+        .map(|check| check.id.as_str())
+        .collect();
+    assert_eq!(failing, ["home.page"]);
+    let check = run.checks().find(|check| check.id == "home.page").unwrap();
+    assert!(check.observed.contains("answers 404"), "{}", check.observed);
+    assert!(
+        check.observed.contains(&format!("{}/ ", stack.url())),
+        "{}",
+        check.observed
+    );
+    let fix = check.fix.as_ref().unwrap();
+    assert_eq!(PlatformPart::of(fix.component), PlatformPart::HomePage);
+    assert!(fix.hint.contains("Squareone"), "{}", fix.hint);
+    assert!(
+        fix.hint.contains("Argo CD application squareone"),
+        "{}",
+        fix.hint
+    );
+}
+
+/// `--home-path` moves the probe: on a healthy stack, a path nothing
+/// serves fails the row with the URL asked.
+#[test]
+fn home_path_says_where_the_home_page_probe_looks() {
+    let stack = stack(None);
+    let outcome = check(&stack, &["--home-path", "/portal/"]);
+    assert_eq!(outcome.exit, Exit::Failed, "{outcome:#?}");
+    assert!(
+        outcome.stdout.contains("FAIL  home.page"),
+        "{}",
+        outcome.stdout
+    );
+    let asked = format!("{}/portal/ answers 404", stack.url());
+    assert!(outcome.stdout.contains(&asked), "{}", outcome.stdout);
 }
 
 /// A secret that never arrived from Vault fails its own row only, with a
@@ -978,6 +1031,8 @@ fault_points_at! {
     // A client sees only ingress-nginx's 500; the hint names the directory.
     failing_user_directory_points_at_gafaelfawr:
         "ldap-down" => "auth.fail_route" at "gafaelfawr";
+    failing_home_page_points_at_the_home_page:
+        "home-page-error" => "home.page" at "home_page";
 }
 
 /// Fails unless every token the run minted with the bootstrap token (the

@@ -161,3 +161,14 @@ fn a_missing_vault_secret_fails_its_row_naming_the_chain_from_vault() {
         "phalanx secrets sync",
     );
 }
+
+#[test]
+fn a_missing_home_page_fails_its_row_naming_squareone() {
+    overview_shows(
+        "home-page-missing",
+        &["home.page"],
+        "home.page",
+        "the home page (Squareone)",
+        "Argo CD application squareone",
+    );
+}
