@@ -577,12 +577,14 @@ fn a_missing_home_page_names_squareone_and_fails_nothing_else() {
         .collect();
     assert_eq!(failing, ["home.page"]);
     let check = run.checks().find(|check| check.id == "home.page").unwrap();
-    assert!(check.observed.contains("answers 404"), "{}", check.observed);
     assert!(
-        check.observed.contains(&format!("{}/ ", stack.url())),
+        check.observed.contains("Nothing serves /"),
         "{}",
         check.observed
     );
+    let asked = &home_page_result(&run).exchanges[0];
+    assert_eq!(asked.request.url, format!("{}/", stack.url()));
+    assert_eq!(asked.response_seen().map(|seen| seen.status), Some(404));
     let fix = check.fix.as_ref().unwrap();
     assert_eq!(PlatformPart::of(fix.component), PlatformPart::HomePage);
     assert!(fix.hint.contains("Squareone"), "{}", fix.hint);
@@ -598,15 +600,25 @@ fn a_missing_home_page_names_squareone_and_fails_nothing_else() {
 #[test]
 fn home_path_says_where_the_home_page_probe_looks() {
     let stack = stack(None);
-    let outcome = check(&stack, &["--home-path", "/portal/"]);
+    let outcome = check(&stack, &["--home-path", "/portal/", "--format", "json"]);
     assert_eq!(outcome.exit, Exit::Failed, "{outcome:#?}");
-    assert!(
-        outcome.stdout.contains("FAIL  home.page"),
-        "{}",
-        outcome.stdout
-    );
-    let asked = format!("{}/portal/ answers 404", stack.url());
-    assert!(outcome.stdout.contains(&asked), "{}", outcome.stdout);
+    let run: Run = serde_json::from_str(&outcome.stdout).unwrap();
+    let failing: Vec<&str> = run
+        .checks()
+        .filter(|check| check.status == Status::Fail)
+        .map(|check| check.id.as_str())
+        .collect();
+    assert_eq!(failing, ["home.page"]);
+    let asked = &home_page_result(&run).exchanges[0];
+    assert_eq!(asked.request.url, format!("{}/portal/", stack.url()));
+}
+
+/// The home page probe's result in `run`.
+fn home_page_result(run: &Run) -> &muster_report::probe::ProbeResult {
+    run.probes
+        .iter()
+        .find(|result| result.check.id == "home.page")
+        .expect("a home.page row")
 }
 
 /// A secret that never arrived from Vault fails its own row only, with a

@@ -45,10 +45,8 @@ const CACHE_KEY_HINT: &str =
 
 /// Where to look when the host's root does not serve the home page.
 const HOME_PAGE_HINT: &str =
-    "Squareone, Phalanx's home page application, serves /: enable it for this environment \
-     (applications.squareone in the environment's values), check that its Argo CD application \
-     squareone is synced and healthy and its pods are running, and that its ingress claims the \
-     path / on this host (muster-check: --home-path if the home page lives elsewhere).";
+    "Squareone serves /: enable it here and check its Argo CD application squareone, its pods \
+     and its ingress for / (or give muster-check --home-path).";
 
 // A `const`, not a `static`: `OUTLINES` copies what it needs from it at
 // compile time, so that a page that only shows results links no judge.
@@ -363,9 +361,7 @@ const PROBES: &[ProbeDef] = &[
         description: Description {
             id: "home.page",
             title: "The home page answers at /",
-            proves: "The environment's home page (Squareone) is deployed and routed: the root of \
-                     the host answers 200 with its HTML page, so people arriving at the host find \
-                     their way to the platform's services.",
+            proves: "The environment's home page (Squareone) answers at the host's root.",
             component: Component::HomePage,
             hint: HOME_PAGE_HINT,
         },
@@ -376,7 +372,7 @@ const PROBES: &[ProbeDef] = &[
             target: Target::HomePage,
             query: "",
             credentials: Credentials::None,
-            headers: &[("accept", "text/html")],
+            headers: &[],
             cli_headers: &[],
         }],
         in_order: false,

@@ -1094,7 +1094,7 @@ fn squareones_page_passes_and_another_html_page_warns() {
     );
     assert_eq!(other.status, Status::Warn);
     assert!(
-        other.observed.contains("not one of Squareone's"),
+        other.observed.contains("not Squareone's"),
         "{}",
         other.observed
     );
@@ -1103,7 +1103,7 @@ fn squareones_page_passes_and_another_html_page_warns() {
 #[test]
 fn a_missing_or_failing_home_page_fails_naming_squareone() {
     for (status, body, said) in [
-        (404, NGINX_404, "nothing serves the home page"),
+        (404, NGINX_404, "Nothing serves /"),
         (500, "<html>500 Internal Server Error</html>", "failing"),
         (503, "<html>503</html>", "failing"),
     ] {
@@ -1125,10 +1125,15 @@ fn a_home_page_that_is_no_html_fails() {
     let check = home(Client::Cli, 200, &[json], r#"{"name":"muster"}"#);
     assert_eq!(check.status, Status::Fail);
     assert!(
-        check.observed.contains("application/json"),
+        check.observed.contains("Not an HTML page"),
         "{}",
         check.observed
     );
+    let shown = check
+        .evidence
+        .iter()
+        .find(|item| item.name == "Content-Type");
+    assert_eq!(shown.unwrap().value, "application/json");
     assert_eq!(home(Client::Cli, 200, &[], "hello").status, Status::Fail);
 }
 
@@ -1141,17 +1146,25 @@ fn a_login_redirect_at_the_root_is_said_plainly_and_warns() {
     let check = home(Client::Cli, 302, &[location], "");
     assert_eq!(check.status, Status::Warn);
     assert!(
-        check.observed.contains("redirects to the login page"),
+        check.observed.contains("redirects to log in"),
         "{}",
         check.observed
     );
     assert_eq!(check.fix.unwrap().component, Component::HomePage);
+    let moved = ("location", "https://data.example.org/home/");
+    let elsewhere = home(Client::Cli, 301, &[moved], "");
+    assert_eq!(elsewhere.status, Status::Warn);
+    assert!(
+        elsewhere.observed.contains("redirects elsewhere"),
+        "{}",
+        elsewhere.observed
+    );
     let sent = prepared("home.page", Client::Browser);
     let opaque = Exchange::opaque_redirect(&sent[0], 3);
     let check = judge("home.page", vec![opaque], Client::Browser).check;
     assert_eq!(check.status, Status::Warn);
     assert!(
-        check.observed.contains("most likely to log in"),
+        check.observed.contains("redirects to log in"),
         "{}",
         check.observed
     );
