@@ -45,8 +45,8 @@ const CACHE_KEY_HINT: &str =
 
 /// Where to look when the host's root does not serve the home page.
 const HOME_PAGE_HINT: &str =
-    "Squareone serves /: enable it here and check its Argo CD application squareone, its pods \
-     and its ingress for / (or give muster-check --home-path).";
+    "Squareone serves / publicly: enable it here and check its Argo CD application squareone, \
+     its pods and its ingress for / (or give muster-check --home-path).";
 
 // A `const`, not a `static`: `OUTLINES` copies what it needs from it at
 // compile time, so that a page that only shows results links no judge.

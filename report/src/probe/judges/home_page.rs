@@ -3,7 +3,6 @@
 //! failure (nothing serves `/`), not a route of Muster's left undeployed.
 
 use super::{answered, with_response_evidence, Judgement};
-use crate::model::Component;
 use crate::outcome::Outcome;
 use crate::probe::exchange::Exchange;
 use crate::probe::ProbeContext;
@@ -16,7 +15,7 @@ const SQUAREONE_MARKER: &str = "/_next/";
 /// `home.page`: the root answers 200 with an HTML page, and that page is
 /// Squareone's. A redirect (to log in, most likely) is a warning: the home
 /// page is public in Phalanx, and what is behind the redirect is not seen.
-/// A failure gets the probe's hint, which names Squareone.
+/// Anything but a pass gets the probe's hint, which names Squareone.
 pub fn served(exchanges: &[Exchange], _: &ProbeContext) -> Judgement {
     let response = match exchanges.first().and_then(Exchange::response_seen) {
         Some(response) => response,
@@ -42,11 +41,6 @@ pub fn served(exchanges: &[Exchange], _: &ProbeContext) -> Judgement {
             } else {
                 "It redirects elsewhere (see Location)."
             })
-            .fix(
-                Component::HomePage,
-                "Phalanx serves Squareone's page publicly: its ingress for / should not require \
-                 logging in, unless meant to.",
-            )
         }
         200 if html && response.body.contains(SQUAREONE_MARKER) => {
             Outcome::pass("Squareone's page.")
