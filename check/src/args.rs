@@ -23,6 +23,8 @@ pub use crate::argocd::Source as ArgoCdSource;
 
 /// The default Muster path prefix, when `--url` names only a host.
 pub const DEFAULT_PREFIX: &str = "/muster";
+/// The default path of the home page on Muster's host (`--home-path`).
+pub const DEFAULT_HOME_PATH: &str = muster_report::probe::HOME_PATH;
 /// The default scope of the minted token (the chart's default).
 pub const DEFAULT_SCOPE: &str = "read:image";
 /// The default total time allowed for one request.
@@ -85,6 +87,18 @@ pub struct Cli {
         help_heading = "Target"
     )]
     url: Option<String>,
+
+    /// The home page's path on --url's host: Squareone's page, which
+    /// Phalanx serves at the root.
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "MUSTER_CHECK_HOME_PATH",
+        default_value = DEFAULT_HOME_PATH,
+        value_parser = NonEmptyStringValueParser::new(),
+        help_heading = "Target"
+    )]
+    home_path: String,
 
     /// A token with the routes' scope; the probes that need a token without
     /// it are skipped.
@@ -472,6 +486,8 @@ pub struct Options {
     pub wait: Option<Duration>,
     /// Run as a monitor (`--every`), or once.
     pub monitor: Option<Monitor>,
+    /// The home page's path on Muster's host (`--home-path`), from `/`.
+    pub home_path: String,
 }
 
 /// How the monitor (`--every`) runs.
@@ -551,6 +567,9 @@ pub enum ArgsError {
     /// A `--url` that is not Muster's base URL.
     #[error(transparent)]
     Url(#[from] UrlError),
+    /// A `--home-path` that is not a path from the host's root.
+    #[error("--home-path {0:?} must be a path from the host's root, e.g. / or /home/")]
+    HomePath(String),
     /// A `--scope` that is not one scope name.
     #[error("--scope {0:?} must be one scope name, e.g. read:image")]
     Scope(String),
@@ -633,6 +652,11 @@ pub fn parse(
     let tokens = token_source(&cli, &matches).ok_or(ArgsError::NoToken)?;
     let url = cli.url.as_deref().ok_or(ArgsError::NoUrl)?;
     let target = Target::parse(url)?;
+    let home_path = cli.home_path.trim().to_owned();
+    let odd = |c: char| c.is_whitespace() || c.is_control() || c == '#';
+    if !home_path.starts_with('/') || home_path.starts_with("//") || home_path.contains(odd) {
+        return Err(ArgsError::HomePath(home_path));
+    }
     let scope = cli.scope.clone();
     if scope.is_empty() || scope.contains(char::is_whitespace) {
         return Err(ArgsError::Scope(scope));
@@ -660,6 +684,7 @@ pub fn parse(
         argocd,
         wait: cli.wait,
         monitor,
+        home_path,
     })))
 }
 
@@ -889,6 +914,28 @@ mod tests {
         assert_eq!(target.prefix, "/checks/muster");
         let target = Target::parse("http://127.0.0.1:8080/muster").unwrap();
         assert_eq!(target.base(), "http://127.0.0.1:8080/muster");
+    }
+
+    #[test]
+    fn the_home_page_is_at_the_root_unless_told_otherwise() {
+        let env = [("MUSTER_CHECK_TOKEN", "gt-token")];
+        let url = ["--url", "https://data.example.org"];
+        assert_eq!(options(&url, &env, false).unwrap().home_path, "/");
+        let moved = options(
+            &[&url[..], &["--home-path", "/home/"]].concat(),
+            &env,
+            false,
+        );
+        assert_eq!(moved.unwrap().home_path, "/home/");
+        let from_env = [env[0], ("MUSTER_CHECK_HOME_PATH", "/portal")];
+        assert_eq!(
+            options(&url, &from_env, false).unwrap().home_path,
+            "/portal"
+        );
+        for bad in ["home", "//evil.example/", "/a b", "/#top"] {
+            let error = options(&[&url[..], &["--home-path", bad]].concat(), &env, false);
+            assert!(error.unwrap_err().contains("--home-path"), "{bad}");
+        }
     }
 
     #[test]

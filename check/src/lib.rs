@@ -504,6 +504,7 @@ async fn checks(
     let runner = Runner {
         http: client,
         base: &base,
+        home_path: &options.home_path,
         tokens: &run_tokens.tokens,
         context: &context,
         timeout: options.timeout,

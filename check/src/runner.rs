@@ -39,6 +39,8 @@ pub struct Runner<'a> {
     pub http: &'a HttpClient,
     /// Muster's base URL, e.g. `https://host/muster`.
     pub base: &'a str,
+    /// The home page's path on the same host, e.g. `/`.
+    pub home_path: &'a str,
     /// The tokens to prepare requests with.
     pub tokens: &'a Tokens,
     /// What the judges know besides the exchanges.
@@ -66,7 +68,12 @@ impl Runner<'_> {
                 total,
                 probe,
             });
-            let result = match probe.prepare(self.base, Client::Cli, self.tokens) {
+            let result = match probe.prepare_with_home(
+                self.base,
+                self.home_path,
+                Client::Cli,
+                self.tokens,
+            ) {
                 Ok(requests) => {
                     let exchanges = probe
                         .send_in_order(&requests, |request| {

@@ -5,6 +5,7 @@
 //! and Dockerfile tests read.
 
 pub mod argocd;
+pub mod home_page;
 pub mod http;
 pub mod image_layout;
 pub mod ingress;

@@ -14,6 +14,7 @@ use std::time::Duration;
 use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
 
+use crate::home_page::{self, HomePageFault};
 use crate::ingress::{self, IngressFault, Nginx, NginxSite};
 use crate::logs::{self, LogCapture};
 use crate::process::{closed_port, free_port};
@@ -26,6 +27,8 @@ pub enum Fault {
     Ingress(IngressFault),
     /// The Gafaelfawr stand-in misbehaving (see [`StandinFault`]).
     Gafaelfawr(StandinFault),
+    /// The home page at the host's root broken (see [`HomePageFault`]).
+    HomePage(HomePageFault),
     /// Muster cannot reach Gafaelfawr's API (wrong URL or a network policy
     /// in the way), while the ingress still authenticates.
     GafaelfawrUnreachable,
@@ -45,9 +48,11 @@ impl Fault {
     pub fn all() -> Vec<Fault> {
         let ingress = IngressFault::all().iter().copied().map(Fault::Ingress);
         let gafaelfawr = StandinFault::all().iter().copied().map(Fault::Gafaelfawr);
+        let home_page = HomePageFault::all().iter().copied().map(Fault::HomePage);
         ingress
             .chain(gafaelfawr)
             .chain([Fault::GafaelfawrUnreachable, Fault::VaultSecretMissing])
+            .chain(home_page)
             .collect()
     }
 }
@@ -57,6 +62,7 @@ impl fmt::Display for Fault {
         match self {
             Fault::Ingress(fault) => write!(f, "{fault}"),
             Fault::Gafaelfawr(fault) => write!(f, "{fault}"),
+            Fault::HomePage(fault) => write!(f, "{fault}"),
             Fault::GafaelfawrUnreachable => f.write_str(UNREACHABLE),
             Fault::VaultSecretMissing => f.write_str(VAULT_SECRET_MISSING),
         }
@@ -78,6 +84,9 @@ impl FromStr for Fault {
         }
         if let Ok(fault) = name.parse::<StandinFault>() {
             return Ok(Fault::Gafaelfawr(fault));
+        }
+        if let Ok(fault) = name.parse::<HomePageFault>() {
+            return Ok(Fault::HomePage(fault));
         }
         let known: Vec<String> = Fault::all().iter().map(Fault::to_string).collect();
         Err(format!(
@@ -265,7 +274,16 @@ impl Stack {
             Some(Fault::Ingress(fault)) => Some(fault),
             _ => None,
         };
-        let site = NginxSite::new(port, server_addr, standin.addr());
+        let home_page_fault = match options.fault {
+            Some(Fault::HomePage(fault)) => Some(fault),
+            _ => None,
+        };
+        let mut site = NginxSite::new(port, server_addr, standin.addr());
+        site.home_page = home_page::nginx_location(
+            home_page_fault,
+            &work_dir.path().join("home"),
+            ingress::MUSTER_UPSTREAM,
+        )?;
         let nginx = Nginx::start(&ingresses, &site, fault, &work_dir.path().join("nginx"))?;
         Ok(Self {
             nginx: Some(nginx),

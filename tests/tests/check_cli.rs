@@ -556,6 +556,71 @@ fault_fails! {
         "no-uid-gid" => "upstream.client_answers";
     missing_vault_secret_fails_the_vault_probe:
         "vault-secret-missing" => "vault.secret_delivered";
+    missing_home_page_fails_the_home_page_probe:
+        "home-page-missing" => "home.page";
+    failing_home_page_fails_the_home_page_probe:
+        "home-page-error" => "home.page";
+    home_page_routed_to_a_json_service_fails_the_home_page_probe:
+        "home-page-not-html" => "home.page";
+}
+
+/// A missing home page fails its own row only, saying what came back and
+/// naming Squareone and its Argo CD application as what to look at.
+#[test]
+fn a_missing_home_page_names_squareone_and_fails_nothing_else() {
+    let stack = stack(Some("home-page-missing"));
+    let outcome = check(&stack, &["--format", "json"]);
+    assert_eq!(outcome.exit, Exit::Failed, "{outcome:#?}");
+    let run: Run = serde_json::from_str(&outcome.stdout).unwrap();
+    let failing: Vec<&str> = run
+        .checks()
+        .filter(|check| check.status == Status::Fail)
+        .map(|check| check.id.as_str())
+        .collect();
+    assert_eq!(failing, ["home.page"]);
+    let check = run.checks().find(|check| check.id == "home.page").unwrap();
+    assert!(
+        check.observed.contains("Nothing serves /"),
+        "{}",
+        check.observed
+    );
+    let asked = &home_page_result(&run).exchanges[0];
+    assert_eq!(asked.request.url, format!("{}/", stack.url()));
+    assert_eq!(asked.response_seen().map(|seen| seen.status), Some(404));
+    let fix = check.fix.as_ref().unwrap();
+    assert_eq!(PlatformPart::of(fix.component), PlatformPart::HomePage);
+    assert!(fix.hint.contains("Squareone"), "{}", fix.hint);
+    assert!(
+        fix.hint.contains("Argo CD application squareone"),
+        "{}",
+        fix.hint
+    );
+}
+
+/// `--home-path` moves the probe: on a healthy stack, a path nothing
+/// serves fails the row with the URL asked.
+#[test]
+fn home_path_says_where_the_home_page_probe_looks() {
+    let stack = stack(None);
+    let outcome = check(&stack, &["--home-path", "/portal/", "--format", "json"]);
+    assert_eq!(outcome.exit, Exit::Failed, "{outcome:#?}");
+    let run: Run = serde_json::from_str(&outcome.stdout).unwrap();
+    let failing: Vec<&str> = run
+        .checks()
+        .filter(|check| check.status == Status::Fail)
+        .map(|check| check.id.as_str())
+        .collect();
+    assert_eq!(failing, ["home.page"]);
+    let asked = &home_page_result(&run).exchanges[0];
+    assert_eq!(asked.request.url, format!("{}/portal/", stack.url()));
+}
+
+/// The home page probe's result in `run`.
+fn home_page_result(run: &Run) -> &muster_report::probe::ProbeResult {
+    run.probes
+        .iter()
+        .find(|result| result.check.id == "home.page")
+        .expect("a home.page row")
 }
 
 /// A secret that never arrived from Vault fails its own row only, with a
@@ -1006,6 +1071,8 @@ fault_points_at! {
         "cache-key-without-method" => "auth.cache_isolation" at "gafaelfawr_ingress";
     missing_vault_secret_points_at_vault_secrets:
         "vault-secret-missing" => "vault.secret_delivered" at "vault_secrets";
+    failing_home_page_points_at_the_home_page:
+        "home-page-error" => "home.page" at "home_page";
 }
 
 /// Fails unless every token the run minted with the bootstrap token (the

@@ -194,3 +194,14 @@ fn a_cache_key_without_the_method_fails_the_cache_isolation() {
         "auth-cache-key",
     );
 }
+
+#[test]
+fn a_missing_home_page_fails_its_row_naming_squareone() {
+    overview_shows(
+        "home-page-missing",
+        &["home.page"],
+        "home.page",
+        "the home page (Squareone)",
+        "Argo CD application squareone",
+    );
+}

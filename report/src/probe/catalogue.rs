@@ -4,14 +4,14 @@
 use std::borrow::Cow;
 
 use super::judges;
-use super::{Credentials, ProbeDef, ProbeRequest};
+use super::{Credentials, ProbeDef, ProbeRequest, Target};
 use crate::description::Description;
 use crate::model::{Component, Route};
 
 const fn get(route: Route, query: &'static str, credentials: Credentials) -> ProbeRequest {
     ProbeRequest {
         method: "GET",
-        route,
+        target: Target::Muster(route),
         query,
         credentials,
         headers: &[],
@@ -43,6 +43,11 @@ const CACHE_KEY_HINT: &str =
      Gafaelfawr's operator renders it from the GafaelfawrIngress's authCacheDuration: do not \
      override it, and upgrade Gafaelfawr if its operator writes another key.";
 
+/// Where to look when the host's root does not serve the home page.
+const HOME_PAGE_HINT: &str =
+    "Squareone serves / publicly: enable it here and check its Argo CD application squareone, \
+     its pods and its ingress for / (or give muster-check --home-path).";
+
 // A `const`, not a `static`: `OUTLINES` copies what it needs from it at
 // compile time, so that a page that only shows results links no judge.
 const PROBES: &[ProbeDef] = &[
@@ -60,7 +65,7 @@ const PROBES: &[ProbeDef] = &[
         requests: &[
             ProbeRequest {
                 method: "GET",
-                route: Route::Anonymous,
+                target: Target::Muster(Route::Anonymous),
                 query: "report=true",
                 credentials: Credentials::User,
                 headers: &[],
@@ -84,7 +89,7 @@ const PROBES: &[ProbeDef] = &[
         },
         requests: &[ProbeRequest {
             method: "GET",
-            route: Route::Anonymous,
+            target: Target::Muster(Route::Anonymous),
             query: "report=true",
             credentials: Credentials::None,
             headers: &[("x-auth-request-user", FORGED_USER)],
@@ -232,7 +237,7 @@ const PROBES: &[ProbeDef] = &[
             get(Route::AuthCached, "", Credentials::UnknownToken),
             ProbeRequest {
                 method: "OPTIONS",
-                route: Route::AuthCached,
+                target: Target::Muster(Route::AuthCached),
                 query: "",
                 credentials: Credentials::None,
                 headers: &[],
@@ -240,7 +245,7 @@ const PROBES: &[ProbeDef] = &[
             },
             ProbeRequest {
                 method: "OPTIONS",
-                route: Route::AuthCached,
+                target: Target::Muster(Route::AuthCached),
                 query: "",
                 credentials: Credentials::User,
                 headers: &[],
@@ -360,6 +365,28 @@ const PROBES: &[ProbeDef] = &[
         repeat_last: None,
         judge: judges::vault::secret_delivered,
     },
+    ProbeDef {
+        description: Description {
+            id: "home.page",
+            title: "The home page answers at /",
+            proves: "The environment's home page (Squareone) answers at the host's root.",
+            component: Component::HomePage,
+            hint: HOME_PAGE_HINT,
+        },
+        // Without credentials, as anyone arriving at the host: Squareone's
+        // page is public.
+        requests: &[ProbeRequest {
+            method: "GET",
+            target: Target::HomePage,
+            query: "",
+            credentials: Credentials::None,
+            headers: &[],
+            cli_headers: &[],
+        }],
+        in_order: false,
+        repeat_last: None,
+        judge: judges::home_page::served,
+    },
 ];
 
 /// The version of the probe list a share link pins (see
@@ -393,6 +420,7 @@ pub const CATALOGUE_HISTORY: &[&[&str]] = &[&[
     "delegated.authorization_route",
     "upstream.client_answers",
     "vault.secret_delivered",
+    "home.page",
 ]];
 
 /// What a reader of a probe's results rebuilds them from: its

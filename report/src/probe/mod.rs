@@ -114,14 +114,28 @@ impl Credentials {
     }
 }
 
+/// The path of the environment's home page (Squareone in Phalanx) on
+/// Muster's host, unless a client is told another ([`ProbeDef::prepare_with_home`]).
+pub const HOME_PATH: &str = "/";
+
+/// Where a probe's request goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// One of Muster's routes, below its base URL.
+    Muster(Route),
+    /// The environment's home page, at the root of Muster's host
+    /// ([`HOME_PATH`]): another application, outside Muster's prefix.
+    HomePage,
+}
+
 /// One request of a probe, relative to Muster's base URL. Redirects are
 /// never followed (browser: `redirect: 'manual'`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProbeRequest {
     /// HTTP method.
     pub method: &'static str,
-    /// The route requested.
-    pub route: Route,
+    /// What is requested: a route of Muster's, or the home page.
+    pub target: Target,
     /// Query string without `?`, e.g. `report=true`, or empty.
     pub query: &'static str,
     /// What credentials to attach.
@@ -134,13 +148,38 @@ pub struct ProbeRequest {
 }
 
 impl ProbeRequest {
-    /// The absolute URL below `base` (e.g. `https://host/muster`).
+    /// The absolute URL below `base` (e.g. `https://host/muster`); the home
+    /// page at [`HOME_PATH`] on `base`'s host.
     pub fn url(&self, base: &str) -> String {
-        let base = base.trim_end_matches('/');
+        self.url_with_home(base, HOME_PATH)
+    }
+
+    /// The absolute URL below `base`, the home page at `home_path` (from
+    /// `/`) on `base`'s host.
+    fn url_with_home(&self, base: &str, home_path: &str) -> String {
+        // `concat`, not `format!`: the page's wasm is smaller without it.
+        let url = match self.target {
+            Target::Muster(route) => [base.trim_end_matches('/'), "/", route.path()].concat(),
+            Target::HomePage => [origin_of(base), home_path].concat(),
+        };
         match self.query {
-            "" => format!("{base}/{}", self.route.path()),
-            query => format!("{base}/{}?{query}", self.route.path()),
+            "" => url,
+            query => [&url, "?", query].concat(),
         }
+    }
+
+    /// Whether the request goes to one of Muster's routes (below its base URL).
+    pub fn is_musters(&self) -> bool {
+        matches!(self.target, Target::Muster(_))
+    }
+}
+
+/// `scheme://host[:port]` of `url`; `url` itself when it has no path.
+fn origin_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |at| at + 3);
+    match url[after_scheme..].find('/') {
+        Some(at) => &url[..after_scheme + at],
+        None => url,
     }
 }
 
@@ -280,9 +319,21 @@ impl ProbeDef {
         client: Client,
         tokens: &Tokens,
     ) -> Result<Vec<Prepared>, String> {
+        self.prepare_with_home(base, HOME_PATH, client, tokens)
+    }
+
+    /// As [`ProbeDef::prepare`], with the home page at `home_path` (from
+    /// `/`, e.g. `/` or `/home/`) on `base`'s host.
+    pub fn prepare_with_home(
+        &self,
+        base: &str,
+        home_path: &str,
+        client: Client,
+        tokens: &Tokens,
+    ) -> Result<Vec<Prepared>, String> {
         self.requests
             .iter()
-            .map(|request| prepare_one(request, base, client, tokens))
+            .map(|request| prepare_one(request, (base, home_path), client, tokens))
             .collect()
     }
 
@@ -343,7 +394,7 @@ impl ProbeDef {
 
 fn prepare_one(
     request: &ProbeRequest,
-    base: &str,
+    (base, home_path): (&str, &str),
     client: Client,
     tokens: &Tokens,
 ) -> Result<Prepared, String> {
@@ -394,7 +445,7 @@ fn prepare_one(
     }
     Ok(Prepared {
         method: request.method,
-        url: request.url(base),
+        url: request.url_with_home(base, home_path),
         credentials: request.credentials.clone(),
         send_cookies,
         headers,

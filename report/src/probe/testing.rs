@@ -20,6 +20,11 @@ pub const EMAIL: &str = "rachel@example.org";
 /// Their full name.
 pub const FULL_NAME: &str = "Rachel Roe";
 
+/// The start of a home page as Squareone (a Next.js application) serves it.
+pub const SQUAREONE_PAGE: &str = "<!DOCTYPE html><html lang=\"en\"><head><title>Rubin Science \
+     Platform</title><script src=\"/_next/static/chunks/main.js\" defer></script></head><body>\
+     <div id=\"__next\"></div></body></html>";
+
 /// The CLI's tokens.
 pub fn cli_tokens() -> Tokens {
     Tokens {
@@ -217,6 +222,12 @@ pub fn healthy_exchanges(id: &str, client: Client) -> Vec<Exchange> {
             &report_with_vault_secret(
                 serde_json::json!({"state": "present", "length": 32, "age_seconds": 60}),
             ),
+        )],
+        "home.page" => vec![respond(
+            &sent[0],
+            200,
+            &[("content-type", "text/html; charset=utf-8")],
+            SQUAREONE_PAGE,
         )],
         "upstream.client_answers" => {
             let auth = format!(r#"{{"username":"{USERNAME}","email":"{EMAIL}"}}"#);

@@ -33,6 +33,9 @@ pub const AUTH_RESPONSE_HEADERS: [&str; 6] = [
     "X-Auth-Request-User",
 ];
 
+/// The nginx upstream of Muster's server, every ingress's backend.
+pub const MUSTER_UPSTREAM: &str = "muster_backend";
+
 /// The rate-limit headers Gafaelfawr's snippet copies to the client response.
 const RATE_LIMIT_HEADERS: [(&str, &str); 5] = [
     ("X-RateLimit-Limit", "limit"),
@@ -58,6 +61,10 @@ pub struct NginxSite {
     /// Gafaelfawr's public base URL, as a browser sees it; `auth-signin` is
     /// `<base_url>/login`.
     pub base_url: String,
+    /// The location serving the host's root in place of the home page's
+    /// own ingress (see [`crate::home_page`]); none: the default backend's
+    /// 404, as where no home page is deployed.
+    pub home_page: Option<String>,
 }
 
 impl NginxSite {
@@ -68,6 +75,7 @@ impl NginxSite {
             backend,
             gafaelfawr,
             base_url: format!("http://127.0.0.1:{port}"),
+            home_page: None,
         }
     }
 }
@@ -145,7 +153,7 @@ pub fn render_nginx_conf(
     }
     let _ = write!(
         out,
-        "\n    upstream muster_backend {{\n        server {};\n    }}\n\
+        "\n    upstream {MUSTER_UPSTREAM} {{\n        server {};\n    }}\n\
          \x20   upstream gafaelfawr {{\n        server {};\n    }}\n\n\
          \x20   server {{\n        listen 127.0.0.1:{} default_server;\n        server_name {};\n\n",
         site.backend,
@@ -170,6 +178,12 @@ pub fn render_nginx_conf(
         if route.config.login_redirect {
             signin_location(&mut out, route, site);
         }
+    }
+    if let Some(home_page) = &site.home_page {
+        if locations.contains_key(&("=", "/".to_owned())) {
+            return Err("an ingress claims /, where the home page stands in".to_owned());
+        }
+        out.push_str(home_page);
     }
     gafaelfawr_locations(&mut out, &locations)?;
     out.push_str("    }\n}\n");
@@ -378,7 +392,10 @@ fn ingress_location(
             out.push_str("            error_page 403 = @autherror;\n");
         }
     }
-    out.push_str("            proxy_pass http://muster_backend;\n        }\n\n");
+    let _ = write!(
+        out,
+        "            proxy_pass http://{MUSTER_UPSTREAM};\n        }}\n\n"
+    );
 }
 
 /// The internal location ingress-nginx generates for `auth-url`.

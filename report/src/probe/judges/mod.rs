@@ -3,7 +3,8 @@
 //! in order (the probe makes sure of the count), and is filed by the
 //! family of routes it probes: [`anonymous`], [`auth`] (what the
 //! authenticated routes answer without valid credentials), [`cache`] (the
-//! auth cache of the cached route), [`quota`],
+//! auth cache of the cached route), [`home_page`] (the environment's home
+//! page, outside Muster's prefix), [`quota`],
 //! [`reports`] (Muster's own report of a route), [`upstream`] (the
 //! answers existing clients read) and [`vault`] (the secret Vault delivers
 //! to Muster).
@@ -18,6 +19,7 @@
 pub mod anonymous;
 pub mod auth;
 pub mod cache;
+pub mod home_page;
 pub mod quota;
 pub mod reports;
 pub mod upstream;

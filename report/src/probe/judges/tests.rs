@@ -1078,3 +1078,132 @@ fn only_the_cli_checks_the_token_without_the_scope_against_the_cache() {
     assert_eq!(isolation[1].fetch_credentials(), "omit");
     assert_eq!(isolation[3].method, "OPTIONS");
 }
+
+/// `home.page` judged on one answer for `client`.
+fn home(client: Client, status: u16, headers: &[(&str, &str)], body: &str) -> Check {
+    one("home.page", client, status, headers, body)
+}
+
+const HTML: (&str, &str) = ("content-type", "text/html; charset=utf-8");
+
+#[test]
+fn the_home_page_is_asked_for_at_the_root_of_musters_host() {
+    let sent = prepared("home.page", Client::Browser);
+    assert_eq!(sent[0].url, "https://data.example.org/");
+    assert_eq!(sent[0].fetch_credentials(), "omit");
+    let elsewhere = crate::probe::probe("home.page")
+        .unwrap()
+        .prepare_with_home(
+            "https://h:8443/muster/",
+            "/home/",
+            Client::Cli,
+            &cli_tokens(),
+        )
+        .unwrap();
+    assert_eq!(elsewhere[0].url, "https://h:8443/home/");
+    assert!(elsewhere[0]
+        .headers
+        .iter()
+        .all(|(name, _)| name != "authorization"));
+}
+
+#[test]
+fn squareones_page_passes_and_another_html_page_warns() {
+    let check = home(Client::Cli, 200, &[HTML], SQUAREONE_PAGE);
+    assert_eq!((check.status, check.fix), (Status::Pass, None));
+    let other = home(
+        Client::Browser,
+        200,
+        &[HTML],
+        "<html><body>Welcome to nginx!</body></html>",
+    );
+    assert_eq!(other.status, Status::Warn);
+    assert!(
+        other.observed.contains("not Squareone's"),
+        "{}",
+        other.observed
+    );
+}
+
+#[test]
+fn a_missing_or_failing_home_page_fails_naming_squareone() {
+    for (status, body, said) in [
+        (404, NGINX_404, "Nothing serves /"),
+        (500, "<html>500 Internal Server Error</html>", "failing"),
+        (503, "<html>503</html>", "failing"),
+    ] {
+        for client in [Client::Cli, Client::Browser] {
+            let check = home(client, status, &[HTML], body);
+            assert_eq!(check.status, Status::Fail, "{status}");
+            assert!(check.observed.contains(said), "{}", check.observed);
+            let fix = check.fix.unwrap();
+            assert_eq!(fix.component, Component::HomePage);
+            assert!(fix.hint.contains("Squareone"), "{}", fix.hint);
+            assert!(fix.hint.contains("Argo CD"), "{}", fix.hint);
+        }
+    }
+}
+
+#[test]
+fn a_home_page_that_is_no_html_fails() {
+    let json = ("content-type", "application/json");
+    let check = home(Client::Cli, 200, &[json], r#"{"name":"muster"}"#);
+    assert_eq!(check.status, Status::Fail);
+    assert!(
+        check.observed.contains("Not an HTML page"),
+        "{}",
+        check.observed
+    );
+    let shown = check
+        .evidence
+        .iter()
+        .find(|item| item.name == "Content-Type");
+    assert_eq!(shown.unwrap().value, "application/json");
+    assert_eq!(home(Client::Cli, 200, &[], "hello").status, Status::Fail);
+}
+
+#[test]
+fn a_login_redirect_at_the_root_is_said_plainly_and_warns() {
+    let location = (
+        "location",
+        "https://data.example.org/login?rd=https%3A%2F%2Fdata.example.org%2F",
+    );
+    let check = home(Client::Cli, 302, &[location], "");
+    assert_eq!(check.status, Status::Warn);
+    assert!(
+        check.observed.contains("redirects to log in"),
+        "{}",
+        check.observed
+    );
+    assert_eq!(check.fix.unwrap().component, Component::HomePage);
+    let moved = ("location", "https://data.example.org/home/");
+    let elsewhere = home(Client::Cli, 301, &[moved], "");
+    assert_eq!(elsewhere.status, Status::Warn);
+    assert!(
+        elsewhere.observed.contains("redirects elsewhere"),
+        "{}",
+        elsewhere.observed
+    );
+    let sent = prepared("home.page", Client::Browser);
+    let opaque = Exchange::opaque_redirect(&sent[0], 3);
+    let check = judge("home.page", vec![opaque], Client::Browser).check;
+    assert_eq!(check.status, Status::Warn);
+    assert!(
+        check.observed.contains("redirects to log in"),
+        "{}",
+        check.observed
+    );
+}
+
+#[test]
+fn no_answer_from_the_home_page_fails() {
+    let sent = prepared("home.page", Client::Cli);
+    let exchange = Exchange::transport_error(&sent[0], "connection refused", 3);
+    let check = judge("home.page", vec![exchange], Client::Cli).check;
+    assert_eq!(check.status, Status::Fail);
+    assert!(
+        check.observed.contains("connection refused"),
+        "{}",
+        check.observed
+    );
+}

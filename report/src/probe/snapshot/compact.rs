@@ -225,12 +225,16 @@ pub fn read_pinned(json: &[u8], history: &[&[&str]]) -> Result<Snapshot, Snapsho
 }
 
 /// Muster's path below the host, read off the first request of a
-/// catalogue probe.
+/// catalogue probe that asks Muster (not the home page).
 fn prefix_of(run: &Run) -> Option<String> {
     run.probes.iter().find_map(|result| {
         let def = catalogue_probe(&result.check)?;
         let exchange = result.exchanges.first()?;
-        let tail = def.requests.first()?.url("");
+        let first = def
+            .requests
+            .first()
+            .filter(|request| request.is_musters())?;
+        let tail = first.url("");
         let url = exchange.request.url.strip_suffix(&tail)?;
         url.strip_prefix(&run.host).map(str::to_owned)
     })
