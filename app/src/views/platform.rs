@@ -74,7 +74,7 @@ pub fn jump_in_place(event: web_sys::MouseEvent) {
         .and_then(|target| target.closest(".nodes a").ok().flatten());
     let group = link
         .and_then(|link| link.get_attribute("href"))
-        .and_then(|href| Some(document().get_element_by_id(href.split_once('#')?.1)?));
+        .and_then(|href| document().get_element_by_id(href.split_once('#')?.1));
     if let Some(group) = group {
         event.prevent_default();
         // Focusable only from here: focus is what moves Tab's starting
