@@ -230,7 +230,9 @@ fn healthy_stack_passes_with_minted_tokens() {
         "colour without a terminal"
     );
     let link = share_link(&outcome.stdout);
-    assert!(link.starts_with(&format!("{}/muster/report#v1.", stack.url())));
+    assert!(link.starts_with(&format!("{}/muster/report#v2.", stack.url())));
+    println!("the share link of a passing run: {} characters", link.len());
+    assert!(link.len() <= 2_000, "{}", link.len());
     let shared = snapshot::decode(&link).unwrap();
     assert_eq!(shared.run.status, Status::Pass);
     assert!(
@@ -978,6 +980,30 @@ fault_points_at! {
     // A client sees only ingress-nginx's 500; the hint names the directory.
     failing_user_directory_points_at_gafaelfawr:
         "ldap-down" => "auth.fail_route" at "gafaelfawr";
+    // A header that never arrived: the ingress's auth-response-headers.
+    missing_token_header_points_at_the_gafaelfawr_ingress:
+        "no-token-header" => "delegated.header_route" at "gafaelfawr_ingress";
+    missing_user_header_points_at_the_gafaelfawr_ingress:
+        "no-user-header" => "auth.fail_route" at "gafaelfawr_ingress";
+    missing_delegation_points_at_the_gafaelfawr_ingress:
+        "no-delegation" => "delegated.header_route" at "gafaelfawr_ingress";
+    // A value that arrived but disagrees with Gafaelfawr's user-info.
+    wrong_username_points_at_gafaelfawr:
+        "wrong-username" => "delegated.header_route" at "gafaelfawr";
+    // Gafaelfawr could not read the user: its user directory.
+    failing_user_info_points_at_the_user_directory:
+        "user-info-500" => "delegated.header_route" at "user_directory";
+    // Nothing answers where Muster calls Gafaelfawr.
+    unreachable_gafaelfawr_points_at_gafaelfawr:
+        "gafaelfawr-unreachable" => "delegated.header_route" at "gafaelfawr";
+    // An answer that is not Gafaelfawr's: most likely the wrong URL.
+    garbage_user_info_points_at_the_configured_url:
+        "garbage-json" => "delegated.header_route" at "muster_configuration";
+    // The cache answered another request's verdict: the auth cache key.
+    cache_key_without_authorization_points_at_the_gafaelfawr_ingress:
+        "cache-key-without-authorization" => "auth.cache_isolation" at "gafaelfawr_ingress";
+    missing_vault_secret_points_at_vault_secrets:
+        "vault-secret-missing" => "vault.secret_delivered" at "vault_secrets";
 }
 
 /// Fails unless every token the run minted with the bootstrap token (the
@@ -1357,5 +1383,32 @@ fn a_revocation_gafaelfawr_refuses_is_said_on_stderr() {
         !outcome.stderr.contains("FakeMintedTokenSecret"),
         "{}",
         outcome.stderr
+    );
+}
+
+/// A run with many failing checks still prints a link short enough to
+/// paste into a ticket: the user directory down fails every authenticated
+/// route and what depends on one.
+#[test]
+fn a_failing_runs_share_link_stays_under_three_thousand_characters() {
+    let stack = stack(Some("ldap-down"));
+    let outcome = check(&stack, &[]);
+    assert_eq!(outcome.exit, Exit::Failed, "{outcome:#?}");
+    let failing = outcome
+        .stdout
+        .lines()
+        .filter(|line| line.trim_start().starts_with("FAIL  "))
+        .count();
+    assert!(failing >= 5, "{failing} failing:\n{}", outcome.stdout);
+    let link = share_link(&outcome.stdout);
+    println!(
+        "the share link of a run with {failing} failing checks: {} characters",
+        link.len()
+    );
+    assert!(link.len() <= 3_000, "{}", link.len());
+    assert_eq!(
+        snapshot::decode(&link).unwrap().run.status,
+        Status::Fail,
+        "the link carries the failing run"
     );
 }

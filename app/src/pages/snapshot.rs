@@ -42,8 +42,8 @@ fn body(decoded: Result<Snapshot, SnapshotError>, page_url: &str) -> AnyView {
                 "Username and email were left out."
             };
             let abridged = snapshot.answers_abridged.then_some(
-                " To keep the link short, it carries answers' headers and bodies only for \
-                 checks that did not pass.",
+                " To keep the link short, it carries the headers sent and the answers' \
+                 headers and bodies only for checks that did not pass.",
             );
             let run = snapshot.run;
             let tally = Tally::of(run.checks());

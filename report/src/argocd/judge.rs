@@ -55,15 +55,30 @@ pub fn judge(app: &Application, waited_seconds: Option<u64>) -> Check {
             "Argo CD application {} is Healthy and Synced",
             safe(&app.name)
         ),
-        proves: "Argo CD deployed this application as git describes it, and every resource it \
-                 manages reports healthy: the installation is complete."
-            .to_owned(),
+        proves: APP_PROVES.to_owned(),
         status,
         observed: observed(app, status, waited_seconds),
         evidence,
         fix,
         skip_reason: None,
     }
+}
+
+/// What an application's row proves.
+const APP_PROVES: &str = "Argo CD deployed this application as git describes it, and every \
+                          resource it manages reports healthy: the installation is complete.";
+
+/// The title and what it proves of the Argo CD row `id`, as [`judge`] and
+/// [`not_checked`] write them: a share link need not carry them.
+pub fn description_of(id: &str) -> Option<(String, &'static str)> {
+    if id == SUMMARY_ID {
+        return Some((SUMMARY_TITLE.to_owned(), SUMMARY_PROVES));
+    }
+    let name = id.strip_prefix("argocd.")?;
+    Some((
+        format!("Argo CD application {} is Healthy and Synced", safe(name)),
+        APP_PROVES,
+    ))
 }
 
 /// Id of the row standing for Argo CD as a whole, when no application

@@ -13,5 +13,6 @@ pub mod judge;
 
 pub use application::{parse_list, Application, HealthCode, ListError, SyncCode};
 pub use judge::{
-    found_source_failed, is_row, judge, none_listed, not_checked, progress, Progress, SUMMARY_ID,
+    description_of, found_source_failed, is_row, judge, none_listed, not_checked, progress,
+    Progress, SUMMARY_ID,
 };

@@ -63,8 +63,9 @@ pub struct Snapshot {
     pub run: Run,
     /// False when the identity was replaced by [`HIDDEN`].
     pub identity_included: bool,
-    /// True when the link carried the answers' headers and bodies only for
-    /// checks that did not pass (the second format).
+    /// True when the link carried the headers sent and the answers'
+    /// headers and bodies only for checks that did not pass (the second
+    /// format).
     #[serde(default, skip_serializing)]
     pub answers_abridged: bool,
 }

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use muster_report::probe::UNKNOWN_TOKEN;
+use muster_report::probe::{Credentials, UNKNOWN_TOKEN};
 use muster_stack::secrets::Secrets;
 use muster_stack::stack::{Stack, StackOptions};
 use muster_stack::webdriver::Browser;
@@ -309,4 +309,33 @@ pub fn picture_status(shown: &[(String, String)], part: &str) -> String {
         .find(|(class, _)| class == &format!("node-{part}"))
         .map(|(_, status)| status.clone())
         .unwrap_or_else(|| panic!("no box {part} in {shown:?}"))
+}
+
+/// Whether a browser skips check `id`: it needs a token without the
+/// route's scope, which only `muster-check` holds.
+pub fn browser_skips(id: &str) -> bool {
+    muster_report::probe::probe(id).is_some_and(|probe| {
+        probe
+            .requests
+            .iter()
+            .any(|request| matches!(request.credentials, Credentials::NoScope))
+    })
+}
+
+/// The longest share link a passing run may have, in characters.
+pub const PASSING_LINK_LIMIT: usize = 2_000;
+
+/// The longest share link a run with several failing checks may have.
+pub const FAILING_LINK_LIMIT: usize = 3_000;
+
+/// The share link the page offers once its run is over.
+pub fn share_link(browser: &Browser) -> String {
+    let link = browser
+        .wait_for_script(
+            "const e = document.querySelector('#share-link'); return e && e.value;",
+            json!([]),
+            PAGE_TIMEOUT,
+        )
+        .expect("a share link");
+    link.as_str().unwrap_or_default().to_owned()
 }

@@ -100,6 +100,10 @@ struct Row {
     /// Id, title and what it proves, for a row outside the catalogue.
     #[serde(rename = "d", default, skip_serializing_if = "Option::is_none")]
     described: Option<(String, String, String)>,
+    /// The id of a row outside the catalogue whose title and what it
+    /// proves follow from its id (an Argo CD application's).
+    #[serde(rename = "a", default, skip_serializing_if = "Option::is_none")]
+    named: Option<String>,
     #[serde(rename = "s")]
     status: Status,
     #[serde(rename = "o", default)]
@@ -257,8 +261,8 @@ fn default_fix(def: &ProbeOutline, status: Status) -> Option<Fix> {
 fn row_of(result: &ProbeResult, base: &str, detail: Detail) -> Row {
     let check = &result.check;
     let def = catalogue_probe(check);
-    // Answers of a passing check are left out: its evidence says what
-    // they held.
+    // Answers of a passing check, and the headers its requests sent, are
+    // left out: its evidence says what they held.
     let answers = if check.status == Status::Pass {
         None
     } else {
@@ -273,7 +277,7 @@ fn row_of(result: &ProbeResult, base: &str, detail: Detail) -> Row {
             exchange_of(exchange, request, base, answers)
         })
         .collect();
-    let (position, described, fix) = match def {
+    let (position, fix) = match def {
         Some(def) => {
             let position = outlines()
                 .iter()
@@ -281,16 +285,25 @@ fn row_of(result: &ProbeResult, base: &str, detail: Detail) -> Row {
             let fix = Some(&check.fix)
                 .filter(|fix| **fix != default_fix(def, check.status))
                 .and_then(Clone::clone);
-            (position, None, fix)
+            (position, fix)
         }
-        None => (
+        None => (None, check.fix.clone()),
+    };
+    // A row outside the catalogue carries its id, and its title and what
+    // it proves unless the reader rebuilds them from the id.
+    let (named, described) = match (def, crate::argocd::description_of(&check.id)) {
+        (Some(_), _) => (None, None),
+        (None, Some((title, proves))) if title == check.title && proves == check.proves => {
+            (Some(check.id.clone()), None)
+        }
+        (None, _) => (
             None,
             Some((check.id.clone(), check.title.clone(), check.proves.clone())),
-            check.fix.clone(),
         ),
     };
     Row {
         position,
+        named,
         described,
         status: check.status,
         observed: check.observed.clone(),
@@ -326,7 +339,13 @@ fn exchange_of(
         status: None,
         opaque_redirect: false,
         error: None,
-        sent_headers: pairs(&sent.headers),
+        // A passing check's evidence says what its requests proved; the
+        // catalogue rebuilds what was asked (method, URL, credentials).
+        sent_headers: if answers.is_some() {
+            pairs(&sent.headers)
+        } else {
+            Vec::new()
+        },
         method,
         url,
         credentials,
@@ -387,8 +406,8 @@ fn result_of(row: Row, ids: &[&str], base: &str) -> Result<ProbeResult, Snapshot
     if row.exchanges.len() > MAX_EXCHANGES {
         return implausible(format!("{} requests in one check", row.exchanges.len()));
     }
-    let (def, id, title, proves) = match (row.position, row.described) {
-        (Some(position), None) => {
+    let (def, id, title, proves) = match (row.position, row.named, row.described) {
+        (Some(position), None, None) => {
             let Some(id) = ids.get(position) else {
                 return implausible(format!(
                     "check number {position} of a list of {}",
@@ -406,8 +425,16 @@ fn result_of(row: Row, ids: &[&str], base: &str) -> Result<ProbeResult, Snapshot
                 description.proves.to_owned(),
             )
         }
-        (None, Some((id, title, proves))) => (None, id, title, proves),
-        _ => return implausible("a check that is neither numbered nor described".to_owned()),
+        (None, Some(id), None) => match crate::argocd::description_of(&id) {
+            Some((title, proves)) => (None, id, title, proves.to_owned()),
+            None => return implausible(format!("a check named {id:?} without its description")),
+        },
+        (None, None, Some((id, title, proves))) => (None, id, title, proves),
+        _ => {
+            return implausible(
+                "a check that is not exactly one of numbered, named or described".to_owned(),
+            )
+        }
     };
     let fix = match def {
         Some(def) => row.fix.or_else(|| default_fix(def, row.status)),

@@ -1,7 +1,7 @@
 use super::*;
 use crate::model::{Evidence, Status};
 use crate::probe::testing::*;
-use crate::probe::{Client, Exchange};
+use crate::probe::{Client, Exchange, ProbeResult};
 use serde_json::json;
 
 /// A payload of arbitrary bytes, packed the way `encode` packs.
@@ -474,12 +474,17 @@ fn the_second_format_keeps_every_check_and_every_request() {
         for (shared, original) in decoded.probes.iter().zip(&run.probes) {
             assert_eq!(shared.check, original.check);
             assert_eq!(shared.exchanges.len(), original.exchanges.len());
+            let passed = original.check.status == Status::Pass;
             for (shared, original) in shared.exchanges.iter().zip(&original.exchanges) {
                 // As every link does, the encoder scrubbed token shapes
-                // (the public unknown token's too).
+                // (the public unknown token's too); a passing check's
+                // requests travel without their headers.
                 let mut request = original.request.clone();
                 for header in &mut request.headers {
                     header.value = redact::tokens_in_text(&header.value);
+                }
+                if passed {
+                    request.headers.clear();
                 }
                 assert_eq!(shared.request, request, "{}", request.url);
                 assert_eq!(shared.elapsed_ms, original.elapsed_ms);
@@ -491,8 +496,8 @@ fn the_second_format_keeps_every_check_and_every_request() {
                 assert_eq!(seen(shared), seen(original));
             }
         }
-        // The failing check's answers are whole; a passing one's are not
-        // carried (its evidence says what they held).
+        // The failing check's requests and answers are whole; a passing
+        // one's headers are not carried (its evidence says what they held).
         assert_eq!(decoded.probes[3].exchanges, run.probes[3].exchanges);
         let passing = decoded.probes[0].exchanges[0].response_seen().unwrap();
         assert!(passing.headers.is_empty() && passing.body.is_empty());
@@ -531,6 +536,39 @@ fn checks_outside_the_catalogue_travel_whole() {
     }
     assert_eq!(shared.exchanges.len(), extra.exchanges.len());
     assert_eq!(decoded.probes[1].check, run.probes[1].check);
+}
+
+#[test]
+fn argo_cd_rows_travel_by_their_id_alone() {
+    let mut run = healthy_run(Client::Cli);
+    let listed = json!({"items": [{
+        "metadata": {"name": "gafaelfawr"},
+        "status": {"health": {"status": "Healthy"}, "sync": {"status": "Synced"}},
+    }]});
+    let apps = crate::argocd::parse_list(listed.to_string().as_bytes()).unwrap();
+    let rows = [
+        crate::argocd::not_checked("Argo CD was not checked (--argocd off)."),
+        crate::argocd::judge(&apps[0], None),
+    ];
+    for check in &rows {
+        run.probes.push(ProbeResult {
+            check: check.clone(),
+            exchanges: Vec::new(),
+        });
+    }
+    let json = carried(&encode(&run, true)).to_string();
+    for check in &rows {
+        assert!(!json.contains(&check.title), "{}", check.title);
+        assert!(!json.contains(&check.proves), "{}", check.proves);
+    }
+    let decoded = decode(&encode(&run, true)).unwrap().run;
+    assert_eq!(
+        decoded.probes[decoded.probes.len() - 2..]
+            .iter()
+            .map(|p| &p.check)
+            .collect::<Vec<_>>(),
+        rows.iter().collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -629,13 +667,13 @@ fn hostile_second_format_payloads_are_refused() {
             Box::new(|w| w["r"][0]["x"][0]["H"] = vec![json!(["a", "b"]); MAX_HEADERS + 1].into()),
         ),
         (
-            "neither numbered nor described",
+            "not exactly one of numbered, named or described",
             Box::new(|w| {
                 w["r"][0].as_object_mut().unwrap().remove("n");
             }),
         ),
         (
-            "neither numbered nor described",
+            "not exactly one of numbered, named or described",
             Box::new(|w| w["r"][0]["d"] = json!(["x", "y", "z"])),
         ),
         (
@@ -643,6 +681,17 @@ fn hostile_second_format_payloads_are_refused() {
             Box::new(|w| {
                 w["r"][0].as_object_mut().unwrap().remove("n");
                 w["r"][0]["d"] = json!(["x", "y", "z"]);
+            }),
+        ),
+        (
+            "not exactly one of numbered, named or described",
+            Box::new(|w| w["r"][0]["a"] = "argocd.muster".into()),
+        ),
+        (
+            "named \"nonsense\" without its description",
+            Box::new(|w| {
+                w["r"][0].as_object_mut().unwrap().remove("n");
+                w["r"][0]["a"] = "nonsense".into();
             }),
         ),
         (
