@@ -102,7 +102,9 @@ pub fn word_of<T: Copy>(
         .iter()
         .copied()
         .find(|variant| word(*variant) == text)
-        .ok_or_else(|| format!("unknown value {text:?}"))
+        // Quoted by hand: `{:?}` would link core's escaping tables into
+        // the page for this one message, which is shown as text anyway.
+        .ok_or_else(|| format!("unknown value \"{text}\""))
 }
 
 /// The fields of a JSON object, read one by one.

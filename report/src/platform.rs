@@ -4,8 +4,8 @@
 //! that a reader sees *where* the platform is broken before reading why.
 
 use crate::model::{Check, Component};
-use crate::probe::probe;
-use crate::received::catalogue::SERVER_CHECKS;
+use crate::probe::catalogue::outline;
+use crate::received::catalogue::server_component;
 
 /// One part of the platform, a group of rows with one heading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -60,9 +60,10 @@ impl PlatformPart {
     /// The part a row of a run belongs to: its probe's, an Argo CD
     /// application's, or, for a check this catalogue does not know (a
     /// share link from another version), the part of the component its fix
-    /// names; Muster's own when it names none.
+    /// names; Muster's own when it names none. It reads the probes'
+    /// outlines, so that the share-link page links no judge.
     pub fn of_check(check: &Check) -> Self {
-        if let Some(probe) = probe(&check.id) {
+        if let Some(probe) = outline(&check.id) {
             return PlatformPart::of(probe.description.component);
         }
         if crate::argocd::is_row(&check.id) {
@@ -77,12 +78,7 @@ impl PlatformPart {
     /// The part a check of Muster's server (a route report's row) belongs
     /// to; Muster's own for an id the server's catalogue does not know.
     pub fn of_server_check(id: &str) -> Self {
-        SERVER_CHECKS
-            .iter()
-            .find(|check| check.description.id == id)
-            .map_or(PlatformPart::Muster, |check| {
-                PlatformPart::of(check.description.component)
-            })
+        server_component(id).map_or(PlatformPart::Muster, PlatformPart::of)
     }
 
     /// A stable snake_case word, for ids, anchors and JUnit.
@@ -266,7 +262,7 @@ mod tests {
         );
         // A server check is found by its own catalogue: `delegated.user_info`
         // (Gafaelfawr's answer) is no probe's id.
-        assert!(probe("delegated.user_info").is_none());
+        assert!(crate::probe::probe("delegated.user_info").is_none());
         assert_ne!(
             PlatformPart::of_server_check("delegated.user_info"),
             PlatformPart::Muster

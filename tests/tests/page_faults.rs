@@ -29,6 +29,23 @@ fn overview_shows(fault: &str, failing: &[&str], row: &str, component: &str, hin
     let count = failing.len();
     let expected = format!("{count} problem{}", if count == 1 { "" } else { "s" });
     assert_eq!(headline, expected, "{fault}");
+    // The failing row's group fails, and so does its part's box.
+    let shown = assert_picture_matches_groups(&browser);
+    let group = browser
+        .execute(
+            "return document.querySelector(arguments[0]).closest('.part').id;",
+            serde_json::json!([page_support::row(row)]),
+        )
+        .unwrap();
+    let part = group
+        .as_str()
+        .unwrap_or_default()
+        .trim_start_matches("part-");
+    assert_eq!(
+        picture_status(&shown, part),
+        "fail",
+        "{fault}: {row} in {part}"
+    );
     let fix = row_text(&browser, row, ".fix");
     assert!(
         fix.contains(&format!("look at {component}")),
@@ -140,15 +157,17 @@ fn a_failing_user_directory_points_the_quota_and_client_rows_at_gafaelfawr() {
     for row in ["auth.quota", "upstream.client_answers"] {
         overview_shows(
             "ldap-down",
+            // In the page's order: ingress-nginx's rows, then
+            // Gafaelfawr's, then Muster's.
             &[
                 "auth.fail_route",
                 "auth.redirect_route",
                 "auth.cached_route",
                 // No success to cache, so the cache's isolation is unproven.
                 "auth.cache_isolation",
-                "auth.quota",
                 "delegated.header_route",
                 "delegated.authorization_route",
+                "auth.quota",
                 "upstream.client_answers",
             ],
             row,

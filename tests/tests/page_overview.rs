@@ -24,6 +24,22 @@ fn logged_in_overview_passes_muster() {
         assert_eq!(status, expected, "{id}: {}", browser.page_text());
     }
     assert!(row_text(&browser, "auth.insufficient_scope", ".observed").contains("muster-check"));
+    // The picture agrees with the groups; a browser never checks Argo CD,
+    // so its box is not drawn.
+    let shown = assert_picture_matches_groups(&browser);
+    for part in [
+        "ingress_nginx",
+        "gafaelfawr",
+        "muster",
+        "vault",
+        "gafaelfawr_api",
+    ] {
+        assert_eq!(picture_status(&shown, part), "pass", "{part}");
+    }
+    assert!(
+        shown.iter().all(|(part, _)| part != "node-argo_cd"),
+        "{shown:?}"
+    );
     assert_eq!(browser.text_of("#login-notice").unwrap(), None);
     // The shell's loading line is gone once the app runs.
     assert_eq!(browser.text_of("#shell-loading").unwrap(), None);
@@ -83,6 +99,26 @@ fn overview_fits_a_narrow_screen_with_every_row_expanded() {
         scroll <= client && scroll <= 360,
         "horizontal scroll: content {scroll} px in {client} px"
     );
+    // The picture stacks: every box within the width, one under another.
+    let boxes = browser
+        .execute(
+            "return [...document.querySelectorAll('.nodes > li')].map(li => { \
+             const r = li.getBoundingClientRect(); return [r.left, r.right, r.top]; });",
+            json!([]),
+        )
+        .unwrap();
+    let boxes: Vec<[f64; 3]> = serde_json::from_value(boxes).unwrap();
+    assert!(boxes.len() >= 8, "{boxes:?}");
+    for pair in boxes.windows(2) {
+        assert!(
+            pair[1][2] > pair[0][2],
+            "boxes side by side at 360 px: {boxes:?}"
+        );
+    }
+    assert!(boxes
+        .iter()
+        .all(|[left, right, _]| *left >= 0.0 && *right <= inner as f64));
+    assert_picture_matches_groups(&browser);
     browser
         .screenshot(&screenshot_path("overview-360.png"))
         .expect("screenshot");
@@ -136,6 +172,71 @@ fn overview_has_one_heading_outline_and_opens_rows_from_the_keyboard() {
     browser
         .wait_for_text(&format!("{} .curl", row(row_id)), PAGE_TIMEOUT)
         .unwrap();
+    assert_no_csp_violations(&browser);
+}
+
+/// The picture's size and where each of its boxes is drawn within it:
+/// `[left, top, width, height]`, the picture's own first. (The verdict
+/// above it changes height when the run ends; the picture must not.)
+const PICTURE_BOXES: &str = "const n = document.querySelector('nav.picture').getBoundingClientRect(); \
+     return [...document.querySelectorAll('nav.picture, .nodes > li')].map(e => { \
+     const r = e.getBoundingClientRect(); return [r.left - n.left, r.top - n.top, r.width, r.height]; });";
+
+#[test]
+fn the_picture_keeps_its_place_as_results_arrive_and_its_boxes_reach_their_rows() {
+    let stack = stack(None);
+    let browser = browser(&stack);
+    // With the anonymous route's answers held, its parts stay running.
+    browser.hold_requests("*/muster/anonymous*").unwrap();
+    browser.goto(&stack.login_url()).expect("login page loads");
+    let before = browser
+        .wait_for_script(
+            &format!(
+                "if (!document.querySelector('.nodes .badge-running')) return null; {PICTURE_BOXES}"
+            ),
+            json!([]),
+            PAGE_TIMEOUT,
+        )
+        .expect("the picture while probes run");
+    browser.release_requests().unwrap();
+    assert_eq!(verdict(&browser), "pass");
+    let after = browser.execute(PICTURE_BOXES, json!([])).unwrap();
+    assert_eq!(before, after, "the picture moved when the results arrived");
+    assert_picture_matches_groups(&browser);
+
+    // A click on a box scrolls to its group; so does Enter on a focused
+    // box, and the group is then where Tab goes on from (the link's target).
+    let reached = |group: &str| {
+        browser
+            .wait_for_script(
+                "const g = document.getElementById(arguments[0]); \
+                 const r = g.getBoundingClientRect(); \
+                 return location.hash === '#' + arguments[0] \
+                   && document.querySelector(':target') === g \
+                   && r.top >= -1 && r.top < innerHeight ? true : null;",
+                json!([group]),
+                PAGE_TIMEOUT,
+            )
+            .unwrap_or_else(|e| panic!("{group} not reached: {e}"));
+    };
+    browser.click(".node-vault a").unwrap();
+    reached("part-vault");
+    assert!(browser
+        .text_of(&format!("#part-vault {}", row("vault.secret_delivered")))
+        .unwrap()
+        .is_some());
+    browser
+        .execute("window.scrollTo(0, 0);", json!([]))
+        .unwrap();
+    browser.send_keys(".node-gafaelfawr a", "\u{E007}").unwrap();
+    reached("part-gafaelfawr");
+    assert!(browser
+        .text_of(&format!("#part-gafaelfawr {}", row("auth.invalid_token")))
+        .unwrap()
+        .is_some());
+    // A part no check covers says so, and its box leads to the note.
+    browser.click(".node-cert_manager a").unwrap();
+    reached("not-checked");
     assert_no_csp_violations(&browser);
 }
 

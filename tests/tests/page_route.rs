@@ -32,6 +32,9 @@ fn route_page_shows_the_routes_own_report() {
         shown.iter().all(|(id, _)| id.starts_with("delegated.")),
         "{shown:?}"
     );
+    // Gafaelfawr's answers about the delegated token are its rows.
+    let shown = assert_picture_matches_groups(&browser);
+    assert_eq!(picture_status(&shown, "gafaelfawr"), "pass");
     let token = session_token(&browser);
     let html = expanded_html(&browser);
     assert_no_tokens(&html, token.as_deref(), "the route page");
@@ -50,6 +53,8 @@ fn route_page_shows_a_failing_server_check_with_its_fix() {
         .unwrap();
     assert_eq!(verdict(&browser), "fail");
     assert_eq!(row_status(&browser, "auth.no_gafaelfawr_cookie"), "fail");
+    let shown = assert_picture_matches_groups(&browser);
+    assert_eq!(picture_status(&shown, "ingress_nginx"), "fail");
     let fix = row_text(&browser, "auth.no_gafaelfawr_cookie", ".fix");
     assert!(fix.contains("the GafaelfawrIngress"), "{fix}");
     assert!(fix.contains("Cookie"), "{fix}");

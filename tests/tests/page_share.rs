@@ -4,6 +4,7 @@
 mod page_support;
 
 use muster_report::model::{Check, Evidence, Status};
+use muster_report::platform::{group_by_part, PlatformPart};
 use muster_report::probe::run::Run;
 use muster_report::probe::snapshot::{self, Snapshot, MAX_PAYLOAD_CHARS};
 use muster_report::probe::{Client, ProbeResult};
@@ -17,6 +18,7 @@ fn share_link_round_trip_shows_the_same_verdicts_without_secrets() {
     let browser = browser(&stack);
     let live_status = log_in_and_run(&browser, &stack);
     let live_rows = rows(&browser);
+    let live_picture = assert_picture_matches_groups(&browser);
     let token = session_token(&browser).expect("logged in");
     // The link is encoded in the frame after the verdict.
     let link = share_link(&browser);
@@ -92,6 +94,22 @@ fn share_link_round_trip_shows_the_same_verdicts_without_secrets() {
     fresh.goto(&link).expect("the link opens");
     assert_eq!(verdict(&fresh), live_status);
     assert_eq!(rows(&fresh), live_rows);
+    assert_eq!(assert_picture_matches_groups(&fresh), live_picture);
+    // A box moves focus to its group without following its link, which
+    // would replace the fragment that is the snapshot.
+    let link_fragment = fresh.execute("return location.hash;", json!([])).unwrap();
+    fresh.click(".node-vault a").unwrap();
+    fresh
+        .wait_for_script(
+            "return document.activeElement.id === 'part-vault' ? true : null;",
+            json!([]),
+            PAGE_TIMEOUT,
+        )
+        .expect("the group takes focus");
+    assert_eq!(
+        fresh.execute("return location.hash;", json!([])).unwrap(),
+        link_fragment
+    );
     let banner = fresh
         .wait_for_text("#snapshot-banner", PAGE_TIMEOUT)
         .unwrap();
@@ -300,11 +318,21 @@ fn cli_share_link_opens_in_the_page_with_the_cli_verdicts() {
     let browser = page_support::browser(&stack);
     browser.goto(&link).expect("the link opens");
     assert_eq!(verdict(&browser), "fail");
-    let expected: Vec<(String, String)> = run
-        .checks()
-        .map(|check| (check.id.clone(), check.status.as_str().to_owned()))
-        .collect();
+    // The rows in the groups the CLI prints, in its order within each.
+    let expected: Vec<(String, String)> =
+        group_by_part(run.checks(), |check| PlatformPart::of_check(check))
+            .into_iter()
+            .flat_map(|group| group.rows)
+            .map(|check| (check.id.clone(), check.status.as_str().to_owned()))
+            .collect();
     assert_eq!(rows(&browser), expected);
+    // Argo CD was looked at (or said why not): its box is drawn.
+    let shown = assert_picture_matches_groups(&browser);
+    assert!(
+        shown.iter().any(|(part, _)| part == "node-argo_cd"),
+        "{shown:?}"
+    );
+    assert_eq!(picture_status(&shown, "ingress_nginx"), "fail");
     assert_eq!(row_status(&browser, "auth.malformed_authorization"), "fail");
     assert!(
         browser.cookies().unwrap().is_empty(),

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use muster_report::model::{Route, RouteReport};
+use muster_report::platform::{group_by_part, PlatformPart};
 use muster_report::probe::{login_url, Credentials, Exchange, Prepared};
 
 use crate::fetch;
@@ -10,6 +11,7 @@ use crate::place::Place;
 use crate::views::check_row::CheckRow;
 use crate::views::exchange::ExchangeView;
 use crate::views::notices::LoginNotice;
+use crate::views::platform::{part_group, part_states, picture};
 use crate::views::verdict::Verdict;
 use crate::{load_index, Masthead, ServiceLine};
 use muster_report::probe::verdict::Tally;
@@ -33,6 +35,7 @@ pub fn RoutePage(place: Place, route: Route) -> impl IntoView {
         answer.set(Some((exchange, report)));
     });
     let login = login_url(&place.origin, &place.page_url);
+    let page_url = place.page_url.clone();
     view! {
         <Masthead>
             <ServiceLine index=load_index() />
@@ -61,7 +64,7 @@ pub fn RoutePage(place: Place, route: Route) -> impl IntoView {
                 })}
             </div>
             {move || answer.get().map(|(exchange, report)| match report {
-                Some(report) => view! { <RouteChecks exchange report route /> }.into_any(),
+                Some(report) => view! { <RouteChecks exchange report route page_url=page_url.clone() /> }.into_any(),
                 None if sent_to_login(&exchange) => ().into_any(),
                 None => view! { <NoReport exchange route /> }.into_any(),
             })}
@@ -77,18 +80,41 @@ fn sent_to_login(exchange: &Exchange) -> bool {
         .is_some_and(|response| response.is_redirect())
 }
 
-/// The route's checks, and the request and response they came from.
+/// The picture of the platform and the route's checks, grouped by
+/// platform part, with the request and response they came from. The
+/// picture comes with the report, which says which parts this route's
+/// checks cover.
 #[component]
-fn RouteChecks(exchange: Exchange, report: RouteReport, route: Route) -> impl IntoView {
-    let rows = report
-        .checks
+fn RouteChecks(
+    exchange: Exchange,
+    report: RouteReport,
+    route: Route,
+    page_url: String,
+) -> impl IntoView {
+    let part_of = |id: &str| PlatformPart::of_server_check(id);
+    let states = part_states(
+        report
+            .checks
+            .iter()
+            .map(|check| (part_of(&check.id), Some(check.status))),
+    );
+    let states = move || states;
+    let groups = group_by_part(report.checks, |check| part_of(&check.id))
         .into_iter()
-        .map(|check| view! { <CheckRow check /> })
+        .map(|group| {
+            let rows = group
+                .rows
+                .into_iter()
+                .map(|check| view! { <CheckRow check /> })
+                .collect_view();
+            part_group(group.part, states, rows)
+        })
         .collect_view();
     view! {
+        {picture(states, &page_url)}
         <section class="panel checklist" aria-labelledby="checklist-heading">
             <h2 id="checklist-heading">"Muster's checks of " {route.path()}</h2>
-            <ol class="checks">{rows}</ol>
+            {groups}
             <details class="check-details">
                 <summary>"Request and response"</summary>
                 <ExchangeView exchange number=1 count=1 in_section=true />

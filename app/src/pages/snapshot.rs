@@ -7,14 +7,17 @@ use muster_report::probe::snapshot::{Snapshot, SnapshotError};
 
 use crate::place::Place;
 use crate::views::check_row::CheckRow;
+use crate::views::platform::{jump_in_place, part_group, part_states, picture};
 use crate::views::verdict::Verdict;
 use crate::Masthead;
+use muster_report::platform::{group_by_part, PlatformPart};
 use muster_report::probe::verdict::Tally;
 
 /// The snapshot page.
 #[component]
 pub fn SnapshotPage(place: Place) -> impl IntoView {
     let decoded = RwSignal::new(None);
+    let page_url = place.page_url.clone();
     leptos::task::spawn_local(async move {
         decoded.set(Some(crate::deflate::decode(&place.fragment).await));
     });
@@ -22,12 +25,13 @@ pub fn SnapshotPage(place: Place) -> impl IntoView {
         <Masthead>
             <p class="service">"A shared status link"</p>
         </Masthead>
-        <main>{move || decoded.get().map(body)}</main>
+        <main>{move || decoded.get().map(|decoded| body(decoded, &page_url))}</main>
     }
 }
 
-/// The decoded snapshot, or why it cannot be shown.
-fn body(decoded: Result<Snapshot, SnapshotError>) -> AnyView {
+/// The decoded snapshot, or why it cannot be shown; `page_url` is the
+/// page's address without the fragment.
+fn body(decoded: Result<Snapshot, SnapshotError>, page_url: &str) -> AnyView {
     match decoded {
         Ok(snapshot) => {
             let now = (js_sys::Date::now() / 1000.0) as u64;
@@ -44,10 +48,23 @@ fn body(decoded: Result<Snapshot, SnapshotError>) -> AnyView {
             let run = snapshot.run;
             let tally = Tally::of(run.checks());
             let partial = run.partial();
-            let rows = run
-                .probes
+            let states = part_states(
+                run.checks()
+                    .map(|check| (PlatformPart::of_check(check), Some(check.status))),
+            );
+            let states = move || states;
+            let groups = group_by_part(run.probes, |result| PlatformPart::of_check(&result.check))
                 .into_iter()
-                .map(|result| view! { <CheckRow check=result.check exchanges=result.exchanges /> })
+                .map(|group| {
+                    let rows = group
+                        .rows
+                        .into_iter()
+                        .map(|result| {
+                            view! { <CheckRow check=result.check exchanges=result.exchanges /> }
+                        })
+                        .collect_view();
+                    part_group(group.part, states, rows)
+                })
                 .collect_view();
             view! {
                 <section class="panel snapshot-banner" id="snapshot-banner"
@@ -60,10 +77,8 @@ fn body(decoded: Result<Snapshot, SnapshotError>) -> AnyView {
                     <p><a class="button" id="run-live" href="./">"Run live"</a></p>
                 </section>
                 <Verdict status=run.status tally partial />
-                <section class="panel checklist" aria-labelledby="checklist-heading">
-                    <h2 id="checklist-heading">"Checks"</h2>
-                    <ol class="checks">{rows}</ol>
-                </section>
+                <div on:click=jump_in_place>{picture(states, page_url)}</div>
+                <section class="panel checklist">{groups}</section>
             }
             .into_any()
         }

@@ -7,7 +7,7 @@ use muster_report::probe::{Exchange, ProbeDef};
 
 use super::exchange::ExchangeView;
 use super::fix_hint::FixHint;
-use super::status::StatusBadge;
+use super::status::{badge, StatusBadge};
 
 /// A finished check. `exchanges` are the requests a probe made (none for
 /// a server-side check).
@@ -83,11 +83,7 @@ pub fn PendingRow(probe: &'static ProbeDef) -> impl IntoView {
         <li class="check check-running" id=format!("check-{}", probe.description.id) data-check=probe.description.id
             data-status="running" aria-busy="true">
             <div class="check-head">
-                <span class="badge badge-running">
-                    <span class="badge-icon" aria-hidden="true">"…"</span>
-                    " "
-                    <span class="badge-word">"Running"</span>
-                </span>
+                {badge("running", "…", "Running")}
                 <h3 class="check-title">{probe.description.title}</h3>
             </div>
             <p class="proves">{probe.description.proves}</p>

@@ -5,6 +5,7 @@ pub mod check_row;
 pub mod exchange;
 pub mod fix_hint;
 pub mod notices;
+pub mod platform;
 pub mod server_checks;
 pub mod share_link;
 pub mod status;

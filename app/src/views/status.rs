@@ -8,8 +8,14 @@ use muster_report::model::Status;
 #[component]
 pub fn StatusBadge(status: Status) -> impl IntoView {
     let (icon, word) = status_words(status);
+    badge(status.as_str(), icon, word)
+}
+
+/// A badge of class `badge-{class}`: `icon` for the eye, `word` for
+/// everyone.
+pub fn badge(class: &'static str, icon: &'static str, word: &'static str) -> impl IntoView {
     view! {
-        <span class=format!("badge badge-{}", status.as_str())>
+        <span class=format!("badge badge-{class}")>
             <span class="badge-icon" aria-hidden="true">{icon}</span>
             " "
             <span class="badge-word">{word}</span>

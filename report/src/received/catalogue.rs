@@ -294,6 +294,28 @@ pub const SERVER_CHECKS: &[CheckDefinition] = &[
     },
 ];
 
+/// Every server-side check's id and component, built at compile time from
+/// `SERVER_CHECKS`: referring to `SERVER_CHECKS` itself would link every
+/// judging function into the page that only reads a route's report.
+static COMPONENTS: [(&str, Component); SERVER_CHECKS.len()] = {
+    let mut components = [("", Component::MusterConfiguration); SERVER_CHECKS.len()];
+    let mut at = 0;
+    while at < SERVER_CHECKS.len() {
+        let description = &SERVER_CHECKS[at].description;
+        components[at] = (description.id, description.component);
+        at += 1;
+    }
+    components
+};
+
+/// The component of the server-side check with `id`, if there is one.
+pub fn server_component(id: &str) -> Option<Component> {
+    COMPONENTS
+        .iter()
+        .find(|(known, _)| *known == id)
+        .map(|(_, component)| *component)
+}
+
 /// The server-side checks that apply to `route`, in catalogue order.
 pub fn server_checks_for(route: Route) -> impl Iterator<Item = &'static CheckDefinition> {
     SERVER_CHECKS

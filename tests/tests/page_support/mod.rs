@@ -214,6 +214,103 @@ pub fn assert_announced(browser: &Browser, css: &str) {
     assert_eq!(announced, json!(true), "{css} is not in a live region");
 }
 
+/// What the picture of the platform and the checklist's groups show, read
+/// from the page: every group as `(id, heading status, its rows' statuses)`
+/// and every box of the picture as `(class, link target, status, text)`.
+/// Statuses are the badges' words (`pass`, `fail`, `running`,
+/// `unchecked`…), read from their `badge-` class.
+const PICTURE_SCRIPT: &str = "
+    const status = (e) => [...e.querySelector('.badge').classList]
+        .find(c => c.startsWith('badge-')).slice(6);
+    const groups = [...document.querySelectorAll('.part')].map(g => [g.id,
+        status(g.querySelector('.part-heading')),
+        [...g.querySelectorAll('.checks > li')].map(li => li.getAttribute('data-status'))]);
+    const nodes = [...document.querySelectorAll('.nodes > li')].map(li => {
+        const a = li.querySelector('a');
+        return [li.className, a.getAttribute('href').split('#')[1], status(li), a.innerText];
+    });
+    return [groups, nodes];";
+
+/// Checks that the picture agrees with the checklist: each group's heading
+/// shows the worst of its rows (skipped only when all were), each box
+/// linking to a group shows that group's status, a box of a part without
+/// rows says "Not checked" and links to the note saying so, every group
+/// has a box, and each box's text (what a screen reader reads) names its
+/// part and says its status in words. Returns each part's status as the
+/// picture shows it, by box class (e.g. `node-vault`).
+pub fn assert_picture_matches_groups(browser: &Browser) -> Vec<(String, String)> {
+    let read = browser.execute(PICTURE_SCRIPT, json!([])).unwrap();
+    type Group = (String, String, Vec<String>);
+    type Node = (String, String, String, String);
+    let (groups, nodes): (Vec<Group>, Vec<Node>) = serde_json::from_value(read).unwrap();
+    assert!(
+        !groups.is_empty() && nodes.len() >= 8,
+        "{groups:?} {nodes:?}"
+    );
+    let rank = |status: &str| {
+        ["skip", "pass", "warn", "fail"]
+            .iter()
+            .position(|s| *s == status)
+    };
+    for (id, heading, rows) in &groups {
+        let worst = rows
+            .iter()
+            .max_by_key(|status| rank(status))
+            .unwrap_or_else(|| panic!("group {id} has no rows"));
+        assert_eq!(heading, worst, "{id}: heading {heading}, rows {rows:?}");
+    }
+    let words = [
+        ("pass", "Pass"),
+        ("warn", "Warning"),
+        ("fail", "Fail"),
+        ("skip", "Skipped"),
+        ("running", "Running"),
+        ("unchecked", "Not checked"),
+    ];
+    let mut shown = Vec::new();
+    for (class, target, status, text) in &nodes {
+        match groups.iter().find(|(id, ..)| id == target) {
+            Some((_, heading, _)) => assert_eq!(status, heading, "{class} links to {target}"),
+            None => {
+                assert_eq!(target, "not-checked", "{class} links nowhere");
+                assert_eq!(status, "unchecked", "{class}");
+            }
+        }
+        let word = words
+            .iter()
+            .find(|(s, _)| s == status)
+            .expect("a known status")
+            .1;
+        assert!(text.contains(word), "{class}: {text:?} does not say {word}");
+        let part = class.split(' ').nth(1).unwrap_or_default().to_owned();
+        shown.push((part, status.clone()));
+    }
+    for (id, ..) in &groups {
+        assert!(
+            nodes.iter().any(|(_, target, ..)| target == id),
+            "no box of the picture links to {id}"
+        );
+    }
+    let labelled = browser
+        .execute(
+            "const n = document.querySelector('nav.picture'); \
+             return document.getElementById(n.getAttribute('aria-labelledby')).textContent;",
+            json!([]),
+        )
+        .unwrap();
+    assert!(labelled.as_str().is_some_and(|name| !name.is_empty()));
+    shown
+}
+
+/// The status the picture shows for the box of class `node-{part}`.
+pub fn picture_status(shown: &[(String, String)], part: &str) -> String {
+    shown
+        .iter()
+        .find(|(class, _)| class == &format!("node-{part}"))
+        .map(|(_, status)| status.clone())
+        .unwrap_or_else(|| panic!("no box {part} in {shown:?}"))
+}
+
 /// Whether a browser skips check `id`: it needs a token without the
 /// route's scope, which only `muster-check` holds.
 pub fn browser_skips(id: &str) -> bool {
