@@ -59,6 +59,10 @@ fn overview_shows(fault: &str, failing: &[&str], row: &str, component: &str, hin
     // Some faults let the cookie or a token reach Muster: never its log.
     secrets::assert_logs_clean(&stack);
     assert_no_csp_violations(&browser);
+    // What a problem looks like (the README shows the no-autherror one).
+    browser
+        .screenshot(&screenshot_path(&format!("overview-{fault}.png")))
+        .expect("screenshot");
     // A failing run's link stays short enough to paste into a ticket.
     let link = share_link(&browser);
     println!(
