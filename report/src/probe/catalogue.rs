@@ -352,6 +352,24 @@ const PROBES: &[ProbeDef] = &[
         repeat_last: None,
         judge: judges::vault::secret_delivered,
     },
+    ProbeDef {
+        description: Description {
+            id: "tls.certificate",
+            title: "The host's TLS certificate is valid",
+            proves: "The certificate the host presents is trusted, names the host and has at \
+                     least 30 days left, so cert-manager issues and renews it (the issuer, names \
+                     and expiry are shown).",
+            component: Component::CertManager,
+            hint: "Check the Certificate for the host (kubectl describe certificate in the \
+                   ingress's namespace), the Issuer or ClusterIssuer it names, and that the \
+                   Ingress's tls.secretName is the Secret cert-manager writes.",
+        },
+        // As the Vault probe's: a browser without a session sees it too.
+        requests: &[get(Route::Anonymous, "report=true", Credentials::None)],
+        in_order: false,
+        repeat_last: None,
+        judge: judges::tls::certificate,
+    },
 ];
 
 /// The version of the probe list a share link pins (see
@@ -385,6 +403,7 @@ pub const CATALOGUE_HISTORY: &[&[&str]] = &[&[
     "delegated.authorization_route",
     "upstream.client_answers",
     "vault.secret_delivered",
+    "tls.certificate",
 ]];
 
 /// What a reader of a probe's results rebuilds them from: its

@@ -56,6 +56,7 @@ use crate::model::{Check, Route};
 use crate::outcome::Outcome;
 use crate::received::upstream::DelegatedUserInfo;
 use crate::redact;
+use crate::tls_certificate::CertificateState;
 
 pub use catalogue::{probe, probes};
 pub use exchange::{Exchange, Header, Received, ResponseSeen, SentRequest};
@@ -220,6 +221,10 @@ pub struct ProbeContext {
     /// answers must then name exactly this user, as the existing automated
     /// client requires. `None`: only their consistency is checked.
     pub expected_user: Option<DelegatedUserInfo>,
+    /// The certificate the client read itself from the host it probes
+    /// (the CLI does; a page cannot, and judges what Muster's server
+    /// reports instead).
+    pub certificate: Option<CertificateState>,
 }
 
 impl ProbeContext {
@@ -228,7 +233,14 @@ impl ProbeContext {
         Self {
             client,
             expected_user: None,
+            certificate: None,
         }
+    }
+
+    /// The same context, with the certificate the client read itself.
+    pub fn with_certificate(mut self, certificate: CertificateState) -> Self {
+        self.certificate = Some(certificate);
+        self
     }
 
     /// The same context, expecting the upstream answers to name `user`.

@@ -5,8 +5,8 @@
 //! authenticated routes answer without valid credentials), [`cache`] (the
 //! auth cache of the cached route), [`quota`],
 //! [`reports`] (Muster's own report of a route), [`upstream`] (the
-//! answers existing clients read) and [`vault`] (the secret Vault delivers
-//! to Muster).
+//! answers existing clients read), [`vault`] (the secret Vault delivers
+//! to Muster) and [`tls`] (the certificate the host presents).
 //!
 //! Answers every probe treats alike are judged here: no response at all,
 //! a 404 that is not Muster's (the route is not deployed: skip), and
@@ -20,6 +20,7 @@ pub mod auth;
 pub mod cache;
 pub mod quota;
 pub mod reports;
+pub mod tls;
 pub mod upstream;
 pub mod vault;
 

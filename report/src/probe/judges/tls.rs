@@ -1,0 +1,55 @@
+//! Judge of the certificate the host serving Muster presents: the one the
+//! client read itself (the CLI), else what Muster's server reports of its
+//! public base URL's (see [`crate::tls_certificate`]). Either way the
+//! evidence adds how this very answer came: over HTTPS with
+//! `Strict-Transport-Security` or not.
+
+use super::reports::expect_report;
+use super::{answered, Judgement};
+use crate::model::{Component, Route};
+use crate::outcome::Outcome;
+use crate::probe::exchange::{Exchange, Received};
+use crate::probe::ProbeContext;
+use crate::tls_certificate::{judge, CertificateState, FIELD};
+
+/// `tls.certificate`: trusted, valid for the host, not about to expire.
+pub fn certificate(exchanges: &[Exchange], context: &ProbeContext) -> Judgement {
+    let served = served_over(exchanges.first());
+    let outcome = match &context.certificate {
+        Some(own) => judge(own),
+        None => {
+            let response = answered(exchanges.first())?;
+            expect_report(response, Route::Anonymous)?;
+            match response
+                .json()
+                .and_then(|json| CertificateState::from_json(json.get(FIELD)?))
+            {
+                Some(state) => judge(&state),
+                // A Muster from before the report said.
+                None => Outcome::warn("Muster does not report it.").fix(
+                    Component::MusterConfiguration,
+                    "Deploy a current Muster with its chart (MUSTER_BASE_URL).",
+                ),
+            }
+        }
+    };
+    Ok(outcome.evidence("this answer came", served))
+}
+
+/// How the probe's own answer came: the scheme, and the HSTS header a TLS
+/// host should send so that browsers never try plain HTTP again.
+fn served_over(exchange: Option<&Exchange>) -> String {
+    let Some(exchange) = exchange else {
+        return "(not asked)".to_owned();
+    };
+    let Received::Response(response) = &exchange.received else {
+        return "(no answer)".to_owned();
+    };
+    if !exchange.request.url.starts_with("https:") {
+        return "over plain HTTP".to_owned();
+    }
+    match response.header("strict-transport-security") {
+        Some(hsts) => format!("over HTTPS, Strict-Transport-Security: {hsts}"),
+        None => "over HTTPS, without Strict-Transport-Security".to_owned(),
+    }
+}
