@@ -12,3 +12,4 @@ mod time;
 
 pub use reading::inspect;
 pub use roots::{roots, RootsError};
+pub use tokio_rustls::rustls::RootCertStore;
