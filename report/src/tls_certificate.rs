@@ -9,7 +9,7 @@
 
 use serde::Serialize;
 
-use crate::model::Component;
+use crate::model::{Component, Status};
 use crate::outcome::Outcome;
 
 /// The field of the server's reports that holds a [`CertificateState`].
@@ -107,6 +107,21 @@ impl CertificateState {
     }
 }
 
+/// The id of the probe that judges the certificate.
+pub const PROBE_ID: &str = "tls.certificate";
+
+/// Why a client that read a failing certificate itself sends nothing else
+/// to the host: no answer over that connection could be trusted.
+pub const BLOCKED: &str =
+    "Not checked: the host's certificate fails (see its row), so no request to it was sent.";
+
+/// True when a client's own reading shows a host that presents a failing
+/// certificate: it then sends no request there (see
+/// [`crate::probe::ProbeDef::blocked_by_certificate`]).
+pub fn blocks_requests(state: &CertificateState) -> bool {
+    matches!(state, CertificateState::Presented(_)) && judge(state).status == Status::Fail
+}
+
 const RENEWAL_HINT: &str =
     "cert-manager is not renewing it: see `kubectl describe certificate` in the ingress's \
      namespace, its CertificateRequest and Order, and the Issuer's or ClusterIssuer's status \
@@ -195,7 +210,6 @@ pub fn judge(state: &CertificateState) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Status;
 
     fn presented(days_left: i64) -> Presented {
         Presented {
@@ -282,6 +296,17 @@ mod tests {
             CertificateState::from_json(&serde_json::json!({"state": "other"})),
             None
         );
+    }
+
+    #[test]
+    fn only_a_failing_certificate_blocks_the_requests() {
+        assert!(!blocks_requests(&CertificateState::Presented(presented(20))));
+        assert!(blocks_requests(&CertificateState::Presented(presented(2))));
+        let unreachable = CertificateState::Unreachable {
+            host: "h:443".into(),
+            error: "refused".into(),
+        };
+        assert!(!blocks_requests(&unreachable));
     }
 
     #[test]

@@ -354,7 +354,7 @@ const PROBES: &[ProbeDef] = &[
     },
     ProbeDef {
         description: Description {
-            id: "tls.certificate",
+            id: crate::tls_certificate::PROBE_ID,
             title: "The host's TLS certificate is valid",
             proves: "The certificate the host presents is trusted, names the host and has at \
                      least 30 days left, so cert-manager issues and renews it (the issuer, names \

@@ -347,6 +347,23 @@ impl ProbeDef {
         }
     }
 
+    /// The result of this probe for a client whose own reading of the
+    /// host's certificate fails ([`crate::tls_certificate::blocks_requests`]),
+    /// which therefore sent nothing: the certificate's probe judges that
+    /// reading, every other probe is skipped.
+    pub fn blocked_by_certificate(&self, context: &ProbeContext) -> ProbeResult {
+        let outcome = match &context.certificate {
+            Some(own) if self.description.id == crate::tls_certificate::PROBE_ID => {
+                crate::tls_certificate::judge(own)
+            }
+            _ => Outcome::skip(crate::tls_certificate::BLOCKED),
+        };
+        ProbeResult {
+            check: self.check(outcome),
+            exchanges: Vec::new(),
+        }
+    }
+
     /// The check for `outcome` under this probe's description.
     fn check(&self, outcome: Outcome) -> Check {
         self.description.check(outcome)
