@@ -34,12 +34,17 @@ pub enum Fault {
     /// not synced (or its key is missing in Vault), so the optional mount
     /// is empty.
     VaultSecretMissing,
+    /// cert-manager stopped renewing: nginx serves the stack's TLS port
+    /// with a certificate that expired three days ago.
+    CertificateExpired,
 }
 
 /// The name of [`Fault::GafaelfawrUnreachable`].
 const UNREACHABLE: &str = "gafaelfawr-unreachable";
 /// The name of [`Fault::VaultSecretMissing`].
 const VAULT_SECRET_MISSING: &str = "vault-secret-missing";
+/// The name of [`Fault::CertificateExpired`].
+const CERTIFICATE_EXPIRED: &str = "certificate-expired";
 
 impl Fault {
     /// Every fault the stack can be started with.
@@ -48,7 +53,11 @@ impl Fault {
         let gafaelfawr = StandinFault::all().iter().copied().map(Fault::Gafaelfawr);
         ingress
             .chain(gafaelfawr)
-            .chain([Fault::GafaelfawrUnreachable, Fault::VaultSecretMissing])
+            .chain([
+                Fault::GafaelfawrUnreachable,
+                Fault::VaultSecretMissing,
+                Fault::CertificateExpired,
+            ])
             .collect()
     }
 }
@@ -60,6 +69,7 @@ impl fmt::Display for Fault {
             Fault::Gafaelfawr(fault) => write!(f, "{fault}"),
             Fault::GafaelfawrUnreachable => f.write_str(UNREACHABLE),
             Fault::VaultSecretMissing => f.write_str(VAULT_SECRET_MISSING),
+            Fault::CertificateExpired => f.write_str(CERTIFICATE_EXPIRED),
         }
     }
 }
@@ -73,6 +83,9 @@ impl FromStr for Fault {
         }
         if name == VAULT_SECRET_MISSING {
             return Ok(Fault::VaultSecretMissing);
+        }
+        if name == CERTIFICATE_EXPIRED {
+            return Ok(Fault::CertificateExpired);
         }
         if let Ok(fault) = name.parse::<IngressFault>() {
             return Ok(Fault::Ingress(fault));
@@ -112,7 +125,8 @@ pub struct StackOptions {
     pub echo_server_logs: bool,
     /// The certificates nginx also serves the stack with over TLS, as
     /// ingress-nginx does with the TLS secret cert-manager writes; `None`:
-    /// [`StackTls::local`].
+    /// [`StackTls::local`] (whose certificate [`Fault::CertificateExpired`]
+    /// has expired).
     pub tls: Option<StackTls>,
 }
 
@@ -270,7 +284,8 @@ impl Stack {
         );
         let tls = match &options.tls {
             Some(tls) => tls.clone(),
-            None => StackTls::local()?,
+            None if options.fault == Some(Fault::CertificateExpired) => StackTls::local(-3)?,
+            None => StackTls::local(90)?,
         };
         let tls_ports = serve_tls(&tls, work_dir.path(), &mut server_env)?;
         server_env.extend(options.server_env.iter().cloned());
@@ -428,12 +443,12 @@ fn mount_vault_secret(
 }
 
 impl StackTls {
-    /// One certificate for 127.0.0.1 and localhost with 90 days to go,
-    /// from a CA made for this stack.
-    pub fn local() -> Result<Self, String> {
+    /// One certificate for 127.0.0.1 and localhost with `days_left` to
+    /// go (90 for a healthy stack), from a CA made for this stack.
+    pub fn local(days_left: i64) -> Result<Self, String> {
         let ca = TestCa::new("muster stack CA").map_err(|e| format!("no test CA: {e}"))?;
         let identity = ca
-            .issue_expiring(&["127.0.0.1", "localhost"], 90)
+            .issue_expiring(&["127.0.0.1", "localhost"], days_left)
             .map_err(|e| format!("no test certificate: {e}"))?;
         Ok(Self {
             ca_pem: ca.cert_pem().to_owned(),

@@ -681,6 +681,8 @@ fault_fails! {
         "no-uid-gid" => "upstream.client_answers";
     missing_vault_secret_fails_the_vault_probe:
         "vault-secret-missing" => "vault.secret_delivered";
+    expired_certificate_fails_the_certificate_probe:
+        "certificate-expired" => "tls.certificate";
 }
 
 /// A secret that never arrived from Vault fails its own row only, with a
