@@ -233,7 +233,8 @@ fn healthy_stack_passes_with_minted_tokens() {
         "colour without a terminal"
     );
     let link = share_link(&outcome.stdout);
-    assert!(link.starts_with(&format!("{}/muster/report#v1.", stack.tls_url(0).unwrap())));
+    let origin = stack.tls_url(0).unwrap();
+    assert!(link.starts_with(&format!("{origin}/muster/report#v2.")));
     let shared = snapshot::decode(&link).unwrap();
     assert_eq!(shared.run.status, Status::Pass);
     assert!(

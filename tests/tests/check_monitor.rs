@@ -324,7 +324,7 @@ fn a_fault_alerts_once_and_its_repair_once_while_metrics_follow() {
     assert_eq!(report["status"], "pass", "{report:#}");
     let link = report["share_url"].as_str().unwrap();
     assert!(
-        link.starts_with(&format!("{}/muster/report#v1.", stack.url())),
+        link.starts_with(&format!("{}/muster/report#v2.", stack.url())),
         "{link}"
     );
     assert_eq!(monitor.route("/healthz").status, 200);
@@ -335,7 +335,7 @@ fn a_fault_alerts_once_and_its_repair_once_while_metrics_follow() {
     assert!(alert.contains("failing"), "{alert}");
     assert!(alert.contains(FAULTY_CHECK), "{alert}");
     assert!(
-        alert.contains("/muster/report#v1."),
+        alert.contains("/muster/report#v2."),
         "the share link: {alert}"
     );
 

@@ -28,7 +28,7 @@ fn share_link_round_trip_shows_the_same_verdicts_without_secrets() {
         .expect("a share link");
     let link = link.as_str().unwrap_or_default().to_owned();
     assert!(
-        link.starts_with(&format!("{}report#v1.", stack.page_url())),
+        link.starts_with(&format!("{}report#v2.", stack.page_url())),
         "{link}"
     );
     // The link's text is compressed: what it carries is what to search.

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use muster_report::probe::UNKNOWN_TOKEN;
+use muster_report::probe::{Credentials, UNKNOWN_TOKEN};
 use muster_stack::secrets::Secrets;
 use muster_stack::stack::{Stack, StackOptions};
 use muster_stack::webdriver::Browser;
@@ -212,4 +212,15 @@ pub fn assert_announced(browser: &Browser, css: &str) {
         )
         .unwrap();
     assert_eq!(announced, json!(true), "{css} is not in a live region");
+}
+
+/// Whether a browser skips check `id`: it needs a token without the
+/// route's scope, which only `muster-check` holds.
+pub fn browser_skips(id: &str) -> bool {
+    muster_report::probe::probe(id).is_some_and(|probe| {
+        probe
+            .requests
+            .iter()
+            .any(|request| matches!(request.credentials, Credentials::NoScope))
+    })
 }
