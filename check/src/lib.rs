@@ -37,11 +37,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anstream::{AutoStream, ColorChoice};
 use muster_report::platform::{group_by_part, PlatformPart};
 use muster_report::probe::run::Run;
-use muster_report::probe::{
-    probes, Client, ProbeContext, ProbeDef, ProbeResult, Received, Tokens,
-};
-use muster_report::tls_certificate::{blocks_requests, CertificateState};
+use muster_report::probe::{probes, Client, ProbeContext, ProbeDef, ProbeResult, Received, Tokens};
 use muster_report::redact;
+use muster_report::tls_certificate::{blocks_requests, judge, CertificateState};
 use muster_report::Status;
 
 use args::{Command, Format, Options, TokenSource};
@@ -438,7 +436,10 @@ async fn checks(
             return Exit::CouldNotRun.into();
         }
         Err(stopped) => {
-            let message = format!("{} before the host's certificate was read", stopped.describe());
+            let message = format!(
+                "{} before the host's certificate was read",
+                stopped.describe()
+            );
             say(stderr, &message, &[]);
             return Exit::CouldNotRun.into();
         }
@@ -525,7 +526,7 @@ async fn checks(
         }
     }
     let run_secrets = run_tokens.secrets.clone();
-    let mut context = ProbeContext::new(Client::Cli).with_certificate(certificate);
+    let mut context = ProbeContext::new(Client::Cli).with_certificate(judge(&certificate));
     if let Some(identity) = &run_tokens.minted_for {
         context = context.expecting(identity.clone());
     }
@@ -549,6 +550,7 @@ async fn checks(
         tokens: &run_tokens.tokens,
         context: &context,
         timeout: options.timeout,
+        blocked,
     };
     let mut results: Vec<ProbeResult> = Vec::new();
     // The probes run part by part, so that the checklist can print each

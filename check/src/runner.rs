@@ -6,7 +6,6 @@
 use std::time::Duration;
 
 use muster_report::probe::{Client, ProbeContext, ProbeDef, ProbeResult, Tokens};
-use muster_report::tls_certificate::blocks_requests;
 use reqwest::Client as HttpClient;
 
 use crate::http;
@@ -46,11 +45,14 @@ pub struct Runner<'a> {
     pub context: &'a ProbeContext,
     /// Total time allowed per request.
     pub timeout: Duration,
+    /// The client's own reading of the host's certificate fails: send
+    /// nothing (see `ProbeDef::blocked_by_certificate`).
+    pub blocked: bool,
 }
 
 impl Runner<'_> {
     /// Runs `probes` one after the other (some, like the quota probe,
-    /// depend on the order of their requests) — or, when the context's own
+    /// depend on the order of their requests) — or, when the client's own
     /// reading of the host's certificate fails, none of their requests
     /// (see `ProbeDef::blocked_by_certificate`) — reporting progress and
     /// adding each result to `results` as it is judged — so that a run
@@ -63,11 +65,6 @@ impl Runner<'_> {
     ) {
         let total = probes.len();
         results.reserve(total);
-        let blocked = self
-            .context
-            .certificate
-            .as_ref()
-            .is_some_and(blocks_requests);
         for (index, &probe) in probes.iter().enumerate() {
             progress(Progress::Started {
                 index,
@@ -75,7 +72,7 @@ impl Runner<'_> {
                 probe,
             });
             let result = match probe.prepare(self.base, Client::Cli, self.tokens) {
-                _ if blocked => probe.blocked_by_certificate(self.context),
+                _ if self.blocked => probe.blocked_by_certificate(self.context),
                 Ok(requests) => {
                     let exchanges = probe
                         .send_in_order(&requests, |request| {

@@ -2,18 +2,23 @@
 //! it into the ingress's TLS secret), and its one judgement. The facts come
 //! from two readers: Muster's server reads the certificate of its
 //! configured public base URL and writes them into its extended answers
-//! under [`FIELD`]; `muster-check` reads the certificate of the URL it
-//! checks itself. Both end in [`judge`], so the thresholds and words are
-//! the same on the page and in the CLI. The facts are public: what any
-//! client of the host sees in its handshake.
+//! under [`FIELD`], with their judgement as a check under [`CHECK_FIELD`],
+//! which the page shows; `muster-check` reads the certificate of the URL
+//! it checks itself. Both end in [`judge`], so the thresholds and words are
+//! the same on the page and in the CLI — and the page's wasm carries none
+//! of them. The facts are public: what any client of the host sees in its
+//! handshake.
 
 use serde::Serialize;
 
-use crate::model::{Component, Status};
+use crate::model::{Check, Component, Status};
 use crate::outcome::Outcome;
 
 /// The field of the server's reports that holds a [`CertificateState`].
 pub const FIELD: &str = "tls_certificate";
+
+/// The field of the server's reports that holds the [`check`] of it.
+pub const CHECK_FIELD: &str = "tls_certificate_check";
 
 /// Fewer days left than this warns: cert-manager renews a certificate a
 /// third of its lifetime before it expires (30 days for Let's Encrypt's
@@ -73,40 +78,6 @@ pub struct Presented {
     pub names_host: bool,
 }
 
-impl CertificateState {
-    /// Reads the state back from the server's report field; `None` when
-    /// it is not one (a server from before the field, or a stranger).
-    pub fn from_json(value: &serde_json::Value) -> Option<Self> {
-        let text = |name: &str| Some(value.get(name)?.as_str()?.to_owned());
-        Some(match value.get("state")?.as_str()? {
-            "presented" => CertificateState::Presented(Presented {
-                host: text("host")?,
-                issuer: text("issuer")?,
-                subject_names: value
-                    .get("subject_names")?
-                    .as_array()?
-                    .iter()
-                    .filter_map(|name| Some(name.as_str()?.to_owned()))
-                    .collect(),
-                not_after: text("not_after")?,
-                seconds_left: value.get("seconds_left")?.as_i64()?,
-                trusted: value.get("trusted")?.as_bool()?,
-                trust_problem: text("trust_problem"),
-                names_host: value.get("names_host")?.as_bool()?,
-            }),
-            "unreachable" => CertificateState::Unreachable {
-                host: text("host")?,
-                error: text("error")?,
-            },
-            "not_https" => CertificateState::NotHttps {
-                base_url: text("base_url")?,
-            },
-            "not_configured" => CertificateState::NotConfigured,
-            _ => return None,
-        })
-    }
-}
-
 /// The id of the probe that judges the certificate.
 pub const PROBE_ID: &str = "tls.certificate";
 
@@ -114,6 +85,13 @@ pub const PROBE_ID: &str = "tls.certificate";
 /// to the host: no answer over that connection could be trusted.
 pub const BLOCKED: &str =
     "Not checked: the host's certificate fails (see its row), so no request to it was sent.";
+
+/// The row `state` makes under the certificate probe's description, as
+/// the server writes it for the page.
+pub fn check(state: &CertificateState) -> Option<Check> {
+    let probe = crate::probe::probe(PROBE_ID)?;
+    Some(probe.description.check(judge(state)))
+}
 
 /// True when a client's own reading shows a host that presents a failing
 /// certificate: it then sends no request there (see
@@ -166,7 +144,10 @@ pub fn judge(state: &CertificateState) -> Outcome {
     if !presented.trusted {
         problems.push(format!(
             "it is not trusted ({})",
-            presented.trust_problem.as_deref().unwrap_or("unknown issuer")
+            presented
+                .trust_problem
+                .as_deref()
+                .unwrap_or("unknown issuer")
         ));
         fix = Some(
             "Point the Certificate's issuerRef at a ClusterIssuer (or Issuer) that is Ready and \
@@ -196,9 +177,7 @@ pub fn judge(state: &CertificateState) -> Outcome {
         ))
         .fix(Component::CertManager, RENEWAL_HINT)
     } else {
-        Outcome::pass(format!(
-            "Trusted, valid for {host_name}, {days} days left."
-        ))
+        Outcome::pass(format!("Trusted, valid for {host_name}, {days} days left."))
     };
     outcome
         .evidence("host", presented.host.clone())
@@ -239,7 +218,10 @@ mod tests {
         expired.seconds_left = -5;
         let outcome = judge(&CertificateState::Presented(expired));
         assert_eq!(outcome.status, Status::Fail);
-        assert!(outcome.observed.contains("expired on 2027-01-05"), "{outcome:?}");
+        assert!(
+            outcome.observed.contains("expired on 2027-01-05"),
+            "{outcome:?}"
+        );
     }
 
     #[test]
@@ -249,7 +231,10 @@ mod tests {
         untrusted.trust_problem = Some("issued by an unknown authority".into());
         let outcome = judge(&CertificateState::Presented(untrusted));
         assert_eq!(outcome.status, Status::Fail);
-        assert!(outcome.observed.contains("unknown authority"), "{outcome:?}");
+        assert!(
+            outcome.observed.contains("unknown authority"),
+            "{outcome:?}"
+        );
         assert!(outcome.fix.unwrap().hint.contains("ClusterIssuer"));
         let mut misnamed = presented(80);
         misnamed.names_host = false;
@@ -273,34 +258,30 @@ mod tests {
     }
 
     #[test]
-    fn what_the_server_writes_reads_back_the_same() {
-        let mut untrusted = presented(12);
-        untrusted.trusted = false;
-        untrusted.trust_problem = Some("self-signed".into());
-        for state in [
-            CertificateState::Presented(presented(50)),
-            CertificateState::Presented(untrusted),
-            CertificateState::Unreachable {
-                host: "h:443".into(),
-                error: "connection refused".into(),
-            },
-            CertificateState::NotHttps {
-                base_url: "http://127.0.0.1:8080".into(),
-            },
-            CertificateState::NotConfigured,
-        ] {
-            let json = serde_json::to_value(&state).unwrap();
-            assert_eq!(CertificateState::from_json(&json), Some(state), "{json}");
-        }
+    fn the_server_writes_the_facts_and_their_row() {
+        let state = CertificateState::Presented(presented(50));
+        let json = serde_json::to_value(&state).unwrap();
+        assert_eq!(json["state"], "presented");
+        assert_eq!(json["seconds_left"], 50 * DAY + 60);
+        assert!(json.get("trust_problem").is_none(), "{json}");
+        let row = check(&state).unwrap();
+        assert_eq!(row.id, PROBE_ID);
+        assert_eq!(row.status, Status::Pass);
+        let not_https = serde_json::to_value(CertificateState::NotHttps {
+            base_url: "http://h".into(),
+        })
+        .unwrap();
         assert_eq!(
-            CertificateState::from_json(&serde_json::json!({"state": "other"})),
-            None
+            not_https,
+            serde_json::json!({"state": "not_https", "base_url": "http://h"})
         );
     }
 
     #[test]
     fn only_a_failing_certificate_blocks_the_requests() {
-        assert!(!blocks_requests(&CertificateState::Presented(presented(20))));
+        assert!(!blocks_requests(&CertificateState::Presented(presented(
+            20
+        ))));
         assert!(blocks_requests(&CertificateState::Presented(presented(2))));
         let unreachable = CertificateState::Unreachable {
             host: "h:443".into(),

@@ -85,14 +85,14 @@ async fn answer(
     let evaluation = evaluate(&observed, &state.metadata.version);
     match representation {
         Representation::Report => {
-            let body = serde_json::to_string(&WithCertificate {
-                answer: &WithVaultSecret {
+            let body = serde_json::to_string(&WithCertificate::new(
+                &WithVaultSecret {
                     answer: &evaluation.report,
                     vault_secret: vault_secret::inspect(state.config.vault_secret_file.as_deref())
                         .await,
                 },
-                tls_certificate: state.certificate.state().await,
-            })
+                state.certificate.state().await,
+            ))
             .unwrap_or_else(|_| r#"{"detail":"Internal Server Error"}"#.to_owned());
             json(StatusCode::OK, report_content_type(headers), body)
         }

@@ -384,7 +384,8 @@ mod tests {
         .unwrap();
         assert_eq!(config.base_url.as_deref(), Some("https://data.example.org"));
         assert_eq!(config.ca_file, Some(PathBuf::from("/etc/muster/ca/ca.crt")));
-        let error = Config::from_vars(&vars(&[("MUSTER_BASE_URL", "data.example.org")])).unwrap_err();
+        let error =
+            Config::from_vars(&vars(&[("MUSTER_BASE_URL", "data.example.org")])).unwrap_err();
         assert_eq!(error.variable, "MUSTER_BASE_URL");
         let error = Config::from_vars(&vars(&[("MUSTER_CA_FILE", "ca.crt")])).unwrap_err();
         assert_eq!(error.variable, "MUSTER_CA_FILE");

@@ -79,11 +79,12 @@ pub fn build_state(config: Config) -> Result<AppState, StartError> {
             "neither MUSTER_GAFAELFAWR_URL nor REPERTOIRE_BASE_URL is set: the delegated routes will fail"
         );
     }
-    let certificate =
-        CertificateCheck::new(config.base_url.clone(), config.ca_file.as_deref())
-            .map_err(StartError::Certificate)?;
+    let certificate = CertificateCheck::new(config.base_url.clone(), config.ca_file.as_deref())
+        .map_err(StartError::Certificate)?;
     if config.base_url.is_none() {
-        tracing::warn!("MUSTER_BASE_URL is not set: the reports cannot state the host's certificate");
+        tracing::warn!(
+            "MUSTER_BASE_URL is not set: the reports cannot state the host's certificate"
+        );
     }
     let assets = ServeDir::new(&config.assets_dir)
         .precompressed_br()

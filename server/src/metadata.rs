@@ -52,14 +52,14 @@ pub async fn index(
     if representation == Representation::Report {
         // Muster's own extended index: the Python service's fields, then
         // what only Muster reports.
-        let body = serde_json::to_string(&WithCertificate {
-            answer: &WithVaultSecret {
+        let body = serde_json::to_string(&WithCertificate::new(
+            &WithVaultSecret {
                 answer: &index,
                 vault_secret: vault_secret::inspect(state.config.vault_secret_file.as_deref())
                     .await,
             },
-            tls_certificate: state.certificate.state().await,
-        })
+            state.certificate.state().await,
+        ))
         .unwrap_or_else(|_| r#"{"detail":"Internal Server Error"}"#.to_owned());
         return json(StatusCode::OK, report_content_type(&headers), body);
     }

@@ -99,7 +99,7 @@ pub fn document(prefix: &str, version: &str) -> Value {
                 "get": {
                     "summary": "Metadata and the absolute URL of every route",
                     "parameters": [report_parameter()],
-                    "responses": { "200": { "description": "Index; its report representation adds vault_secret and tls_certificate",
+                    "responses": { "200": { "description": "Index; its report representation adds vault_secret, tls_certificate and tls_certificate_check",
                         "content": {
                             "application/json": { "schema": { "oneOf": [schema_ref("Index"), schema_ref("IndexReport")] } },
                             REPORT_MEDIA_TYPE: { "schema": schema_ref("IndexReport") }
@@ -151,7 +151,8 @@ pub fn document(prefix: &str, version: &str) -> Value {
             "IndexReport": {
                 "allOf": [schema_ref("Index"), {
                     "type": "object", "required": ["vault_secret", "tls_certificate"],
-                    "properties": { "vault_secret": schema_ref("VaultSecret"), "tls_certificate": schema_ref("TlsCertificate") }
+                    "properties": { "vault_secret": schema_ref("VaultSecret"), "tls_certificate": schema_ref("TlsCertificate"),
+                                    "tls_certificate_check": schema_ref("Check") }
                 }]
             },
             "TlsCertificate": {
@@ -242,6 +243,7 @@ pub fn document(prefix: &str, version: &str) -> Value {
                 "properties": {
                     "vault_secret": schema_ref("VaultSecret"),
                     "tls_certificate": schema_ref("TlsCertificate"),
+                    "tls_certificate_check": schema_ref("Check"),
                     "route": schema_ref("Route"),
                     "status": { "$ref": "#/components/schemas/Status", "description": "fail if any check fails, else warn if any warns, else pass; skips ignored" },
                     "checks": { "type": "array", "items": schema_ref("Check") },

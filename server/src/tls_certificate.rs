@@ -11,9 +11,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use muster_report::tls_certificate::CertificateState;
+use muster_report::Check;
+use muster_tls::RootCertStore;
 use serde::Serialize;
 use tokio::sync::Mutex;
-use muster_tls::RootCertStore;
 
 /// How long a reading stands before the next report reads again.
 pub const FRESH_FOR: Duration = Duration::from_secs(5 * 60);
@@ -87,6 +88,20 @@ pub struct WithCertificate<'a, T: Serialize> {
     pub answer: &'a T,
     /// The state, under `muster_report::tls_certificate::FIELD`.
     pub tls_certificate: CertificateState,
+    /// Its row as the page shows it, under
+    /// `muster_report::tls_certificate::CHECK_FIELD`.
+    pub tls_certificate_check: Option<Check>,
+}
+
+impl<'a, T: Serialize> WithCertificate<'a, T> {
+    /// `answer` with `state` and its row.
+    pub fn new(answer: &'a T, state: CertificateState) -> Self {
+        Self {
+            answer,
+            tls_certificate_check: muster_report::tls_certificate::check(&state),
+            tls_certificate: state,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -480,7 +480,10 @@ fn serve_tls(
     write(ca.clone(), &tls.ca_pem)?;
     server_env.insert("MUSTER_CA_FILE".into(), ca.display().to_string());
     if let Some(port) = ports.first() {
-        server_env.insert("MUSTER_BASE_URL".into(), format!("https://127.0.0.1:{port}"));
+        server_env.insert(
+            "MUSTER_BASE_URL".into(),
+            format!("https://127.0.0.1:{port}"),
+        );
     }
     Ok(ports)
 }

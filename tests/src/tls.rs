@@ -78,9 +78,8 @@ impl TestCa {
         let mut params = server_params(names)?;
         let not_after = days_from_now(days_left) + Duration::from_secs(60 * 60);
         params.not_after = not_after.into();
-        params.not_before = (not_after.min(SystemTime::now())
-            - Duration::from_secs(60 * DAY_SECONDS))
-        .into();
+        params.not_before =
+            (not_after.min(SystemTime::now()) - Duration::from_secs(60 * DAY_SECONDS)).into();
         let cert = params.signed_by(&key, &self.issuer)?;
         Ok(TlsIdentity {
             cert_pem: cert.pem(),

@@ -305,12 +305,46 @@ fn the_hosts_certificate_passes_warns_or_fails_as_it_should() {
     let ca_file = stack.ca_file().display().to_string();
     let cases: [(usize, bool, Exit, &str, &[&str]); 7] = [
         (0, true, Exit::Pass, "PASS", &[]),
-        (1, true, Exit::Pass, "WARN", &["expires in 20 days", "renewal is failing", "CertificateRequest"]),
-        (2, true, Exit::Failed, "FAIL", &["expires in 5 days", "ClusterIssuer"]),
+        (
+            1,
+            true,
+            Exit::Pass,
+            "WARN",
+            &[
+                "expires in 20 days",
+                "renewal is failing",
+                "CertificateRequest",
+            ],
+        ),
+        (
+            2,
+            true,
+            Exit::Failed,
+            "FAIL",
+            &["expires in 5 days", "ClusterIssuer"],
+        ),
         (3, true, Exit::Failed, "FAIL", &["it expired on "]),
-        (4, true, Exit::Failed, "FAIL", &["not valid for 127.0.0.1", "muster.example.org", "dnsNames"]),
-        (5, true, Exit::Failed, "FAIL", &["self-signed", "issuer: CN=muster test server"]),
-        (0, false, Exit::Failed, "FAIL", &["issued by an authority that is not trusted"]),
+        (
+            4,
+            true,
+            Exit::Failed,
+            "FAIL",
+            &["not valid for 127.0.0.1", "muster.example.org", "dnsNames"],
+        ),
+        (
+            5,
+            true,
+            Exit::Failed,
+            "FAIL",
+            &["self-signed", "issuer: CN=muster test server"],
+        ),
+        (
+            0,
+            false,
+            Exit::Failed,
+            "FAIL",
+            &["issued by an authority that is not trusted"],
+        ),
     ];
     for (index, trust_ca, exit, verdict, named) in cases {
         let url = stack.tls_url(index).unwrap();
@@ -357,7 +391,10 @@ fn the_hosts_certificate_passes_warns_or_fails_as_it_should() {
         "",
     );
     let run: Run = serde_json::from_str(&outcome.stdout).unwrap();
-    let row = run.checks().find(|check| check.id == "tls.certificate").unwrap();
+    let row = run
+        .checks()
+        .find(|check| check.id == "tls.certificate")
+        .unwrap();
     assert_eq!(row.status, Status::Pass, "{row:#?}");
     let evidence = |name: &str| {
         row.evidence
@@ -389,10 +426,14 @@ fn a_plain_http_url_skips_the_certificate_saying_so() {
     );
     assert_eq!(outcome.exit, Exit::Pass, "{outcome:#?}");
     let run: Run = serde_json::from_str(&outcome.stdout).unwrap();
-    let row = run.checks().find(|check| check.id == "tls.certificate").unwrap();
+    let row = run
+        .checks()
+        .find(|check| check.id == "tls.certificate")
+        .unwrap();
     assert_eq!(row.status, Status::Skip, "{row:#?}");
     assert!(
-        row.observed.contains("is plain HTTP: there is no certificate to check"),
+        row.observed
+            .contains("is plain HTTP: there is no certificate to check"),
         "{row:#?}"
     );
 }

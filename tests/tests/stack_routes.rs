@@ -254,7 +254,10 @@ fn forged_identity_headers_never_reach_the_anonymous_route() {
 /// healthy stack, failed once cert-manager stopped renewing.
 #[test]
 fn reports_state_the_certificate_of_the_configured_base_url() {
-    for (fault, status) in [(None, Status::Pass), (Some("certificate-expired"), Status::Fail)] {
+    for (fault, status) in [
+        (None, Status::Pass),
+        (Some("certificate-expired"), Status::Fail),
+    ] {
         let stack = Stack::start(StackOptions {
             fault: fault.map(|name| name.parse().unwrap()),
             ..StackOptions::default()
@@ -280,7 +283,10 @@ fn reports_state_the_certificate_of_the_configured_base_url() {
         assert_eq!(certificate["issuer"], "CN=muster stack CA", "{fault:?}");
         assert_eq!(certificate["trusted"], true, "{fault:?}");
         assert_eq!(certificate["names_host"], true, "{fault:?}");
-        let days_left = certificate["seconds_left"].as_i64().unwrap().div_euclid(86_400);
+        let days_left = certificate["seconds_left"]
+            .as_i64()
+            .unwrap()
+            .div_euclid(86_400);
         let expected_days = if fault.is_some() { -3 } else { 90 };
         assert_eq!(days_left, expected_days, "{fault:?}: {certificate:#}");
         // The index's report says the same.
@@ -294,7 +300,8 @@ fn reports_state_the_certificate_of_the_configured_base_url() {
             .prepare(&base, Client::Browser, &Tokens::default())
             .unwrap();
         let headers: Vec<(String, String)> = reply.headers.clone();
-        let exchange = Exchange::response(&sent[0], reply.status, headers, reply.body.as_bytes(), 1);
+        let exchange =
+            Exchange::response(&sent[0], reply.status, headers, reply.body.as_bytes(), 1);
         let check = probe
             .result(vec![exchange], &ProbeContext::new(Client::Browser))
             .check;

@@ -75,7 +75,10 @@ fn https_host(base_url: &str) -> Result<Option<(String, u16)>, String> {
     let authority = uri
         .authority()
         .ok_or_else(|| format!("{base_url} names no host"))?;
-    let host = authority.host().trim_start_matches('[').trim_end_matches(']');
+    let host = authority
+        .host()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
     Ok(Some((
         host.to_owned(),
         authority.port_u16().unwrap_or(default_port),
@@ -141,7 +144,9 @@ fn judge_apart(
     let not_after = cert.validity().not_after.timestamp();
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| i64::try_from(since.as_secs()).unwrap_or(i64::MAX));
+        .map_or(0, |since| {
+            i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
+        });
     let at = if now >= not_after { not_after - 1 } else { now };
     let at = UnixTime::since_unix_epoch(Duration::from_secs(u64::try_from(at).unwrap_or(0)));
     let self_signed = cert.issuer() == cert.subject();
@@ -179,9 +184,7 @@ fn untrusted(error: &Error, self_signed: bool) -> String {
         Error::InvalidCertificate(CertificateError::UnknownIssuer) => {
             "issued by an authority that is not trusted".to_owned()
         }
-        Error::InvalidCertificate(CertificateError::NotValidYet) => {
-            "not valid yet".to_owned()
-        }
+        Error::InvalidCertificate(CertificateError::NotValidYet) => "not valid yet".to_owned(),
         Error::InvalidCertificate(CertificateError::Expired) => {
             "a certificate of its chain has expired".to_owned()
         }

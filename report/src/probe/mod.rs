@@ -56,7 +56,6 @@ use crate::model::{Check, Route};
 use crate::outcome::Outcome;
 use crate::received::upstream::DelegatedUserInfo;
 use crate::redact;
-use crate::tls_certificate::CertificateState;
 
 pub use catalogue::{probe, probes};
 pub use exchange::{Exchange, Header, Received, ResponseSeen, SentRequest};
@@ -221,10 +220,10 @@ pub struct ProbeContext {
     /// answers must then name exactly this user, as the existing automated
     /// client requires. `None`: only their consistency is checked.
     pub expected_user: Option<DelegatedUserInfo>,
-    /// The certificate the client read itself from the host it probes
-    /// (the CLI does; a page cannot, and judges what Muster's server
-    /// reports instead).
-    pub certificate: Option<CertificateState>,
+    /// The client's own judgement of the certificate the host it probes
+    /// presents ([`crate::tls_certificate::judge`]: the CLI reads it; a
+    /// page cannot, and shows the row Muster's server made instead).
+    pub certificate: Option<Outcome>,
 }
 
 impl ProbeContext {
@@ -237,8 +236,9 @@ impl ProbeContext {
         }
     }
 
-    /// The same context, with the certificate the client read itself.
-    pub fn with_certificate(mut self, certificate: CertificateState) -> Self {
+    /// The same context, with the client's own judgement of the host's
+    /// certificate.
+    pub fn with_certificate(mut self, certificate: Outcome) -> Self {
         self.certificate = Some(certificate);
         self
     }
@@ -349,13 +349,11 @@ impl ProbeDef {
 
     /// The result of this probe for a client whose own reading of the
     /// host's certificate fails ([`crate::tls_certificate::blocks_requests`]),
-    /// which therefore sent nothing: the certificate's probe judges that
-    /// reading, every other probe is skipped.
+    /// which therefore sent nothing: the certificate's probe shows the
+    /// client's judgement, every other probe is skipped.
     pub fn blocked_by_certificate(&self, context: &ProbeContext) -> ProbeResult {
         let outcome = match &context.certificate {
-            Some(own) if self.description.id == crate::tls_certificate::PROBE_ID => {
-                crate::tls_certificate::judge(own)
-            }
+            Some(own) if self.description.id == crate::tls_certificate::PROBE_ID => own.clone(),
             _ => Outcome::skip(crate::tls_certificate::BLOCKED),
         };
         ProbeResult {

@@ -114,12 +114,14 @@ pub fn report_with_vault_secret(vault_secret: serde_json::Value) -> String {
     report.to_string()
 }
 
-/// The anonymous route's healthy report carrying `state` as the server
-/// writes the host's certificate.
+/// The anonymous route's healthy report carrying `state` and its row as
+/// the server writes the host's certificate.
 pub fn report_with_certificate(state: &crate::tls_certificate::CertificateState) -> String {
     let mut report: serde_json::Value =
         serde_json::from_str(&healthy_report(Route::Anonymous)).unwrap();
     report[crate::tls_certificate::FIELD] = serde_json::to_value(state).unwrap();
+    report[crate::tls_certificate::CHECK_FIELD] =
+        serde_json::to_value(crate::tls_certificate::check(state).unwrap()).unwrap();
     report.to_string()
 }
 

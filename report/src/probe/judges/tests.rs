@@ -1012,8 +1012,11 @@ fn the_page_judges_the_certificate_the_server_reports() {
     let browser = ProbeContext::new(Client::Browser);
     let check = tls(Some(crate::probe::testing::certificate(60)), &browser);
     assert_eq!(check.status, Status::Pass, "{check:#?}");
-    assert!(check.evidence.iter().any(|fact| fact.name == "this answer came"
-        && fact.value == "over HTTPS, Strict-Transport-Security: max-age=15724800"));
+    assert!(check
+        .evidence
+        .iter()
+        .any(|fact| fact.name == "this answer came"
+            && fact.value == "over HTTPS, Strict-Transport-Security: max-age=15724800"));
     let check = tls(Some(crate::probe::testing::certificate(3)), &browser);
     assert_eq!(check.status, Status::Fail);
     assert_eq!(check.fix.unwrap().component, Component::CertManager);
@@ -1024,7 +1027,9 @@ fn the_page_judges_the_certificate_the_server_reports() {
 
 #[test]
 fn the_cli_judges_the_certificate_it_read_even_without_an_answer() {
-    let cli = ProbeContext::new(Client::Cli).with_certificate(crate::probe::testing::certificate(20));
+    let cli = ProbeContext::new(Client::Cli).with_certificate(crate::tls_certificate::judge(
+        &crate::probe::testing::certificate(20),
+    ));
     // The server says otherwise: the CLI's own reading wins.
     let check = tls(Some(crate::probe::testing::certificate(60)), &cli);
     assert_eq!(check.status, Status::Warn, "{check:#?}");
@@ -1032,7 +1037,11 @@ fn the_cli_judges_the_certificate_it_read_even_without_an_answer() {
     let check = crate::probe::probe("tls.certificate")
         .unwrap()
         .result(
-            vec![Exchange::transport_error(&sent[0], "invalid peer certificate: Expired", 3)],
+            vec![Exchange::transport_error(
+                &sent[0],
+                "invalid peer certificate: Expired",
+                3,
+            )],
             &cli,
         )
         .check;

@@ -1,30 +1,38 @@
-//! Judge of the certificate the host serving Muster presents: the one the
-//! client read itself (the CLI), else what Muster's server reports of its
-//! public base URL's (see [`crate::tls_certificate`]). Either way the
-//! evidence adds how this very answer came: over HTTPS with
-//! `Strict-Transport-Security` or not.
+//! Judge of the certificate the host serving Muster presents: the client's
+//! own judgement of it (the CLI reads it), else the row Muster's server
+//! made of its public base URL's (see [`crate::tls_certificate`]; the page
+//! cannot read certificates). Either way the evidence adds how this very
+//! answer came: over HTTPS with `Strict-Transport-Security` or not.
 
 use super::reports::expect_report;
 use super::{answered, Judgement};
-use crate::model::{Component, Route};
+use crate::json_read::FromJson;
+use crate::model::{Check, Component, Route};
 use crate::outcome::Outcome;
 use crate::probe::exchange::{Exchange, Received};
 use crate::probe::ProbeContext;
-use crate::tls_certificate::{judge, CertificateState, FIELD};
+use crate::tls_certificate::CHECK_FIELD;
 
 /// `tls.certificate`: trusted, valid for the host, not about to expire.
 pub fn certificate(exchanges: &[Exchange], context: &ProbeContext) -> Judgement {
     let served = served_over(exchanges.first());
     let outcome = match &context.certificate {
-        Some(own) => judge(own),
+        Some(own) => own.clone(),
         None => {
             let response = answered(exchanges.first())?;
             expect_report(response, Route::Anonymous)?;
             match response
                 .json()
-                .and_then(|json| CertificateState::from_json(json.get(FIELD)?))
+                .and_then(|json| Check::from_json(json.get(CHECK_FIELD)?).ok())
             {
-                Some(state) => judge(&state),
+                Some(row) => Outcome {
+                    status: row.status,
+                    observed: row.observed,
+                    evidence: row.evidence,
+                    fix: row.fix,
+                    upstream: None,
+                    skip_reason: None,
+                },
                 // A Muster from before the report said.
                 None => Outcome::warn("Muster does not report it.").fix(
                     Component::MusterConfiguration,
