@@ -178,6 +178,7 @@ fn an_expired_certificate_fails_its_row_naming_cert_manager() {
     let stack = stack(Some("certificate-expired"));
     let browser = browser(&stack);
     assert_eq!(open_and_run(&browser, &stack), "fail");
+    open_all_details(&browser);
     let details = row_text(&browser, "tls.certificate", "");
     for shown in ["expired on", "CN=muster stack CA", "over plain HTTP"] {
         assert!(details.contains(shown), "{shown}: {details}");
