@@ -407,8 +407,8 @@ fn the_hosts_certificate_passes_warns_or_fails_as_it_should() {
     assert_eq!(evidence("subject names"), "127.0.0.1");
     assert!(evidence("expires").ends_with("(90 days left)"), "{row:#?}");
     assert_eq!(
-        evidence("this answer came"),
-        "over HTTPS, Strict-Transport-Security: max-age=15724800; includeSubDomains"
+        evidence("served over"),
+        "HTTPS, Strict-Transport-Security: max-age=15724800; includeSubDomains"
     );
 }
 

@@ -180,7 +180,7 @@ fn an_expired_certificate_fails_its_row_naming_cert_manager() {
     assert_eq!(open_and_run(&browser, &stack), "fail");
     open_all_details(&browser);
     let details = row_text(&browser, "tls.certificate", "");
-    for shown in ["expired on", "CN=muster stack CA", "over plain HTTP"] {
+    for shown in ["expired on", "CN=muster stack CA", "plain HTTP"] {
         assert!(details.contains(shown), "{shown}: {details}");
     }
 }

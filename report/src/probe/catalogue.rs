@@ -356,13 +356,12 @@ const PROBES: &[ProbeDef] = &[
         description: Description {
             id: crate::tls_certificate::PROBE_ID,
             title: "The host's TLS certificate is valid",
-            proves: "The certificate the host presents is trusted, names the host and has at \
-                     least 30 days left, so cert-manager issues and renews it (the issuer, names \
-                     and expiry are shown).",
+            proves: "The host's certificate is trusted, names the host and has 30 days or more \
+                     left: cert-manager issues and renews it.",
             component: Component::CertManager,
-            hint: "Check the Certificate for the host (kubectl describe certificate in the \
-                   ingress's namespace), the Issuer or ClusterIssuer it names, and that the \
-                   Ingress's tls.secretName is the Secret cert-manager writes.",
+            hint: "Check the host's Certificate (kubectl describe certificate), its Issuer or \
+                   ClusterIssuer, and that the Ingress's tls.secretName is the Secret \
+                   cert-manager writes.",
         },
         // As the Vault probe's: a browser without a session sees it too.
         requests: &[get(Route::Anonymous, "report=true", Credentials::None)],

@@ -1012,11 +1012,8 @@ fn the_page_judges_the_certificate_the_server_reports() {
     let browser = ProbeContext::new(Client::Browser);
     let check = tls(Some(crate::probe::testing::certificate(60)), &browser);
     assert_eq!(check.status, Status::Pass, "{check:#?}");
-    assert!(check
-        .evidence
-        .iter()
-        .any(|fact| fact.name == "this answer came"
-            && fact.value == "over HTTPS, Strict-Transport-Security: max-age=15724800"));
+    assert!(check.evidence.iter().any(|fact| fact.name == "served over"
+        && fact.value == "HTTPS, Strict-Transport-Security: max-age=15724800"));
     let check = tls(Some(crate::probe::testing::certificate(3)), &browser);
     assert_eq!(check.status, Status::Fail);
     assert_eq!(check.fix.unwrap().component, Component::CertManager);
@@ -1049,7 +1046,7 @@ fn the_cli_judges_the_certificate_it_read_even_without_an_answer() {
     assert!(check
         .evidence
         .iter()
-        .any(|fact| fact.name == "this answer came" && fact.value == "(no answer)"));
+        .any(|fact| fact.name == "served over" && fact.value == "(no answer)"));
 }
 
 /// Probe `id`'s healthy exchanges with the answer to request `index`

@@ -36,28 +36,25 @@ pub fn certificate(exchanges: &[Exchange], context: &ProbeContext) -> Judgement 
                 // A Muster from before the report said.
                 None => Outcome::warn("Muster does not report it.").fix(
                     Component::MusterConfiguration,
-                    "Deploy a current Muster with its chart (MUSTER_BASE_URL).",
+                    "Deploy a current Muster (MUSTER_BASE_URL).",
                 ),
             }
         }
     };
-    Ok(outcome.evidence("this answer came", served))
+    Ok(outcome.evidence("served over", served))
 }
 
 /// How the probe's own answer came: the scheme, and the HSTS header a TLS
 /// host should send so that browsers never try plain HTTP again.
 fn served_over(exchange: Option<&Exchange>) -> String {
-    let Some(exchange) = exchange else {
-        return "(not asked)".to_owned();
-    };
-    let Received::Response(response) = &exchange.received else {
-        return "(no answer)".to_owned();
-    };
-    if !exchange.request.url.starts_with("https:") {
-        return "over plain HTTP".to_owned();
-    }
-    match response.header("strict-transport-security") {
-        Some(hsts) => format!("over HTTPS, Strict-Transport-Security: {hsts}"),
-        None => "over HTTPS, without Strict-Transport-Security".to_owned(),
+    match exchange.map(|exchange| (&exchange.request.url, &exchange.received)) {
+        Some((url, Received::Response(response))) if url.starts_with("https:") => {
+            match response.header("strict-transport-security") {
+                Some(hsts) => format!("HTTPS, Strict-Transport-Security: {hsts}"),
+                None => "HTTPS without Strict-Transport-Security".to_owned(),
+            }
+        }
+        Some((_, Received::Response(_))) => "plain HTTP".to_owned(),
+        _ => "(no answer)".to_owned(),
     }
 }
