@@ -100,6 +100,17 @@ pub struct Cli {
     )]
     home_path: String,
 
+    /// Also trust the certificate authorities in PATH (PEM), besides the
+    /// built-in and system ones: for the requests and for the host's
+    /// certificate check (e.g. a private CA).
+    #[arg(
+        long,
+        value_name = "PATH",
+        value_parser = NonEmptyStringValueParser::new(),
+        help_heading = "Target"
+    )]
+    ca_file: Option<String>,
+
     /// A token with the routes' scope; the probes that need a token without
     /// it are skipped.
     #[arg(
@@ -488,6 +499,24 @@ pub struct Options {
     pub monitor: Option<Monitor>,
     /// The home page's path on Muster's host (`--home-path`), from `/`.
     pub home_path: String,
+    /// Certificate authorities to trust besides the built-in ones.
+    pub ca: Option<CaFile>,
+}
+
+/// `--ca-file`, read and checked once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaFile {
+    /// The path given.
+    pub path: String,
+    /// Its PEM contents.
+    pub pem: Vec<u8>,
+}
+
+impl CaFile {
+    /// How errors name it.
+    pub fn name(&self) -> String {
+        format!("--ca-file {:?}", self.path)
+    }
 }
 
 /// How the monitor (`--every`) runs.
@@ -581,6 +610,9 @@ pub enum ArgsError {
     /// Argo CD's API chosen without what it needs.
     #[error("{0}")]
     ArgoCd(String),
+    /// A `--ca-file` that cannot be read or holds no CA certificate.
+    #[error("{0}")]
+    CaFile(String),
     /// A monitor option that cannot work (`--every` with a one-shot
     /// option, an unreadable or malformed webhook).
     #[error("{0}")]
@@ -668,6 +700,7 @@ pub fn parse(
     }
     let argocd = argocd_source(&cli, env)?;
     let monitor = monitor(&cli, &tokens, env)?;
+    let ca = cli.ca_file.as_deref().map(read_ca_file).transpose()?;
     let text_on_terminal = cli.format == Format::Text && stdout_is_terminal;
     let no_colour = env.get("NO_COLOR").is_some_and(|value| !value.is_empty());
     Ok(Command::Check(Box::new(Options {
@@ -685,6 +718,7 @@ pub fn parse(
         wait: cli.wait,
         monitor,
         home_path,
+        ca,
     })))
 }
 
@@ -726,6 +760,30 @@ fn monitor(
         slack_webhook,
         alert_interval: cli.alert_interval,
     }))
+}
+
+/// Largest `--ca-file` read: a bundle of hundreds of certificates.
+const CA_FILE_MAX_BYTES: u64 = 1024 * 1024;
+
+/// `--ca-file`'s contents, refused unless they hold a CA certificate.
+fn read_ca_file(path: &str) -> Result<CaFile, ArgsError> {
+    use std::io::Read as _;
+    let mut pem = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(CA_FILE_MAX_BYTES + 1).read_to_end(&mut pem))
+        .map_err(|error| ArgsError::CaFile(format!("--ca-file {path:?}: {error}")))?;
+    if pem.len() as u64 > CA_FILE_MAX_BYTES {
+        return Err(ArgsError::CaFile(format!(
+            "--ca-file {path:?} is larger than {CA_FILE_MAX_BYTES} bytes"
+        )));
+    }
+    let ca = CaFile {
+        path: path.to_owned(),
+        pem,
+    };
+    muster_tls::roots(Some((&ca.name(), &ca.pem)))
+        .map_err(|error| ArgsError::CaFile(error.to_string()))?;
+    Ok(ca)
 }
 
 /// The webhook URL in `path` (a mounted Secret); errors never show it.

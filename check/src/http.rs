@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 use muster_report::probe::exchange::BODY_MAX_BYTES;
 use muster_report::probe::{Exchange, Prepared};
 use reqwest::redirect::Policy;
-use reqwest::{Client, Method, Response};
+use reqwest::{Certificate, Client, Method, Response};
 use thiserror::Error;
 
-use crate::args::MAX_CONNECT_TIMEOUT;
+use crate::args::{CaFile, MAX_CONNECT_TIMEOUT};
 
 /// The HTTP client could not be built (no TLS roots, …).
 #[derive(Debug, Error)]
@@ -29,14 +29,20 @@ pub enum FetchError {
     Transport(String),
 }
 
-/// The client every request of a run goes through.
-pub fn client(timeout: Duration) -> Result<Client, ClientError> {
-    Ok(Client::builder()
+/// The client every request of a run goes through, trusting the
+/// certificate authorities of `ca` besides the built-in ones.
+pub fn client(timeout: Duration, ca: Option<&CaFile>) -> Result<Client, ClientError> {
+    let mut builder = Client::builder()
         .redirect(Policy::none())
         .connect_timeout(timeout.min(MAX_CONNECT_TIMEOUT))
         .timeout(timeout)
-        .user_agent(concat!("muster-check/", env!("CARGO_PKG_VERSION")))
-        .build()?)
+        .user_agent(concat!("muster-check/", env!("CARGO_PKG_VERSION")));
+    if let Some(ca) = ca {
+        for certificate in Certificate::from_pem_bundle(&ca.pem)? {
+            builder = builder.add_root_certificate(certificate);
+        }
+    }
+    Ok(builder.build()?)
 }
 
 /// What came back from one request: status, headers and (capped) body.

@@ -37,8 +37,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anstream::{AutoStream, ColorChoice};
 use muster_report::platform::{group_by_part, PlatformPart};
 use muster_report::probe::run::Run;
-use muster_report::probe::{probes, Client, ProbeContext, ProbeDef, ProbeResult, Received};
+use muster_report::probe::{probes, Client, ProbeContext, ProbeDef, ProbeResult, Received, Tokens};
 use muster_report::redact;
+use muster_report::tls_certificate::{blocks_requests, judge, CertificateState};
 use muster_report::Status;
 
 use args::{Command, Format, Options, TokenSource};
@@ -240,7 +241,7 @@ async fn check(
         mut stdout,
         mut stderr,
     } = streams;
-    let client = match http::client(options.timeout) {
+    let client = match http::client(options.timeout, options.ca.as_ref()) {
         Ok(client) => client,
         Err(error) => {
             say(&mut stderr, &error.to_string(), &[]);
@@ -313,7 +314,7 @@ pub(crate) async fn round(
     stderr: &mut dyn Write,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> Checked {
-    let client = match http::client(options.timeout) {
+    let client = match http::client(options.timeout, options.ca.as_ref()) {
         Ok(client) => client,
         Err(error) => {
             say(stderr, &error.to_string(), &[]);
@@ -381,6 +382,17 @@ impl From<Exit> for Checked {
     }
 }
 
+/// The certificate the host of `--url` presents, as this client reads it
+/// (trusting `--ca-file` besides the built-in and system roots).
+async fn read_certificate(options: &Options) -> Result<CertificateState, String> {
+    let name = options.ca.as_ref().map(args::CaFile::name);
+    let ca = name
+        .as_deref()
+        .zip(options.ca.as_ref().map(|ca| ca.pem.as_slice()));
+    let roots = muster_tls::roots(ca).map_err(|error| error.to_string())?;
+    Ok(muster_tls::inspect(&options.target.origin, roots, options.timeout).await)
+}
+
 /// A run that got as far as checking.
 pub(crate) struct Finished {
     /// The run, as `--format json` prints it.
@@ -417,7 +429,31 @@ async fn checks(
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
         .as_secs();
-    let version = match until(stop, output::preflight(client, &base, options.timeout)).await {
+    let certificate = match until(stop, read_certificate(options)).await {
+        Ok(Ok(certificate)) => certificate,
+        Ok(Err(error)) => {
+            say(stderr, &error, &[]);
+            return Exit::CouldNotRun.into();
+        }
+        Err(stopped) => {
+            let message = format!(
+                "{} before the host's certificate was read",
+                stopped.describe()
+            );
+            say(stderr, &message, &[]);
+            return Exit::CouldNotRun.into();
+        }
+    };
+    // A host whose certificate fails gets no request (and no token): the
+    // certificate's row says why, the others are skipped.
+    let blocked = blocks_requests(&certificate);
+    let preflight = async {
+        if blocked {
+            return Ok(None);
+        }
+        output::preflight(client, &base, options.timeout).await
+    };
+    let version = match until(stop, preflight).await {
         Ok(Ok(version)) => version,
         Ok(Err(error)) => {
             say(stderr, &error.to_string(), &[]);
@@ -444,8 +480,14 @@ async fn checks(
             return Exit::CouldNotRun.into();
         }
     };
-    let obtained = until(
-        stop,
+    let obtain = async {
+        if blocked {
+            return Ok(tokens::RunTokens {
+                tokens: Tokens::default(),
+                minted_for: None,
+                secrets: Vec::new(),
+            });
+        }
         tokens::obtain(
             client,
             &options.target.origin,
@@ -454,9 +496,10 @@ async fn checks(
             stdin,
             options.timeout,
             minted,
-        ),
-    )
-    .await;
+        )
+        .await
+    };
+    let obtained = until(stop, obtain).await;
     let run_tokens = match obtained {
         Ok(Ok(run_tokens)) => run_tokens,
         Ok(Err(error)) => {
@@ -483,7 +526,7 @@ async fn checks(
         }
     }
     let run_secrets = run_tokens.secrets.clone();
-    let mut context = ProbeContext::new(Client::Cli);
+    let mut context = ProbeContext::new(Client::Cli).with_certificate(judge(&certificate));
     if let Some(identity) = &run_tokens.minted_for {
         context = context.expecting(identity.clone());
     }
@@ -508,6 +551,7 @@ async fn checks(
         tokens: &run_tokens.tokens,
         context: &context,
         timeout: options.timeout,
+        blocked,
     };
     let mut results: Vec<ProbeResult> = Vec::new();
     // The probes run part by part, so that the checklist can print each

@@ -47,11 +47,16 @@ pub struct Runner<'a> {
     pub context: &'a ProbeContext,
     /// Total time allowed per request.
     pub timeout: Duration,
+    /// The client's own reading of the host's certificate fails: send
+    /// nothing (see `ProbeDef::blocked_by_certificate`).
+    pub blocked: bool,
 }
 
 impl Runner<'_> {
     /// Runs `probes` one after the other (some, like the quota probe,
-    /// depend on the order of their requests), reporting progress and
+    /// depend on the order of their requests) — or, when the client's own
+    /// reading of the host's certificate fails, none of their requests
+    /// (see `ProbeDef::blocked_by_certificate`) — reporting progress and
     /// adding each result to `results` as it is judged — so that a run
     /// stopped half-way (this future dropped) keeps what it finished.
     pub async fn run(
@@ -74,6 +79,7 @@ impl Runner<'_> {
                 Client::Cli,
                 self.tokens,
             ) {
+                _ if self.blocked => probe.blocked_by_certificate(self.context),
                 Ok(requests) => {
                     let exchanges = probe
                         .send_in_order(&requests, |request| {

@@ -25,7 +25,7 @@
 //! fix), the [`description`] every check and probe has, the [`outcome`] a
 //! judgement returns, [`redact`]ion of secrets, the [`text`] helpers, the
 //! reader of Gafaelfawr's [`error_body`], what the server reports of its
-//! [`vault_secret`], and JSON reading ([`json_parse`],
+//! [`vault_secret`] and of its [`tls_certificate`], and JSON reading ([`json_parse`],
 //! [`json_read`]) small enough for the wasm page; the server and the CLI
 //! also read the process [`environment`] through it. Data flows one way:
 //! facts → judgements → outcomes → checks → what a person reads.
@@ -43,6 +43,7 @@ pub mod probe;
 pub mod received;
 pub mod redact;
 pub mod text;
+pub mod tls_certificate;
 pub mod vault_secret;
 
 pub use model::{Check, Component, Evidence, Fix, Route, RouteReport, Status};

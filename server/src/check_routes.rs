@@ -17,6 +17,7 @@ use crate::assets::shell_response;
 use crate::negotiate::{vary_on_accept, Representation, REPORT_MEDIA_TYPE};
 use crate::shell::ShellPage;
 use crate::state::AppState;
+use crate::tls_certificate::WithCertificate;
 use crate::vault_secret::{self, WithVaultSecret};
 
 /// `GET {prefix}/anonymous`.
@@ -84,11 +85,14 @@ async fn answer(
     let evaluation = evaluate(&observed, &state.metadata.version);
     match representation {
         Representation::Report => {
-            let body = serde_json::to_string(&WithVaultSecret {
-                answer: &evaluation.report,
-                vault_secret: vault_secret::inspect(state.config.vault_secret_file.as_deref())
-                    .await,
-            })
+            let body = serde_json::to_string(&WithCertificate::new(
+                &WithVaultSecret {
+                    answer: &evaluation.report,
+                    vault_secret: vault_secret::inspect(state.config.vault_secret_file.as_deref())
+                        .await,
+                },
+                state.certificate.state().await,
+            ))
             .unwrap_or_else(|_| r#"{"detail":"Internal Server Error"}"#.to_owned());
             json(StatusCode::OK, report_content_type(headers), body)
         }

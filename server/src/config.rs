@@ -45,6 +45,13 @@ pub struct Config {
     /// `MUSTER_VAULT_SECRET_FILE`: where the secret Vault delivers to Muster
     /// is mounted, whose presence (never value) the reports state.
     pub vault_secret_file: Option<PathBuf>,
+    /// `MUSTER_BASE_URL`: the environment's public base URL (Phalanx's
+    /// `global.baseUrl`), whose certificate the reports state. Never a host
+    /// taken from a request.
+    pub base_url: Option<String>,
+    /// `MUSTER_CA_FILE`: certificate authorities (PEM) trusted besides the
+    /// built-in and system ones when checking that certificate.
+    pub ca_file: Option<PathBuf>,
 }
 
 /// `MUSTER_SLACK_WEBHOOK`: a Slack incoming-webhook URL. The URL is the
@@ -90,7 +97,7 @@ impl std::error::Error for ConfigError {}
 const DEFAULT_ASSETS_DIR: &str = "/app/dist";
 
 /// Every variable the configuration reads.
-const VARIABLES: [&str; 12] = [
+const VARIABLES: [&str; 14] = [
     "MUSTER_PATH_PREFIX",
     "MUSTER_BIND",
     "MUSTER_ASSETS_DIR",
@@ -103,6 +110,8 @@ const VARIABLES: [&str; 12] = [
     "MUSTER_SLACK_WEBHOOK",
     "MUSTER_MAX_CONNECTIONS",
     "MUSTER_VAULT_SECRET_FILE",
+    "MUSTER_BASE_URL",
+    "MUSTER_CA_FILE",
 ];
 
 impl Config {
@@ -152,7 +161,13 @@ impl Config {
                 None => DEFAULT_MAX_CONNECTIONS,
             },
             vault_secret_file: get("MUSTER_VAULT_SECRET_FILE")
-                .map(parse_vault_secret_file)
+                .map(|raw| absolute_path("MUSTER_VAULT_SECRET_FILE", raw, VAULT_SECRET_EXAMPLE))
+                .transpose()?,
+            base_url: get("MUSTER_BASE_URL")
+                .map(|raw| parse_url("MUSTER_BASE_URL", raw))
+                .transpose()?,
+            ca_file: get("MUSTER_CA_FILE")
+                .map(|raw| absolute_path("MUSTER_CA_FILE", raw, "/etc/muster/ca/ca.crt"))
                 .transpose()?,
         })
     }
@@ -210,19 +225,22 @@ fn parse_slack_webhook(raw: &str) -> Result<SlackWebhook, ConfigError> {
     SlackWebhook::parse(raw).map_err(error)
 }
 
-/// The secret's file must be named absolutely: a relative path would
-/// depend on the directory Muster happens to start in.
-fn parse_vault_secret_file(raw: &str) -> Result<PathBuf, ConfigError> {
+const VAULT_SECRET_EXAMPLE: &str = "the mounted key, such as /etc/muster/vault/vault-check";
+
+/// A mounted file must be named absolutely: a relative path would depend
+/// on the directory Muster happens to start in.
+fn absolute_path(
+    variable: &'static str,
+    raw: &str,
+    expected: &str,
+) -> Result<PathBuf, ConfigError> {
     let path = PathBuf::from(raw);
     if path.is_absolute() {
         Ok(path)
     } else {
         Err(ConfigError {
-            variable: "MUSTER_VAULT_SECRET_FILE",
-            problem: format!(
-                "{raw:?} is not an absolute path; expected the mounted key, such as \
-                 /etc/muster/vault/vault-check"
-            ),
+            variable,
+            problem: format!("{raw:?} is not an absolute path; expected {expected}"),
         })
     }
 }
@@ -344,6 +362,7 @@ mod tests {
         assert_eq!(config.gafaelfawr_timeout, Duration::from_secs(5));
         assert_eq!(config.max_connections, 256);
         assert_eq!(config.vault_secret_file, None);
+        assert_eq!(config.base_url, None);
     }
 
     #[test]
@@ -354,6 +373,22 @@ mod tests {
         let error =
             Config::from_vars(&vars(&[("MUSTER_VAULT_SECRET_FILE", "vault-check")])).unwrap_err();
         assert_eq!(error.variable, "MUSTER_VAULT_SECRET_FILE");
+    }
+
+    #[test]
+    fn the_base_url_is_an_http_url_and_the_ca_file_absolute() {
+        let config = Config::from_vars(&vars(&[
+            ("MUSTER_BASE_URL", "https://data.example.org/"),
+            ("MUSTER_CA_FILE", "/etc/muster/ca/ca.crt"),
+        ]))
+        .unwrap();
+        assert_eq!(config.base_url.as_deref(), Some("https://data.example.org"));
+        assert_eq!(config.ca_file, Some(PathBuf::from("/etc/muster/ca/ca.crt")));
+        let error =
+            Config::from_vars(&vars(&[("MUSTER_BASE_URL", "data.example.org")])).unwrap_err();
+        assert_eq!(error.variable, "MUSTER_BASE_URL");
+        let error = Config::from_vars(&vars(&[("MUSTER_CA_FILE", "ca.crt")])).unwrap_err();
+        assert_eq!(error.variable, "MUSTER_CA_FILE");
     }
 
     #[test]

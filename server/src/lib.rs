@@ -19,6 +19,7 @@ pub mod shell;
 pub mod slack;
 pub mod slash_redirect;
 pub mod state;
+pub mod tls_certificate;
 pub mod vault_secret;
 
 use std::future::Future;
@@ -32,6 +33,7 @@ use crate::gafaelfawr::{ClientError, GafaelfawrClient};
 use crate::shell::{Shell, ShellError};
 use crate::slack::{SlackAlerts, DEFAULT_MIN_GAP};
 use crate::state::AppState;
+use crate::tls_certificate::CertificateCheck;
 
 /// Why the server cannot start with a configuration.
 #[derive(Debug)]
@@ -42,6 +44,8 @@ pub enum StartError {
     Client(ClientError),
     /// The HTTP client for Slack alerts could not be built.
     Alerts(String),
+    /// `MUSTER_CA_FILE` cannot serve as roots for the certificate check.
+    Certificate(String),
 }
 
 impl std::fmt::Display for StartError {
@@ -49,7 +53,7 @@ impl std::fmt::Display for StartError {
         match self {
             Self::Shell(error) => error.fmt(f),
             Self::Client(error) => error.fmt(f),
-            Self::Alerts(problem) => f.write_str(problem),
+            Self::Alerts(problem) | Self::Certificate(problem) => f.write_str(problem),
         }
     }
 }
@@ -75,6 +79,13 @@ pub fn build_state(config: Config) -> Result<AppState, StartError> {
             "neither MUSTER_GAFAELFAWR_URL nor REPERTOIRE_BASE_URL is set: the delegated routes will fail"
         );
     }
+    let certificate = CertificateCheck::new(config.base_url.clone(), config.ca_file.as_deref())
+        .map_err(StartError::Certificate)?;
+    if config.base_url.is_none() {
+        tracing::warn!(
+            "MUSTER_BASE_URL is not set: the reports cannot state the host's certificate"
+        );
+    }
     let assets = ServeDir::new(&config.assets_dir)
         .precompressed_br()
         .precompressed_gzip()
@@ -86,6 +97,7 @@ pub fn build_state(config: Config) -> Result<AppState, StartError> {
         metadata: Arc::new(metadata::metadata()),
         gafaelfawr: Arc::new(gafaelfawr),
         alerts,
+        certificate: Arc::new(certificate),
     })
 }
 

@@ -12,6 +12,7 @@ use crate::check_routes::{json, report_content_type};
 use crate::negotiate::{vary_on_accept, Representation};
 use crate::shell::ShellPage;
 use crate::state::AppState;
+use crate::tls_certificate::WithCertificate;
 use crate::vault_secret::{self, WithVaultSecret};
 
 /// This build's metadata.
@@ -51,10 +52,14 @@ pub async fn index(
     if representation == Representation::Report {
         // Muster's own extended index: the Python service's fields, then
         // what only Muster reports.
-        let body = serde_json::to_string(&WithVaultSecret {
-            answer: &index,
-            vault_secret: vault_secret::inspect(state.config.vault_secret_file.as_deref()).await,
-        })
+        let body = serde_json::to_string(&WithCertificate::new(
+            &WithVaultSecret {
+                answer: &index,
+                vault_secret: vault_secret::inspect(state.config.vault_secret_file.as_deref())
+                    .await,
+            },
+            state.certificate.state().await,
+        ))
         .unwrap_or_else(|_| r#"{"detail":"Internal Server Error"}"#.to_owned());
         return json(StatusCode::OK, report_content_type(&headers), body);
     }

@@ -99,7 +99,7 @@ pub fn document(prefix: &str, version: &str) -> Value {
                 "get": {
                     "summary": "Metadata and the absolute URL of every route",
                     "parameters": [report_parameter()],
-                    "responses": { "200": { "description": "Index; its report representation adds vault_secret",
+                    "responses": { "200": { "description": "Index; its report representation adds vault_secret, tls_certificate and tls_certificate_check",
                         "content": {
                             "application/json": { "schema": { "oneOf": [schema_ref("Index"), schema_ref("IndexReport")] } },
                             REPORT_MEDIA_TYPE: { "schema": schema_ref("IndexReport") }
@@ -150,9 +150,23 @@ pub fn document(prefix: &str, version: &str) -> Value {
             },
             "IndexReport": {
                 "allOf": [schema_ref("Index"), {
-                    "type": "object", "required": ["vault_secret"],
-                    "properties": { "vault_secret": schema_ref("VaultSecret") }
+                    "type": "object", "required": ["vault_secret", "tls_certificate"],
+                    "properties": { "vault_secret": schema_ref("VaultSecret"), "tls_certificate": schema_ref("TlsCertificate"),
+                                    "tls_certificate_check": schema_ref("Check") }
                 }]
+            },
+            "TlsCertificate": {
+                "type": "object", "required": ["state"],
+                "description": "The certificate the host of MUSTER_BASE_URL presents, read at most every few minutes: public facts only.",
+                "properties": {
+                    "state": { "type": "string", "enum": ["presented", "unreachable", "not_https", "not_configured"] },
+                    "host": { "type": "string", "description": "host:port, when presented or unreachable" },
+                    "issuer": optional_string, "not_after": optional_string,
+                    "subject_names": { "type": "array", "items": { "type": "string" } },
+                    "seconds_left": { "type": "integer", "description": "Until expiry; negative once expired" },
+                    "trusted": { "type": "boolean" }, "trust_problem": optional_string, "names_host": { "type": "boolean" },
+                    "error": optional_string, "base_url": optional_string
+                }
             },
             "VaultSecret": {
                 "type": "object", "required": ["state"],
@@ -225,9 +239,11 @@ pub fn document(prefix: &str, version: &str) -> Value {
                 }
             },
             "RouteReport": {
-                "type": "object", "required": ["route", "status", "checks", "muster_version", "vault_secret"],
+                "type": "object", "required": ["route", "status", "checks", "muster_version", "vault_secret", "tls_certificate"],
                 "properties": {
                     "vault_secret": schema_ref("VaultSecret"),
+                    "tls_certificate": schema_ref("TlsCertificate"),
+                    "tls_certificate_check": schema_ref("Check"),
                     "route": schema_ref("Route"),
                     "status": { "$ref": "#/components/schemas/Status", "description": "fail if any check fails, else warn if any warns, else pass; skips ignored" },
                     "checks": { "type": "array", "items": schema_ref("Check") },

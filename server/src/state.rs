@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::gafaelfawr::GafaelfawrClient;
 use crate::shell::Shell;
 use crate::slack::SlackAlerts;
+use crate::tls_certificate::CertificateCheck;
 
 /// Shared, cheaply clonable handler state.
 #[derive(Clone)]
@@ -25,4 +26,6 @@ pub struct AppState {
     pub gafaelfawr: Arc<GafaelfawrClient>,
     /// Where panics are reported, when `MUSTER_SLACK_WEBHOOK` is set.
     pub alerts: Option<Arc<SlackAlerts>>,
+    /// The base URL's certificate, read and kept for the reports.
+    pub certificate: Arc<CertificateCheck>,
 }

@@ -15,10 +15,11 @@ use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
 
 use crate::home_page::{self, HomePageFault};
-use crate::ingress::{self, IngressFault, Nginx, NginxSite};
+use crate::ingress::{self, IngressFault, Nginx, NginxSite, TlsPort};
 use crate::logs::{self, LogCapture};
 use crate::process::{closed_port, free_port};
 use crate::standin::{QuotaConfig, Standin, StandinConfig, StandinFault};
+use crate::tls::{TestCa, TlsIdentity};
 
 /// One deliberate misconfiguration of the stack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,12 +37,17 @@ pub enum Fault {
     /// not synced (or its key is missing in Vault), so the optional mount
     /// is empty.
     VaultSecretMissing,
+    /// cert-manager stopped renewing: nginx serves the stack's TLS port
+    /// with a certificate that expired three days ago.
+    CertificateExpired,
 }
 
 /// The name of [`Fault::GafaelfawrUnreachable`].
 const UNREACHABLE: &str = "gafaelfawr-unreachable";
 /// The name of [`Fault::VaultSecretMissing`].
 const VAULT_SECRET_MISSING: &str = "vault-secret-missing";
+/// The name of [`Fault::CertificateExpired`].
+const CERTIFICATE_EXPIRED: &str = "certificate-expired";
 
 impl Fault {
     /// Every fault the stack can be started with.
@@ -51,7 +57,11 @@ impl Fault {
         let home_page = HomePageFault::all().iter().copied().map(Fault::HomePage);
         ingress
             .chain(gafaelfawr)
-            .chain([Fault::GafaelfawrUnreachable, Fault::VaultSecretMissing])
+            .chain([
+                Fault::GafaelfawrUnreachable,
+                Fault::VaultSecretMissing,
+                Fault::CertificateExpired,
+            ])
             .chain(home_page)
             .collect()
     }
@@ -65,6 +75,7 @@ impl fmt::Display for Fault {
             Fault::HomePage(fault) => write!(f, "{fault}"),
             Fault::GafaelfawrUnreachable => f.write_str(UNREACHABLE),
             Fault::VaultSecretMissing => f.write_str(VAULT_SECRET_MISSING),
+            Fault::CertificateExpired => f.write_str(CERTIFICATE_EXPIRED),
         }
     }
 }
@@ -78,6 +89,9 @@ impl FromStr for Fault {
         }
         if name == VAULT_SECRET_MISSING {
             return Ok(Fault::VaultSecretMissing);
+        }
+        if name == CERTIFICATE_EXPIRED {
+            return Ok(Fault::CertificateExpired);
         }
         if let Ok(fault) = name.parse::<IngressFault>() {
             return Ok(Fault::Ingress(fault));
@@ -118,6 +132,23 @@ pub struct StackOptions {
     /// (`muster-stack`); they are captured for [`Stack::muster_logs`]
     /// either way.
     pub echo_server_logs: bool,
+    /// The certificates nginx also serves the stack with over TLS, as
+    /// ingress-nginx does with the TLS secret cert-manager writes; `None`:
+    /// [`StackTls::local`] (whose certificate [`Fault::CertificateExpired`]
+    /// has expired).
+    pub tls: Option<StackTls>,
+}
+
+/// The certificates nginx serves the stack with over TLS, each on a port
+/// of its own ([`Stack::tls_url`]), and the CA that issued them. Muster's
+/// public base URL (`MUSTER_BASE_URL`) is the first one's, and it trusts
+/// the CA (`MUSTER_CA_FILE`), as a deployment with a private CA would.
+#[derive(Debug, Clone)]
+pub struct StackTls {
+    /// The CA's certificate (PEM).
+    pub ca_pem: String,
+    /// One certificate and key per TLS port, in order.
+    pub identities: Vec<TlsIdentity>,
 }
 
 impl Default for StackOptions {
@@ -137,6 +168,7 @@ impl Default for StackOptions {
             server_env: Vec::new(),
             discover_gafaelfawr: false,
             echo_server_logs: false,
+            tls: None,
         }
     }
 }
@@ -151,6 +183,8 @@ pub fn default_assets_dir() -> PathBuf {
 /// A running stack; everything stops when it is dropped.
 pub struct Stack {
     nginx: Option<Nginx>,
+    /// The ports of [`StackOptions::tls`]'s certificates, in order.
+    tls_ports: Vec<u16>,
     server_addr: SocketAddr,
     path_prefix: String,
     standin: Option<Standin>,
@@ -257,6 +291,12 @@ impl Stack {
             "MUSTER_VAULT_SECRET_FILE".into(),
             vault_file.display().to_string(),
         );
+        let tls = match &options.tls {
+            Some(tls) => tls.clone(),
+            None if options.fault == Some(Fault::CertificateExpired) => StackTls::local(-3)?,
+            None => StackTls::local(90)?,
+        };
+        let tls_ports = serve_tls(&tls, work_dir.path(), &mut server_env)?;
         server_env.extend(options.server_env.iter().cloned());
         let path_prefix = server_env
             .get("MUSTER_PATH_PREFIX")
@@ -284,9 +324,19 @@ impl Stack {
             &work_dir.path().join("home"),
             ingress::MUSTER_UPSTREAM,
         )?;
+        site.tls = tls_ports
+            .iter()
+            .enumerate()
+            .map(|(index, port)| TlsPort {
+                port: *port,
+                certificate: tls_file(work_dir.path(), index, "crt"),
+                key: tls_file(work_dir.path(), index, "key"),
+            })
+            .collect();
         let nginx = Nginx::start(&ingresses, &site, fault, &work_dir.path().join("nginx"))?;
         Ok(Self {
             nginx: Some(nginx),
+            tls_ports,
             server_addr,
             path_prefix,
             standin: Some(standin),
@@ -303,6 +353,19 @@ impl Stack {
     /// `http://127.0.0.1:<port>`: the stack's front door (nginx).
     pub fn url(&self) -> String {
         self.nginx.as_ref().map(Nginx::url).unwrap_or_default()
+    }
+
+    /// `https://127.0.0.1:<port>`: the stack over TLS with the `index`th
+    /// certificate of [`StackOptions::tls`].
+    pub fn tls_url(&self, index: usize) -> Option<String> {
+        let port = self.tls_ports.get(index)?;
+        Some(format!("https://127.0.0.1:{port}"))
+    }
+
+    /// The CA that issued the stack's TLS certificates (PEM), for a
+    /// client's `--ca-file`.
+    pub fn ca_file(&self) -> PathBuf {
+        self.work_dir.path().join("tls").join("ca.crt")
     }
 
     /// The URL of Muster's overview page, through nginx.
@@ -395,6 +458,57 @@ fn mount_vault_secret(
             .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
     }
     Ok(file)
+}
+
+impl StackTls {
+    /// One certificate for 127.0.0.1 and localhost with `days_left` to
+    /// go (90 for a healthy stack), from a CA made for this stack.
+    pub fn local(days_left: i64) -> Result<Self, String> {
+        let ca = TestCa::new("muster stack CA").map_err(|e| format!("no test CA: {e}"))?;
+        let identity = ca
+            .issue_expiring(&["127.0.0.1", "localhost"], days_left)
+            .map_err(|e| format!("no test certificate: {e}"))?;
+        Ok(Self {
+            ca_pem: ca.cert_pem().to_owned(),
+            identities: vec![identity],
+        })
+    }
+}
+
+/// Writes the certificates of `tls` for nginx (below `work_dir`) and the
+/// CA for Muster, points Muster's `MUSTER_BASE_URL` at the first one's
+/// port and returns a free port for each.
+fn serve_tls(
+    tls: &StackTls,
+    work_dir: &Path,
+    server_env: &mut HashMap<String, String>,
+) -> Result<Vec<u16>, String> {
+    let write = |file: PathBuf, text: &str| {
+        std::fs::write(&file, text).map_err(|e| format!("cannot write {}: {e}", file.display()))
+    };
+    let dir = work_dir.join("tls");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let mut ports = Vec::new();
+    for (index, identity) in tls.identities.iter().enumerate() {
+        write(tls_file(work_dir, index, "crt"), &identity.cert_pem)?;
+        write(tls_file(work_dir, index, "key"), &identity.key_pem)?;
+        ports.push(free_port().map_err(|e| format!("no free port: {e}"))?);
+    }
+    let ca = dir.join("ca.crt");
+    write(ca.clone(), &tls.ca_pem)?;
+    server_env.insert("MUSTER_CA_FILE".into(), ca.display().to_string());
+    if let Some(port) = ports.first() {
+        server_env.insert(
+            "MUSTER_BASE_URL".into(),
+            format!("https://127.0.0.1:{port}"),
+        );
+    }
+    Ok(ports)
+}
+
+/// Where the `index`th TLS certificate (`crt`) or key (`key`) is written.
+fn tls_file(work_dir: &Path, index: usize, kind: &str) -> PathBuf {
+    work_dir.join("tls").join(format!("{index}.{kind}"))
 }
 
 /// The `data` of the ConfigMap called `name` in a rendered manifest.

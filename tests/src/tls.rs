@@ -1,12 +1,13 @@
-//! TLS for the stack's stand-ins: a certificate authority made for one
-//! test, the server certificates it issues, and a listener that serves
-//! axum over rustls with one of them. Nothing here is trusted outside the
+//! TLS for the stack and its stand-ins: a certificate authority made for
+//! one test, the server certificates it issues (valid, expiring or expired),
+//! self-signed ones, and a listener that serves axum over rustls with one
+//! of them (nginx serves the stack's own, see [`crate::stack::StackTls`]). Nothing here is trusted outside the
 //! test that made it.
 
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use rustls_pki_types::pem::PemObject;
@@ -58,17 +59,64 @@ impl TestCa {
     /// A server certificate for `names` (DNS names or IP addresses).
     pub fn issue(&self, names: &[&str]) -> Result<TlsIdentity, rcgen::Error> {
         let key = KeyPair::generate()?;
-        let names: Vec<String> = names.iter().map(|name| (*name).to_owned()).collect();
-        let mut params = CertificateParams::new(names)?;
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "muster test server");
+        let cert = server_params(names)?.signed_by(&key, &self.issuer)?;
+        Ok(TlsIdentity {
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+        })
+    }
+
+    /// A server certificate for `names` with `days_left` whole days (and an
+    /// hour) to go before it expires, valid since 60 days ago (or 60 days
+    /// before it expired); negative: expired that many days ago.
+    pub fn issue_expiring(
+        &self,
+        names: &[&str],
+        days_left: i64,
+    ) -> Result<TlsIdentity, rcgen::Error> {
+        let key = KeyPair::generate()?;
+        let mut params = server_params(names)?;
+        let not_after = days_from_now(days_left) + Duration::from_secs(60 * 60);
+        params.not_after = not_after.into();
+        params.not_before =
+            (not_after.min(SystemTime::now()) - Duration::from_secs(60 * DAY_SECONDS)).into();
         let cert = params.signed_by(&key, &self.issuer)?;
         Ok(TlsIdentity {
             cert_pem: cert.pem(),
             key_pem: key.serialize_pem(),
         })
     }
+}
+
+const DAY_SECONDS: u64 = 24 * 60 * 60;
+
+/// Now plus (or minus) `days`.
+fn days_from_now(days: i64) -> SystemTime {
+    let span = Duration::from_secs(days.unsigned_abs() * DAY_SECONDS);
+    if days >= 0 {
+        SystemTime::now() + span
+    } else {
+        SystemTime::now() - span
+    }
+}
+
+fn server_params(names: &[&str]) -> Result<CertificateParams, rcgen::Error> {
+    let names: Vec<String> = names.iter().map(|name| (*name).to_owned()).collect();
+    let mut params = CertificateParams::new(names)?;
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "muster test server");
+    Ok(params)
+}
+
+/// A certificate for `names` that issued itself: no CA vouches for it.
+pub fn self_signed(names: &[&str]) -> Result<TlsIdentity, rcgen::Error> {
+    let key = KeyPair::generate()?;
+    let cert = server_params(names)?.self_signed(&key)?;
+    Ok(TlsIdentity {
+        cert_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+    })
 }
 
 /// A TCP listener that completes a TLS handshake before handing a

@@ -108,6 +108,10 @@ fn deployment_is_locked_down_and_reads_the_config_map() {
         .as_str()
         .is_some_and(|u| u.starts_with("https://")));
     assert!(data.get("MUSTER_GAFAELFAWR_URL").is_none());
+    // The certificate Muster reports is its environment's, from Phalanx.
+    assert!(data["MUSTER_BASE_URL"]
+        .as_str()
+        .is_some_and(|u| u.starts_with("https://")));
 }
 
 #[test]

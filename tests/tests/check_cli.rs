@@ -25,7 +25,8 @@ use muster_report::Status;
 use muster_stack::process::{closed_port, output_within, poll_until};
 use muster_stack::secrets::{self, Secrets};
 use muster_stack::share;
-use muster_stack::stack::{Stack, StackOptions};
+use muster_stack::stack::{Stack, StackOptions, StackTls};
+use muster_stack::tls::{self_signed, TestCa};
 
 /// Bound on one run of the `muster-check` binary.
 const BINARY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -74,12 +75,14 @@ fn check_with(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Outcome {
     }
 }
 
-/// Runs the CLI against `stack` with its bootstrap token in the
-/// environment, plus `extra` arguments; checks that neither its output nor
-/// what its share link carries shows a token.
+/// Runs the CLI against `stack` over TLS, as a deployment is reached,
+/// trusting the stack's CA, with its bootstrap token in the environment,
+/// plus `extra` arguments; checks that neither its output nor what its
+/// share link carries shows a token.
 fn check(stack: &Stack, extra: &[&str]) -> Outcome {
-    let url = stack.url();
-    let mut args = vec!["--url", url.as_str()];
+    let url = stack.tls_url(0).unwrap();
+    let ca_file = stack.ca_file().display().to_string();
+    let mut args = vec!["--url", url.as_str(), "--ca-file", ca_file.as_str()];
     args.extend_from_slice(extra);
     let bootstrap = stack.gafaelfawr().bootstrap_token().to_owned();
     let outcome = check_with(&args, &[("GAFAELFAWR_BOOTSTRAP_TOKEN", &bootstrap)], "");
@@ -230,7 +233,8 @@ fn healthy_stack_passes_with_minted_tokens() {
         "colour without a terminal"
     );
     let link = share_link(&outcome.stdout);
-    assert!(link.starts_with(&format!("{}/muster/report#v2.", stack.url())));
+    let origin = stack.tls_url(0).unwrap();
+    assert!(link.starts_with(&format!("{origin}/muster/report#v2.")));
     println!("the share link of a passing run: {} characters", link.len());
     assert!(link.len() <= 2_000, "{}", link.len());
     let shared = snapshot::decode(&link).unwrap();
@@ -249,7 +253,7 @@ fn json_output_is_the_run_model_and_the_share_link_goes_to_stderr() {
     assert_eq!(outcome.exit, Exit::Pass, "{outcome:#?}");
     let run: Run = serde_json::from_str(&outcome.stdout).unwrap();
     assert_eq!(run.status, Status::Pass);
-    assert_eq!(run.host, stack.url());
+    assert_eq!(run.host, stack.tls_url(0).unwrap());
     // Every probe, and the Argo CD row (skipped: these runs name no
     // Argo CD source).
     assert_eq!(run.probes.len(), probes().len() + 1);
@@ -269,6 +273,171 @@ fn json_output_is_the_run_model_and_the_share_link_goes_to_stderr() {
     );
     let shared = snapshot::decode(&share_link(&outcome.stderr)).unwrap();
     assert_eq!(shared.run.probes.len(), run.probes.len());
+}
+
+/// `muster-check` reads the certificate the host presents. nginx serves
+/// the stack with certificates from a CA made here — valid for 90 days,
+/// 20 days from expiry, 5 days, expired, for another name, self-signed —
+/// and only the first passes, the second warns (renewal is failing), the
+/// others fail saying why, with the issuer, names and expiry as evidence;
+/// a failing certificate gets no other request. Without `--ca-file` the
+/// CA is not trusted.
+#[test]
+fn the_hosts_certificate_passes_warns_or_fails_as_it_should() {
+    let ca = TestCa::new("muster test CA").unwrap();
+    let here = ["127.0.0.1"];
+    let identities = vec![
+        ca.issue_expiring(&here, 90).unwrap(),
+        ca.issue_expiring(&here, 20).unwrap(),
+        ca.issue_expiring(&here, 5).unwrap(),
+        ca.issue_expiring(&here, -3).unwrap(),
+        ca.issue_expiring(&["muster.example.org"], 90).unwrap(),
+        self_signed(&here).unwrap(),
+    ];
+    let stack = Stack::start(StackOptions {
+        tls: Some(StackTls {
+            ca_pem: ca.cert_pem().to_owned(),
+            identities,
+        }),
+        ..StackOptions::default()
+    })
+    .unwrap();
+    let bootstrap = stack.gafaelfawr().bootstrap_token().to_owned();
+    let env = [("GAFAELFAWR_BOOTSTRAP_TOKEN", bootstrap.as_str())];
+    let ca_file = stack.ca_file().display().to_string();
+    let cases: [(usize, bool, Exit, &str, &[&str]); 7] = [
+        (0, true, Exit::Pass, "PASS", &[]),
+        (
+            1,
+            true,
+            Exit::Pass,
+            "WARN",
+            &[
+                "expires in 20 days",
+                "renewal is failing",
+                "CertificateRequest",
+            ],
+        ),
+        (
+            2,
+            true,
+            Exit::Failed,
+            "FAIL",
+            &["expires in 5 days", "ClusterIssuer"],
+        ),
+        (3, true, Exit::Failed, "FAIL", &["it expired on "]),
+        (
+            4,
+            true,
+            Exit::Failed,
+            "FAIL",
+            &["not valid for 127.0.0.1", "muster.example.org", "dnsNames"],
+        ),
+        (
+            5,
+            true,
+            Exit::Failed,
+            "FAIL",
+            &["self-signed", "issuer: CN=muster test server"],
+        ),
+        (
+            0,
+            false,
+            Exit::Failed,
+            "FAIL",
+            &["issued by an authority that is not trusted"],
+        ),
+    ];
+    for (index, trust_ca, exit, verdict, named) in cases {
+        let url = stack.tls_url(index).unwrap();
+        let mut args = vec!["--url", url.as_str()];
+        if trust_ca {
+            args.extend(["--ca-file", ca_file.as_str()]);
+        }
+        let outcome = check_with(&args, &env, "");
+        let case = format!("certificate {index}, CA trusted: {trust_ca}");
+        assert_eq!(outcome.exit, exit, "{case}: {outcome:#?}");
+        assert_nothing_issued_shown(&stack, &outcome);
+        let stdout = &outcome.stdout;
+        assert!(
+            stdout.contains(&format!("{verdict}  tls.certificate")),
+            "{case}:\n{stdout}"
+        );
+        for words in named {
+            assert!(stdout.contains(words), "{case}: no {words:?} in\n{stdout}");
+        }
+        if verdict != "PASS" {
+            assert!(
+                stdout.contains("issuer: CN=") && stdout.contains("days left)"),
+                "{case}: the evidence names issuer and expiry:\n{stdout}"
+            );
+        }
+        if exit == Exit::Failed {
+            // Nothing else was sent to a host that cannot be trusted.
+            let others = probes().len() - 1;
+            assert_eq!(
+                stdout.matches("no request to it was sent").count(),
+                others,
+                "{case}:\n{stdout}"
+            );
+        } else {
+            assert!(!stdout.contains("FAIL  "), "{case}:\n{stdout}");
+        }
+    }
+    // The passing row's evidence, and how its answer came: over TLS with
+    // ingress-nginx's HSTS.
+    let url = stack.tls_url(0).unwrap();
+    let outcome = check_with(
+        &["--url", &url, "--ca-file", &ca_file, "--format", "json"],
+        &env,
+        "",
+    );
+    let run: Run = serde_json::from_str(&outcome.stdout).unwrap();
+    let row = run
+        .checks()
+        .find(|check| check.id == "tls.certificate")
+        .unwrap();
+    assert_eq!(row.status, Status::Pass, "{row:#?}");
+    let evidence = |name: &str| {
+        row.evidence
+            .iter()
+            .find(|fact| fact.name == name)
+            .map(|fact| fact.value.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(evidence("issuer"), "CN=muster test CA");
+    assert_eq!(evidence("subject names"), "127.0.0.1");
+    assert!(evidence("expires").ends_with("(90 days left)"), "{row:#?}");
+    assert_eq!(
+        evidence("served over"),
+        "HTTPS, Strict-Transport-Security: max-age=15724800; includeSubDomains"
+    );
+}
+
+/// Against a plain-HTTP base URL there is no certificate: the row is
+/// skipped saying so, and the run still passes.
+#[test]
+fn a_plain_http_url_skips_the_certificate_saying_so() {
+    let stack = stack(None);
+    let url = stack.url();
+    let bootstrap = stack.gafaelfawr().bootstrap_token().to_owned();
+    let outcome = check_with(
+        &["--url", &url, "--format", "json"],
+        &[("GAFAELFAWR_BOOTSTRAP_TOKEN", &bootstrap)],
+        "",
+    );
+    assert_eq!(outcome.exit, Exit::Pass, "{outcome:#?}");
+    let run: Run = serde_json::from_str(&outcome.stdout).unwrap();
+    let row = run
+        .checks()
+        .find(|check| check.id == "tls.certificate")
+        .unwrap();
+    assert_eq!(row.status, Status::Skip, "{row:#?}");
+    assert!(
+        row.observed
+            .contains("is plain HTTP: there is no certificate to check"),
+        "{row:#?}"
+    );
 }
 
 #[test]
@@ -562,6 +731,8 @@ fault_fails! {
         "home-page-error" => "home.page";
     home_page_routed_to_a_json_service_fails_the_home_page_probe:
         "home-page-not-html" => "home.page";
+    expired_certificate_fails_the_certificate_probe:
+        "certificate-expired" => "tls.certificate";
 }
 
 /// A missing home page fails its own row only, saying what came back and
@@ -585,7 +756,7 @@ fn a_missing_home_page_names_squareone_and_fails_nothing_else() {
         check.observed
     );
     let asked = &home_page_result(&run).exchanges[0];
-    assert_eq!(asked.request.url, format!("{}/", stack.url()));
+    assert_eq!(asked.request.url, format!("{}/", stack.tls_url(0).unwrap()));
     assert_eq!(asked.response_seen().map(|seen| seen.status), Some(404));
     let fix = check.fix.as_ref().unwrap();
     assert_eq!(PlatformPart::of(fix.component), PlatformPart::HomePage);
@@ -612,7 +783,10 @@ fn home_path_says_where_the_home_page_probe_looks() {
         .collect();
     assert_eq!(failing, ["home.page"]);
     let asked = &home_page_result(&run).exchanges[0];
-    assert_eq!(asked.request.url, format!("{}/portal/", stack.url()));
+    assert_eq!(
+        asked.request.url,
+        format!("{}/portal/", stack.tls_url(0).unwrap())
+    );
 }
 
 /// The home page probe's result in `run`.

@@ -228,3 +228,26 @@ fn a_missing_home_page_fails_its_row_naming_squareone() {
         "Argo CD application squareone",
     );
 }
+
+/// cert-manager stopped renewing: Muster's server reads the expired
+/// certificate of its configured base URL and the page fails that row
+/// only, pointing at cert-manager — though the page itself came over
+/// plain HTTP, which the row's evidence says.
+#[test]
+fn an_expired_certificate_fails_its_row_naming_cert_manager() {
+    overview_shows(
+        "certificate-expired",
+        &["tls.certificate"],
+        "tls.certificate",
+        "cert-manager",
+        "CertificateRequest",
+    );
+    let stack = stack(Some("certificate-expired"));
+    let browser = browser(&stack);
+    assert_eq!(open_and_run(&browser, &stack), "fail");
+    open_all_details(&browser);
+    let details = row_text(&browser, "tls.certificate", "");
+    for shown in ["expired on", "CN=muster stack CA", "plain HTTP"] {
+        assert!(details.contains(shown), "{shown}: {details}");
+    }
+}

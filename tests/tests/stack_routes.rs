@@ -2,6 +2,9 @@
 //! from the chart, the Gafaelfawr stand-in — exactly as the existing
 //! automated client (mobu's Muster business) exercises them.
 
+use muster_report::probe::{probe, Client, Exchange, ProbeContext, Tokens};
+use muster_report::tls_certificate::PROBE_ID;
+use muster_report::Status;
 use muster_stack::http::{get, send, Reply};
 use muster_stack::secrets::{self, Secrets};
 use muster_stack::stack::{Stack, StackOptions};
@@ -243,4 +246,65 @@ fn forged_identity_headers_never_reach_the_anonymous_route() {
     ];
     let report = get(&url, &forged).unwrap().json().unwrap();
     assert_eq!(report["status"], "pass", "{report:#}");
+}
+
+/// Muster's reports state the certificate of its configured base URL
+/// (here nginx's TLS port, trusted through `MUSTER_CA_FILE`), whatever
+/// host the request names, and the page's probe judges it: valid for a
+/// healthy stack, failed once cert-manager stopped renewing.
+#[test]
+fn reports_state_the_certificate_of_the_configured_base_url() {
+    for (fault, status) in [
+        (None, Status::Pass),
+        (Some("certificate-expired"), Status::Fail),
+    ] {
+        let stack = Stack::start(StackOptions {
+            fault: fault.map(|name| name.parse().unwrap()),
+            ..StackOptions::default()
+        })
+        .unwrap();
+        let url = format!("{}?report=true", route(&stack, "anonymous"));
+        // A forged host never decides where Muster connects.
+        let forged = [
+            ("host", "evil.example"),
+            ("x-forwarded-host", "evil.example"),
+        ];
+        let reply = get(&url, &forged).unwrap();
+        assert_eq!(reply.status, 200, "{fault:?}: {}", reply.body);
+        let report = reply.json().unwrap();
+        let certificate = &report["tls_certificate"];
+        let tls_url = stack.tls_url(0).unwrap();
+        assert_eq!(certificate["state"], "presented", "{fault:?}: {report:#}");
+        assert_eq!(
+            certificate["host"].as_str(),
+            tls_url.strip_prefix("https://"),
+            "{fault:?}"
+        );
+        assert_eq!(certificate["issuer"], "CN=muster stack CA", "{fault:?}");
+        assert_eq!(certificate["trusted"], true, "{fault:?}");
+        assert_eq!(certificate["names_host"], true, "{fault:?}");
+        let days_left = certificate["seconds_left"]
+            .as_i64()
+            .unwrap()
+            .div_euclid(86_400);
+        let expected_days = if fault.is_some() { -3 } else { 90 };
+        assert_eq!(days_left, expected_days, "{fault:?}: {certificate:#}");
+        // The index's report says the same.
+        let index = format!("{}{}/?report=true", stack.url(), stack.path_prefix());
+        let index = get(&index, &[]).unwrap().json().unwrap();
+        assert_eq!(index["tls_certificate"], *certificate, "{fault:?}");
+        // The page's probe, fed this answer as a browser records it.
+        let probe = probe(PROBE_ID).unwrap();
+        let base = format!("{}{}", stack.url(), stack.path_prefix());
+        let sent = probe
+            .prepare(&base, Client::Browser, &Tokens::default())
+            .unwrap();
+        let headers: Vec<(String, String)> = reply.headers.clone();
+        let exchange =
+            Exchange::response(&sent[0], reply.status, headers, reply.body.as_bytes(), 1);
+        let check = probe
+            .result(vec![exchange], &ProbeContext::new(Client::Browser))
+            .check;
+        assert_eq!(check.status, status, "{fault:?}: {check:#?}");
+    }
 }

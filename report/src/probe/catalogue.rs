@@ -387,6 +387,23 @@ const PROBES: &[ProbeDef] = &[
         repeat_last: None,
         judge: judges::home_page::served,
     },
+    ProbeDef {
+        description: Description {
+            id: crate::tls_certificate::PROBE_ID,
+            title: "The host's TLS certificate is valid",
+            proves: "The host's certificate is trusted, names the host and has 30 days or more \
+                     left: cert-manager issues and renews it.",
+            component: Component::CertManager,
+            hint: "Check the host's Certificate (kubectl describe certificate), its Issuer or \
+                   ClusterIssuer, and that the Ingress's tls.secretName is the Secret \
+                   cert-manager writes.",
+        },
+        // As the Vault probe's: a browser without a session sees it too.
+        requests: &[get(Route::Anonymous, "report=true", Credentials::None)],
+        in_order: false,
+        repeat_last: None,
+        judge: judges::tls::certificate,
+    },
 ];
 
 /// The version of the probe list a share link pins (see
@@ -421,6 +438,7 @@ pub const CATALOGUE_HISTORY: &[&[&str]] = &[&[
     "upstream.client_answers",
     "vault.secret_delivered",
     "home.page",
+    "tls.certificate",
 ]];
 
 /// What a reader of a probe's results rebuilds them from: its

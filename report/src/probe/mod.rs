@@ -259,6 +259,10 @@ pub struct ProbeContext {
     /// answers must then name exactly this user, as the existing automated
     /// client requires. `None`: only their consistency is checked.
     pub expected_user: Option<DelegatedUserInfo>,
+    /// The client's own judgement of the certificate the host it probes
+    /// presents ([`crate::tls_certificate::judge`]: the CLI reads it; a
+    /// page cannot, and shows the row Muster's server made instead).
+    pub certificate: Option<Outcome>,
 }
 
 impl ProbeContext {
@@ -267,7 +271,15 @@ impl ProbeContext {
         Self {
             client,
             expected_user: None,
+            certificate: None,
         }
+    }
+
+    /// The same context, with the client's own judgement of the host's
+    /// certificate.
+    pub fn with_certificate(mut self, certificate: Outcome) -> Self {
+        self.certificate = Some(certificate);
+        self
     }
 
     /// The same context, expecting the upstream answers to name `user`.
@@ -382,6 +394,21 @@ impl ProbeDef {
     pub fn skipped(&self, reason: &str) -> ProbeResult {
         ProbeResult {
             check: self.check(Outcome::skip(reason)),
+            exchanges: Vec::new(),
+        }
+    }
+
+    /// The result of this probe for a client whose own reading of the
+    /// host's certificate fails ([`crate::tls_certificate::blocks_requests`]),
+    /// which therefore sent nothing: the certificate's probe shows the
+    /// client's judgement, every other probe is skipped.
+    pub fn blocked_by_certificate(&self, context: &ProbeContext) -> ProbeResult {
+        let outcome = match &context.certificate {
+            Some(own) if self.description.id == crate::tls_certificate::PROBE_ID => own.clone(),
+            _ => Outcome::skip(crate::tls_certificate::BLOCKED),
+        };
+        ProbeResult {
+            check: self.check(outcome),
             exchanges: Vec::new(),
         }
     }

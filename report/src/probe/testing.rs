@@ -119,6 +119,32 @@ pub fn report_with_vault_secret(vault_secret: serde_json::Value) -> String {
     report.to_string()
 }
 
+/// The anonymous route's healthy report carrying `state` and its row as
+/// the server writes the host's certificate.
+pub fn report_with_certificate(state: &crate::tls_certificate::CertificateState) -> String {
+    let mut report: serde_json::Value =
+        serde_json::from_str(&healthy_report(Route::Anonymous)).unwrap();
+    report[crate::tls_certificate::FIELD] = serde_json::to_value(state).unwrap();
+    report[crate::tls_certificate::CHECK_FIELD] =
+        serde_json::to_value(crate::tls_certificate::check(state).unwrap()).unwrap();
+    report.to_string()
+}
+
+/// A certificate Let's Encrypt issued for data.example.org, `days` days
+/// from its expiry.
+pub fn certificate(days: i64) -> crate::tls_certificate::CertificateState {
+    crate::tls_certificate::CertificateState::Presented(crate::tls_certificate::Presented {
+        host: "data.example.org:443".into(),
+        issuer: "CN=R11, O=Let's Encrypt, C=US".into(),
+        subject_names: vec!["data.example.org".into()],
+        not_after: "2027-01-05 12:00 UTC".into(),
+        seconds_left: days * 86_400 + 60,
+        trusted: true,
+        trust_problem: None,
+        names_host: true,
+    })
+}
+
 /// Rate-limit headers as Gafaelfawr sends them for the quota route.
 pub fn rate_headers(remaining: &'static str) -> Vec<(&'static str, &'static str)> {
     vec![
@@ -228,6 +254,15 @@ pub fn healthy_exchanges(id: &str, client: Client) -> Vec<Exchange> {
             200,
             &[("content-type", "text/html; charset=utf-8")],
             SQUAREONE_PAGE,
+        )],
+        "tls.certificate" => vec![respond(
+            &sent[0],
+            200,
+            &[
+                ("content-type", "application/json"),
+                ("strict-transport-security", "max-age=15724800; includeSubDomains"),
+            ],
+            &report_with_certificate(&certificate(60)),
         )],
         "upstream.client_answers" => {
             let auth = format!(r#"{{"username":"{USERNAME}","email":"{EMAIL}"}}"#);

@@ -74,6 +74,9 @@ fn main() -> ExitCode {
     println!("Muster's local stack is running.");
     println!("  page:   {}", stack.page_url());
     println!("  log in: {}", stack.login_url());
+    if let Some(tls) = stack.tls_url(0) {
+        println!("  TLS:    {tls} (CA: {})", stack.ca_file().display());
+    }
     match fault {
         Some(fault) => println!("  fault:  {fault}"),
         None => println!("  fault:  none (healthy)"),

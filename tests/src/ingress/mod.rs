@@ -23,5 +23,7 @@ pub use model::{
     Scopes, ServiceBackend, ServicePort, TemplateMetadata, API_VERSION, KIND,
 };
 pub use nginx::Nginx;
-pub use nginx_conf::{render_nginx_conf, NginxSite, AUTH_RESPONSE_HEADERS, MUSTER_UPSTREAM};
+pub use nginx_conf::{
+    render_nginx_conf, NginxSite, TlsPort, AUTH_RESPONSE_HEADERS, MUSTER_UPSTREAM,
+};
 pub use query::auth_query;

@@ -10,8 +10,10 @@
 //! and forged identity headers); Gafaelfawr's configuration snippet and
 //! Phalanx's `@autherror` location; `auth-signin`; the auth cache; Phalanx's
 //! buffer sizes; `use-forwarded-headers` and `compute-full-forwarded-for`.
-//! What is left out: TLS, Lua balancing, and host routing (the one server is
-//! the default server, so any `Host` reaches it).
+//! TLS, when the site has certificates, as further servers on ports of
+//! their own with ingress-nginx's HSTS. What is left out: Lua balancing,
+//! and host routing (each server is the default server of its port, so any
+//! `Host` reaches it).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -65,7 +67,26 @@ pub struct NginxSite {
     /// own ingress (see [`crate::home_page`]); none: the default backend's
     /// 404, as where no home page is deployed.
     pub home_page: Option<String>,
+    /// Further ports on 127.0.0.1 that serve the same ingresses over TLS,
+    /// each with its own certificate, as ingress-nginx serves a host with
+    /// the TLS secret cert-manager writes (HSTS included).
+    pub tls: Vec<TlsPort>,
 }
+
+/// One TLS listener of an [`NginxSite`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsPort {
+    /// Port on 127.0.0.1.
+    pub port: u16,
+    /// The certificate chain file (PEM).
+    pub certificate: std::path::PathBuf,
+    /// Its private key file (PEM).
+    pub key: std::path::PathBuf,
+}
+
+/// ingress-nginx's default `Strict-Transport-Security` on TLS hosts
+/// (`hsts-max-age`, `hsts-include-subdomains`).
+const HSTS: &str = "max-age=15724800; includeSubDomains";
 
 impl NginxSite {
     /// A site on `127.0.0.1:<port>` whose public base URL is nginx itself.
@@ -76,6 +97,7 @@ impl NginxSite {
             gafaelfawr,
             base_url: format!("http://127.0.0.1:{port}"),
             home_page: None,
+            tls: Vec::new(),
         }
     }
 }
@@ -151,42 +173,65 @@ pub fn render_nginx_conf(
     if any_signin {
         escaped_request_uri_maps(&mut out);
     }
+    let hsts = !site.tls.is_empty();
+    if hsts {
+        // An empty value sends no header: plain HTTP gets none.
+        let _ = write!(
+            out,
+            "\n    # ingress-nginx's HSTS, on TLS only.\n\
+             \x20   map $scheme $hsts {{\n        https \"{HSTS}\";\n        default \"\";\n    }}\n"
+        );
+    }
     let _ = write!(
         out,
         "\n    upstream {MUSTER_UPSTREAM} {{\n        server {};\n    }}\n\
-         \x20   upstream gafaelfawr {{\n        server {};\n    }}\n\n\
-         \x20   server {{\n        listen 127.0.0.1:{} default_server;\n        server_name {};\n\n",
-        site.backend,
-        site.gafaelfawr,
-        site.port,
-        if hosts.is_empty() {
-            "_".to_owned()
-        } else {
-            hosts.join(" ")
-        },
+         \x20   upstream gafaelfawr {{\n        server {};\n    }}\n",
+        site.backend, site.gafaelfawr,
     );
+    let mut body = String::new();
     if fault != Some(IngressFault::NoAutherror) {
-        autherror_location(&mut out);
+        autherror_location(&mut body);
     }
     for ((modifier, path), route) in &locations {
-        ingress_location(&mut out, modifier, path, &routes[*route], fault);
+        ingress_location(&mut body, modifier, path, &routes[*route], fault, hsts);
     }
     for route in &routes {
         if !is_unprocessed_anonymous(route, fault) {
-            auth_location(&mut out, route, site, fault);
+            auth_location(&mut body, route, site, fault);
         }
         if route.config.login_redirect {
-            signin_location(&mut out, route, site);
+            signin_location(&mut body, route, site);
         }
     }
     if let Some(home_page) = &site.home_page {
         if locations.contains_key(&("=", "/".to_owned())) {
             return Err("an ingress claims /, where the home page stands in".to_owned());
         }
-        out.push_str(home_page);
+        body.push_str(home_page);
     }
-    gafaelfawr_locations(&mut out, &locations)?;
-    out.push_str("    }\n}\n");
+    gafaelfawr_locations(&mut body, &locations)?;
+    let server_name = if hosts.is_empty() {
+        "_".to_owned()
+    } else {
+        hosts.join(" ")
+    };
+    let _ = write!(
+        out,
+        "\n    server {{\n        listen 127.0.0.1:{} default_server;\n        server_name {server_name};\n\n{body}    }}\n",
+        site.port,
+    );
+    for tls in &site.tls {
+        let _ = write!(
+            out,
+            "\n    server {{\n        listen 127.0.0.1:{} ssl default_server;\n        server_name {server_name};\n\
+             \x20       ssl_certificate {};\n        ssl_certificate_key {};\n\
+             \x20       add_header Strict-Transport-Security $hsts always;\n\n{body}    }}\n",
+            tls.port,
+            nginx_path(&tls.certificate)?,
+            nginx_path(&tls.key)?,
+        );
+    }
+    out.push_str("}\n");
     Ok(out)
 }
 
@@ -326,6 +371,7 @@ fn ingress_location(
     path: &str,
     route: &Route<'_>,
     fault: Option<IngressFault>,
+    hsts: bool,
 ) {
     let space = if modifier.is_empty() { "" } else { " " };
     let _ = writeln!(
@@ -344,6 +390,10 @@ fn ingress_location(
              \x20           add_header Set-Cookie $auth_cookie;\n",
             route.auth_location()
         );
+        if hsts {
+            // The location's own add_header hides the server's.
+            out.push_str("            add_header Strict-Transport-Security $hsts always;\n");
+        }
         for (number, header) in AUTH_RESPONSE_HEADERS.iter().enumerate() {
             if fault.and_then(IngressFault::omitted_header) == Some(*header) {
                 let _ = writeln!(

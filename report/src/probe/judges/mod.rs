@@ -6,8 +6,8 @@
 //! auth cache of the cached route), [`home_page`] (the environment's home
 //! page, outside Muster's prefix), [`quota`],
 //! [`reports`] (Muster's own report of a route), [`upstream`] (the
-//! answers existing clients read) and [`vault`] (the secret Vault delivers
-//! to Muster).
+//! answers existing clients read), [`vault`] (the secret Vault delivers
+//! to Muster) and [`tls`] (the certificate the host presents).
 //!
 //! Answers every probe treats alike are judged here: no response at all,
 //! a 404 that is not Muster's (the route is not deployed: skip), and
@@ -22,6 +22,7 @@ pub mod cache;
 pub mod home_page;
 pub mod quota;
 pub mod reports;
+pub mod tls;
 pub mod upstream;
 pub mod vault;
 

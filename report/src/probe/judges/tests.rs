@@ -989,6 +989,66 @@ fn the_vault_row_needs_no_session_and_shows_nginx_failures_as_such() {
     assert_eq!(check.fix.unwrap().component, Component::IngressNginx);
 }
 
+/// `tls.certificate` judged by `client` on the anonymous report carrying
+/// `state` (left out when `None`), served over HTTPS with HSTS.
+fn tls(state: Option<crate::tls_certificate::CertificateState>, context: &ProbeContext) -> Check {
+    let body = match state {
+        Some(state) => crate::probe::testing::report_with_certificate(&state),
+        None => healthy_report(Route::Anonymous),
+    };
+    let sent = prepared("tls.certificate", context.client);
+    let headers = [
+        ("content-type", "application/json"),
+        ("strict-transport-security", "max-age=15724800"),
+    ];
+    crate::probe::probe("tls.certificate")
+        .unwrap()
+        .result(vec![respond(&sent[0], 200, &headers, &body)], context)
+        .check
+}
+
+#[test]
+fn the_page_judges_the_certificate_the_server_reports() {
+    let browser = ProbeContext::new(Client::Browser);
+    let check = tls(Some(crate::probe::testing::certificate(60)), &browser);
+    assert_eq!(check.status, Status::Pass, "{check:#?}");
+    assert!(check.evidence.iter().any(|fact| fact.name == "served over"
+        && fact.value == "HTTPS, Strict-Transport-Security: max-age=15724800"));
+    let check = tls(Some(crate::probe::testing::certificate(3)), &browser);
+    assert_eq!(check.status, Status::Fail);
+    assert_eq!(check.fix.unwrap().component, Component::CertManager);
+    let check = tls(None, &browser);
+    assert_eq!(check.status, Status::Warn);
+    assert_eq!(check.fix.unwrap().component, Component::MusterConfiguration);
+}
+
+#[test]
+fn the_cli_judges_the_certificate_it_read_even_without_an_answer() {
+    let cli = ProbeContext::new(Client::Cli).with_certificate(crate::tls_certificate::judge(
+        &crate::probe::testing::certificate(20),
+    ));
+    // The server says otherwise: the CLI's own reading wins.
+    let check = tls(Some(crate::probe::testing::certificate(60)), &cli);
+    assert_eq!(check.status, Status::Warn, "{check:#?}");
+    let sent = prepared("tls.certificate", Client::Cli);
+    let check = crate::probe::probe("tls.certificate")
+        .unwrap()
+        .result(
+            vec![Exchange::transport_error(
+                &sent[0],
+                "invalid peer certificate: Expired",
+                3,
+            )],
+            &cli,
+        )
+        .check;
+    assert_eq!(check.status, Status::Warn, "{check:#?}");
+    assert!(check
+        .evidence
+        .iter()
+        .any(|fact| fact.name == "served over" && fact.value == "(no answer)"));
+}
+
 /// Probe `id`'s healthy exchanges with the answer to request `index`
 /// replaced by `status` (no headers, empty body).
 fn cache_probe_with(id: &str, client: Client, index: usize, status: u16) -> Check {
