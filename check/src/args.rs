@@ -879,9 +879,8 @@ fn argocd_source(cli: &Cli, env: &HashMap<String, String>) -> Result<ArgoCd, Arg
             (None, None, _) if in_pod => Ok(kubernetes(None, false)),
             (None, None, Some(path)) => Ok(kubernetes(Some(path), false)),
             (None, None, None) => Ok(ArgoCd::NotChecked(
-                "Argo CD was not checked: give --argocd-url (with ARGOCD_AUTH_TOKEN), or a \
-                 kubeconfig (KUBECONFIG, ~/.kube/config or --kubeconfig), or run inside a pod \
-                 with a service account."
+                "Not checked: give --argocd-url, a kubeconfig or a pod's service account \
+                 (see --help)."
                     .to_owned(),
             )),
         },

@@ -223,12 +223,22 @@ fn headers_failure(start: &str, problems: &[String]) -> Outcome {
     )
 }
 
+/// One evidence line per answer: its status, then each rate-limit header
+/// it carried (`X-RateLimit-Limit: 1, X-RateLimit-Remaining: 0, …`), so
+/// that a share link carries the names once per answer.
 fn quota_evidence(outcome: Outcome, label: &str, response: &ResponseSeen) -> Outcome {
-    let mut outcome = outcome.evidence(label, response.describe());
-    for name in RATE_LIMIT_HEADERS.iter().copied().chain(["retry-after"]) {
-        if let Some(value) = response.header(name) {
-            outcome = outcome.evidence(format!("{label}: {}", header_name(name)), value);
-        }
+    let headers: Vec<String> = RATE_LIMIT_HEADERS
+        .iter()
+        .copied()
+        .chain(["retry-after"])
+        .filter_map(|name| {
+            let value = response.header(name)?;
+            Some(format!("{}: {value}", header_name(name)))
+        })
+        .collect();
+    let mut value = response.describe();
+    if !headers.is_empty() {
+        value = format!("{value}; {}", headers.join(", "));
     }
-    outcome
+    outcome.evidence(label, value)
 }

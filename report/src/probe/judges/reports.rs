@@ -118,14 +118,18 @@ fn not_a_report(response: &ResponseSeen) -> (Component, &'static str) {
 pub(super) fn fold_report(report: &RouteReport) -> Outcome {
     let total = report.checks.len();
     let count = |status: Status| report.checks.iter().filter(|c| c.status == status).count();
-    let summary = format!(
-        "{total} run: {} pass, {} warn, {} fail, {} skipped (Muster {})",
-        count(Status::Pass),
-        count(Status::Warn),
-        count(Status::Fail),
-        count(Status::Skip),
-        report.muster_version
-    );
+    let passed = count(Status::Pass);
+    let tally = if passed == total {
+        "all pass".to_owned()
+    } else {
+        format!(
+            "{passed} pass, {} warn, {} fail, {} skipped",
+            count(Status::Warn),
+            count(Status::Fail),
+            count(Status::Skip)
+        )
+    };
+    let summary = format!("{total} run, {tally} (Muster {})", report.muster_version);
     let worst = report.checks.iter().find(|c| c.status == report.status);
     let (Some(check), Status::Warn | Status::Fail) = (worst, report.status) else {
         return Outcome::pass(format!(

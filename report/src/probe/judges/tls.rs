@@ -50,7 +50,7 @@ fn served_over(exchange: Option<&Exchange>) -> String {
     match exchange.map(|exchange| (&exchange.request.url, &exchange.received)) {
         Some((url, Received::Response(response))) if url.starts_with("https:") => {
             match response.header("strict-transport-security") {
-                Some(hsts) => format!("HTTPS, Strict-Transport-Security: {hsts}"),
+                Some(hsts) => format!("HTTPS, HSTS: {hsts}"),
                 None => "HTTPS without Strict-Transport-Security".to_owned(),
             }
         }
