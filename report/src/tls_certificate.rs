@@ -11,7 +11,7 @@
 
 use serde::Serialize;
 
-use crate::model::{Check, Component, Status};
+use crate::model::{Component, Status};
 use crate::outcome::Outcome;
 
 /// The field of the server's reports that holds a [`CertificateState`].
@@ -86,16 +86,9 @@ pub const PROBE_ID: &str = "tls.certificate";
 pub const BLOCKED: &str =
     "Not checked: the host's certificate fails (see its row), so no request to it was sent.";
 
-/// The row `state` makes under the certificate probe's description, as
-/// the server writes it for the page.
-pub fn check(state: &CertificateState) -> Option<Check> {
-    let probe = crate::probe::probe(PROBE_ID)?;
-    Some(probe.description.check(judge(state)))
-}
-
 /// True when a client's own reading shows a host that presents a failing
-/// certificate: it then sends no request there (see
-/// [`crate::probe::ProbeDef::blocked_by_certificate`]).
+/// certificate: it then sends no request there (the probes' own
+/// `blocked_by_certificate`).
 pub fn blocks_requests(state: &CertificateState) -> bool {
     matches!(state, CertificateState::Presented(_)) && judge(state).status == Status::Fail
 }
@@ -258,15 +251,12 @@ mod tests {
     }
 
     #[test]
-    fn the_server_writes_the_facts_and_their_row() {
+    fn the_server_writes_the_facts() {
         let state = CertificateState::Presented(presented(50));
         let json = serde_json::to_value(&state).unwrap();
         assert_eq!(json["state"], "presented");
         assert_eq!(json["seconds_left"], 50 * DAY + 60);
         assert!(json.get("trust_problem").is_none(), "{json}");
-        let row = check(&state).unwrap();
-        assert_eq!(row.id, PROBE_ID);
-        assert_eq!(row.status, Status::Pass);
         let not_https = serde_json::to_value(CertificateState::NotHttps {
             base_url: "http://h".into(),
         })

@@ -98,7 +98,7 @@ impl<'a, T: Serialize> WithCertificate<'a, T> {
     pub fn new(answer: &'a T, state: CertificateState) -> Self {
         Self {
             answer,
-            tls_certificate_check: muster_report::tls_certificate::check(&state),
+            tls_certificate_check: muster_report::probe::certificate_row(&state),
             tls_certificate: state,
         }
     }

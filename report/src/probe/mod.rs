@@ -40,6 +40,8 @@
 pub mod catalogue;
 pub mod exchange;
 pub(crate) mod judges;
+
+pub use judges::tls::certificate_row;
 pub mod run;
 pub mod snapshot;
 #[cfg(test)]

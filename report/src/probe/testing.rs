@@ -126,7 +126,7 @@ pub fn report_with_certificate(state: &crate::tls_certificate::CertificateState)
         serde_json::from_str(&healthy_report(Route::Anonymous)).unwrap();
     report[crate::tls_certificate::FIELD] = serde_json::to_value(state).unwrap();
     report[crate::tls_certificate::CHECK_FIELD] =
-        serde_json::to_value(crate::tls_certificate::check(state).unwrap()).unwrap();
+        serde_json::to_value(crate::probe::certificate_row(state).unwrap()).unwrap();
     report.to_string()
 }
 

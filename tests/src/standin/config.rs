@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::fault::StandinFault;
+pub use super::token::GroupConfig;
 use super::token::Token;
 
 /// The demo configuration shipped with the stack.
@@ -84,16 +85,6 @@ pub struct UserConfig {
     /// The user's quotas, as user-info reports them.
     #[serde(default)]
     pub quota: Option<QuotaConfig>,
-}
-
-/// A group membership.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GroupConfig {
-    /// Group name.
-    pub name: String,
-    /// Numeric group id.
-    pub id: u64,
 }
 
 /// A user's quotas, in user-info's format: `{"api": {service:

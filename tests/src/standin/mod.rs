@@ -44,7 +44,7 @@ use crate::served::Served;
 
 pub use config::{GroupConfig, NotebookQuota, QuotaConfig, StandinConfig, UserConfig};
 pub use fault::{StandinFault, UnknownFault};
-pub use revoke::Revocation;
+pub use state::Revocation;
 pub use token::Token;
 
 use state::{AppState, NewToken};

@@ -24,20 +24,6 @@ const USER_SCOPE: &str = "user:token";
 /// A token key's length (16 bytes of URL-safe base64).
 const KEY_LEN: usize = 22;
 
-/// One token the stand-in revoked, as the tests see it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Revocation {
-    /// The revoked token's key.
-    pub key: String,
-    /// Its owner.
-    pub username: String,
-    /// Who revoked it (the authenticated user).
-    pub actor: String,
-    /// The key named in the request: this token's own, or that of the
-    /// ancestor whose revocation took it along.
-    pub requested: String,
-}
-
 /// `DELETE /auth/api/v1/users/{username}/tokens/{key}`.
 pub async fn delete_token(
     State(state): State<AppState>,

@@ -13,7 +13,6 @@ use super::error::Failure;
 use super::fault::StandinFault;
 use super::hold::Hold;
 use super::quota::RateLimiter;
-use super::revoke::Revocation;
 use super::token::{Identity, Token, TokenData, TokenStore, TokenType};
 
 /// What a user looks like to user-info (null fields omitted).
@@ -233,4 +232,18 @@ pub struct NewToken {
     pub expires: Option<u64>,
     /// User data stored with the token.
     pub identity: Identity,
+}
+
+/// One token the stand-in revoked, as the tests see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revocation {
+    /// The revoked token's key.
+    pub key: String,
+    /// Its owner.
+    pub username: String,
+    /// Who revoked it (the authenticated user).
+    pub actor: String,
+    /// The key named in the request: this token's own, or that of the
+    /// ancestor whose revocation took it along.
+    pub requested: String,
 }

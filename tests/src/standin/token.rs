@@ -12,8 +12,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
-use super::config::GroupConfig;
-
 /// Length of each of the two base64 parts of a token.
 const PART_LEN: usize = 22;
 
@@ -289,4 +287,14 @@ impl TokenStore {
         self.insert(data);
         token
     }
+}
+
+/// A group membership.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupConfig {
+    /// Group name.
+    pub name: String,
+    /// Numeric group id.
+    pub id: u64,
 }

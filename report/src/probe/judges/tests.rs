@@ -1268,3 +1268,12 @@ fn no_answer_from_the_home_page_fails() {
         check.observed
     );
 }
+
+#[test]
+fn the_server_writes_the_certificate_row_under_the_probe_description() {
+    let row = crate::probe::certificate_row(&crate::probe::testing::certificate(50)).unwrap();
+    assert_eq!(row.id, crate::tls_certificate::PROBE_ID);
+    assert_eq!(row.status, Status::Pass);
+    let soon = crate::probe::certificate_row(&crate::probe::testing::certificate(3)).unwrap();
+    assert_eq!(soon.status, Status::Fail);
+}

@@ -11,7 +11,7 @@ use crate::model::{Check, Component, Route};
 use crate::outcome::Outcome;
 use crate::probe::exchange::{Exchange, Received};
 use crate::probe::ProbeContext;
-use crate::tls_certificate::CHECK_FIELD;
+use crate::tls_certificate::{CertificateState, CHECK_FIELD, PROBE_ID};
 
 /// `tls.certificate`: trusted, valid for the host, not about to expire.
 pub fn certificate(exchanges: &[Exchange], context: &ProbeContext) -> Judgement {
@@ -57,4 +57,15 @@ fn served_over(exchange: Option<&Exchange>) -> String {
         Some((_, Received::Response(_))) => "plain HTTP".to_owned(),
         _ => "(no answer)".to_owned(),
     }
+}
+
+/// The row `state` makes under the certificate probe's description, as
+/// the server writes it for the page.
+pub fn certificate_row(state: &CertificateState) -> Option<Check> {
+    let probe = crate::probe::probe(PROBE_ID)?;
+    Some(
+        probe
+            .description
+            .check(crate::tls_certificate::judge(state)),
+    )
 }
