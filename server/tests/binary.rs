@@ -213,16 +213,36 @@ struct Socket {
     unsent: u64,
     /// Bytes received that the owner has not read yet.
     unread: u64,
-    /// Whether a process holds the socket: one still in a listen backlog,
-    /// not accepted yet, has none.
-    accepted: bool,
+    /// The socket's inode: 0 while no process holds it (still in a listen
+    /// backlog, or closed and finishing).
+    inode: u64,
 }
 
-/// Every established socket with `port` at one end.
+/// The inodes of the sockets process `pid` holds open.
+fn sockets_held_by(pid: u32) -> std::collections::HashSet<u64> {
+    let Ok(descriptors) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return std::collections::HashSet::new();
+    };
+    descriptors
+        .filter_map(|entry| std::fs::read_link(entry.ok()?.path()).ok())
+        .filter_map(|target| {
+            let target = target.to_str()?;
+            target
+                .strip_prefix("socket:[")?
+                .strip_suffix(']')?
+                .parse()
+                .ok()
+        })
+        .collect()
+}
+
+/// Every established socket with `port` at one end, each once: the kernel
+/// lists `/proc/net/tcp` in several reads, and a socket that moves between
+/// them may be listed twice.
 fn sockets_on(port: u16) -> Vec<Socket> {
     let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
     let hex_port = |address: &str| u16::from_str_radix(address.rsplit(':').next()?, 16).ok();
-    table
+    let unique: std::collections::BTreeMap<(u16, u16), Socket> = table
         .lines()
         .skip(1)
         .filter_map(|line| {
@@ -234,13 +254,14 @@ fn sockets_on(port: u16) -> Vec<Socket> {
                 remote_port: hex_port(fields.get(2)?)?,
                 unsent: u64::from_str_radix(unsent, 16).ok()?,
                 unread: u64::from_str_radix(unread, 16).ok()?,
-                accepted: *inode != "0",
+                inode: inode.parse().ok()?,
             };
             let established = *fields.get(3)? == "01";
             let ours = socket.local_port == port || socket.remote_port == port;
-            (established && ours).then_some(socket)
+            (established && ours).then_some(((socket.local_port, socket.remote_port), socket))
         })
-        .collect()
+        .collect();
+    unique.into_values().collect()
 }
 
 /// A request that must be answered: its status line, once the server
@@ -356,10 +377,15 @@ async fn a_burst_of_unfinished_heads_leaves_memory_bounded() {
     let port = address.port();
     let mut most_accepted = 0;
     poll_with_rss(pid, ceiling, "the server to read what it accepted", || {
+        // Held means accepted: the server's own descriptors say which.
+        let held = sockets_held_by(pid);
         let sockets = sockets_on(port);
         let (server, clients): (Vec<&Socket>, Vec<&Socket>) =
             sockets.iter().partition(|socket| socket.local_port == port);
-        let accepted: Vec<&&Socket> = server.iter().filter(|socket| socket.accepted).collect();
+        let accepted: Vec<&&Socket> = server
+            .iter()
+            .filter(|socket| held.contains(&socket.inode))
+            .collect();
         most_accepted = most_accepted.max(accepted.len());
         let drained = |server_side: &Socket| {
             server_side.unread == 0
