@@ -21,8 +21,11 @@ use serde_json::{json, Value};
 
 /// Bound on each wait for rounds or posts.
 const PATIENCE: Duration = Duration::from_secs(60);
-/// The check the `wrong-email` fault fails.
-const FAULTY_CHECK: &str = "delegated.header_route";
+/// The one check the `no-quota` fault fails. A fault that fails several
+/// checks could be switched on between two of them in the middle of a
+/// round, and its alert would rightly be followed by another for the
+/// checks that started failing one round later.
+const FAULTY_CHECK: &str = "auth.quota";
 /// `--alert-interval` where one alert per change is expected.
 const ALERT_INTERVAL: Duration = Duration::from_secs(1);
 /// The bot the token files belong to.
@@ -331,7 +334,7 @@ fn a_fault_alerts_once_and_its_repair_once_while_metrics_follow() {
     assert!(slack.posts().is_empty(), "a healthy start says nothing");
 
     // Fault on: the metric flips within two rounds, one alert goes out.
-    let alert = switch_fault(&stack, &monitor, &slack, Some(StandinFault::WrongEmail), 1);
+    let alert = switch_fault(&stack, &monitor, &slack, Some(StandinFault::NoQuota), 1);
     assert!(alert.contains("failing"), "{alert}");
     assert!(alert.contains(FAULTY_CHECK), "{alert}");
     assert!(
@@ -358,14 +361,14 @@ fn a_flapping_fault_is_folded_into_one_message_not_a_flood() {
     monitor.wait_status(FAULTY_CHECK, "pass");
 
     let standin = stack.gafaelfawr();
-    standin.set_fault(Some(StandinFault::WrongEmail));
+    standin.set_fault(Some(StandinFault::NoQuota));
     monitor.wait_status(FAULTY_CHECK, "fail");
     wait_posts(&slack, 1);
     let first_post = Instant::now();
     // Three more changes within the interval: recovered, failing, recovered.
     for (fault, status) in [
         (None, "pass"),
-        (Some(StandinFault::WrongEmail), "fail"),
+        (Some(StandinFault::NoQuota), "fail"),
         (None, "pass"),
     ] {
         standin.set_fault(fault);
