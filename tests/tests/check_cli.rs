@@ -1247,6 +1247,14 @@ fault_points_at! {
         "vault-secret-missing" => "vault.secret_delivered" at "vault_secrets";
     failing_home_page_points_at_the_home_page:
         "home-page-error" => "home.page" at "home_page";
+    // mobu's view: the upstream answers alone, whose bodies name the error
+    // but not the check; the hint follows the check behind them.
+    client_answers_missing_a_header_point_at_the_gafaelfawr_ingress:
+        "no-token-header" => "upstream.client_answers" at "gafaelfawr_ingress";
+    client_answers_naming_another_email_point_at_gafaelfawr:
+        "wrong-email" => "upstream.client_answers" at "gafaelfawr";
+    client_answers_without_user_info_point_at_the_user_directory:
+        "user-info-500" => "upstream.client_answers" at "user_directory";
 }
 
 /// Fails unless every token the run minted with the bootstrap token (the

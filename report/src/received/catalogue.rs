@@ -11,7 +11,7 @@ use crate::description::Description;
 use crate::model::{Check, Component, Route, Status};
 use crate::outcome::Outcome;
 use crate::received::checks::{anonymous, auth, delegated};
-use crate::received::observed::BackendObservation;
+use crate::received::observed::{names, BackendObservation};
 use crate::received::upstream::UpstreamFailure;
 
 /// One server-side check: its description, the routes it applies to, and
@@ -316,6 +316,51 @@ pub fn server_component(id: &str) -> Option<Component> {
         .map(|(_, component)| *component)
 }
 
+/// The server-side check that answers a request to `route` with upstream
+/// error `kind` (`missing` is FastAPI's, for a header the route requires)
+/// about `header` and message `msg`, and the component it points at.
+/// Upstream's bodies name no check, so a client that reads only them
+/// (mobu's, `upstream.client_answers`) learns here which check failed and
+/// what to fix. Gafaelfawr's answers are judged by the cause in `msg` only
+/// where it says the user directory failed; other causes point at
+/// Gafaelfawr, the route's own report telling them apart. `None` for
+/// `configuration_error` (Muster's own) and for errors no check gives.
+pub fn check_behind_upstream_error(
+    route: Route,
+    kind: &str,
+    header: Option<&str>,
+    msg: &str,
+) -> Option<(&'static str, Component)> {
+    let delegated = matches!(
+        route,
+        Route::DelegatedHeader | Route::DelegatedAuthorization
+    );
+    let header = header.unwrap_or_default().to_ascii_lowercase();
+    let id = match (kind, header.as_str(), delegated) {
+        ("missing" | "missing_header", names::USER, false) => "auth.user_header",
+        ("missing" | "missing_header", names::USER, true) => "delegated.user_header",
+        ("missing" | "missing_header" | "incorrect_header", names::TOKEN, true) => {
+            "delegated.token_header"
+        }
+        ("missing_header" | "incorrect_header", names::AUTHORIZATION, true) => {
+            "delegated.authorization_bearer"
+        }
+        ("unexpected_header", names::AUTHORIZATION, false) => "auth.no_authorization",
+        ("unexpected_header", names::AUTHORIZATION, true) => "delegated.no_authorization",
+        ("unexpected_header", names::TOKEN, false) => "auth.no_delegated_token",
+        ("gafaelfawr_data", _, true) if msg.starts_with("Gafaelfawr username") => {
+            "delegated.username_matches"
+        }
+        ("gafaelfawr_data", _, true) => "delegated.email_matches",
+        ("gafaelfawr_error", _, true) if msg.contains("(user_info_failed)") => {
+            return Some(("delegated.user_info", Component::UserDirectory));
+        }
+        ("gafaelfawr_error", _, true) => "delegated.user_info",
+        _ => return None,
+    };
+    Some((id, server_component(id)?))
+}
+
 /// The server-side checks that apply to `route`, in catalogue order.
 pub fn server_checks_for(route: Route) -> impl Iterator<Item = &'static CheckDefinition> {
     SERVER_CHECKS
@@ -354,6 +399,133 @@ mod tests {
         for route in Route::ALL {
             assert!(server_checks_for(route).count() >= 3, "{route:?}");
         }
+    }
+
+    /// Every upstream error the four routes mobu reads can give, from
+    /// requests and Gafaelfawr answers that fail each of their checks,
+    /// leads back to a check of the route that failed.
+    #[test]
+    fn every_upstream_error_leads_back_to_the_check_that_failed() {
+        use crate::received::checks::testing::{observe, TOKEN};
+        use crate::received::evaluate::evaluate;
+        use crate::received::observed::{FetchCause, FetchError, UserInfo};
+        let user = |name: &str, email: Option<&str>| UserInfo {
+            username: name.into(),
+            name: None,
+            email: email.map(Into::into),
+            uid: Some(1),
+            gid: Some(1),
+            groups: vec![],
+        };
+        let bearer = format!("Bearer {TOKEN}");
+        let mut seen_kinds = HashSet::new();
+        for route in [
+            Route::AuthFail,
+            Route::AuthRedirect,
+            Route::DelegatedHeader,
+            Route::DelegatedAuthorization,
+        ] {
+            let identity = [
+                ("x-auth-request-user", "u"),
+                ("x-auth-request-email", "u@x"),
+            ];
+            let delegated = [identity[0], identity[1], ("x-auth-request-token", TOKEN)];
+            let authorization = if route == Route::DelegatedAuthorization {
+                Some(("authorization", bearer.as_str()))
+            } else {
+                None
+            };
+            let base: Vec<(&str, &str)> = if route.path().starts_with("delegated") {
+                delegated.iter().copied().chain(authorization).collect()
+            } else {
+                identity.to_vec()
+            };
+            let with = |extra: &[(&'static str, &'static str)], drop: &str| {
+                let headers: Vec<(&str, &str)> = base
+                    .iter()
+                    .copied()
+                    .filter(|(name, _)| *name != drop)
+                    .chain(extra.iter().copied())
+                    .collect();
+                let mut observed = observe(route, &headers);
+                observed.gafaelfawr.user_info = Some(Ok(user("u", Some("u@x"))));
+                observed
+            };
+            let mut cases = vec![
+                with(&[], "x-auth-request-user"),
+                with(&[], "x-auth-request-token"),
+                with(&[], "authorization"),
+                with(&[("authorization", "Bearer gt-other.x")], "authorization"),
+                with(&[("cookie", "gafaelfawr=x")], ""),
+                with(
+                    &[("x-auth-request-token", "not-a-token")],
+                    "x-auth-request-token",
+                ),
+            ];
+            if route == Route::AuthFail {
+                cases.push(with(&[("x-auth-request-token", TOKEN)], ""));
+            }
+            for info in [
+                Ok(user("v", Some("u@x"))),
+                Ok(user("u", Some("v@x"))),
+                Err(FetchError {
+                    url: "http://g/user-info".into(),
+                    cause: FetchCause::ConnectionRefused,
+                }),
+                Err(FetchError {
+                    url: "http://g/user-info".into(),
+                    cause: FetchCause::HttpStatus {
+                        status: 500,
+                        error_type: Some("user_info_failed".into()),
+                        body: String::new(),
+                    },
+                }),
+            ] {
+                let mut observed = with(&[], "");
+                observed.gafaelfawr.user_info = Some(info);
+                cases.push(observed);
+            }
+            for observed in cases {
+                let evaluation = evaluate(&observed, "1");
+                let body: serde_json::Value =
+                    serde_json::from_str(&evaluation.upstream.body).unwrap();
+                let Some(details) = body["detail"].as_array() else {
+                    continue;
+                };
+                for detail in details {
+                    let kind = detail["type"].as_str().unwrap();
+                    seen_kinds.insert(kind.to_owned());
+                    let header = detail["loc"][1].as_str();
+                    let msg = detail["msg"].as_str().unwrap();
+                    let (id, component) = check_behind_upstream_error(route, kind, header, msg)
+                        .unwrap_or_else(|| panic!("{route:?}: {detail}"));
+                    let check = evaluation.report.checks.iter().find(|check| check.id == id);
+                    let failed = check.filter(|check| check.status == Status::Fail);
+                    let pointed_at = failed.and_then(|check| Some(check.fix.as_ref()?.component));
+                    assert_eq!(
+                        pointed_at,
+                        Some(component),
+                        "{route:?}: {detail} led to {id}"
+                    );
+                }
+            }
+        }
+        let kinds: Vec<&str> = {
+            let mut kinds: Vec<&str> = seen_kinds.iter().map(String::as_str).collect();
+            kinds.sort_unstable();
+            kinds
+        };
+        assert_eq!(
+            kinds,
+            [
+                "gafaelfawr_data",
+                "gafaelfawr_error",
+                "incorrect_header",
+                "missing",
+                "missing_header",
+                "unexpected_header"
+            ]
+        );
     }
 
     #[test]

@@ -660,7 +660,48 @@ fn upstream_failure_names_the_route_and_the_body() {
         .observed
         .starts_with("delegated/header answered HTTP 500"));
     assert!(check.observed.contains("username mismatch"));
-    assert_eq!(check.fix.unwrap().component, Component::MusterConfiguration);
+    // The check behind the body decides the component.
+    let fix = check.fix.unwrap();
+    assert_eq!(fix.component, Component::Gafaelfawr);
+    assert!(
+        fix.hint.contains("delegated.username_matches"),
+        "{}",
+        fix.hint
+    );
+}
+
+#[test]
+fn a_header_that_never_arrived_points_at_the_ingress_not_at_muster() {
+    let missing = r#"{"detail":[{"loc":["header","X-Auth-Request-Token"],"msg":"Header X-Auth-Request-Token not present but should be set","type":"missing_header"}]}"#;
+    let check = upstream(
+        [
+            (200, BOT_AUTH),
+            (200, BOT_AUTH),
+            (500, missing),
+            (500, missing),
+        ],
+        &ProbeContext::new(Client::Cli),
+    );
+    assert_eq!(check.status, Status::Fail);
+    let fix = check.fix.unwrap();
+    assert_eq!(fix.component, Component::GafaelfawrIngress);
+    assert!(fix.hint.contains("delegated.token_header"), "{}", fix.hint);
+}
+
+#[test]
+fn users_that_differ_between_routes_point_at_gafaelfawr() {
+    let other = BOT_USER.replace("bot-check-muster", "bot-other");
+    let check = upstream(
+        [
+            (200, BOT_AUTH),
+            (200, BOT_AUTH),
+            (200, &other),
+            (200, &other),
+        ],
+        &ProbeContext::new(Client::Cli),
+    );
+    assert_eq!(check.status, Status::Fail, "{}", check.observed);
+    assert_eq!(check.fix.unwrap().component, Component::Gafaelfawr);
 }
 
 /// Rate-limit headers of the minute after [`rate_headers`]'s, with its
@@ -781,10 +822,11 @@ fn ingress_errors_point_at_their_cause_not_at_the_probes_own_hint() {
             "upstream {status}"
         );
     }
-    // Muster's own 500 (JSON) keeps the probe's hint.
+    // Muster's own 500 (JSON) about its configuration keeps the probe's
+    // hint.
     let id = "upstream.client_answers";
     let sent = prepared(id, Client::Cli);
-    let muster_500 = r#"{"detail":[{"msg":"x","type":"gafaelfawr_data"}]}"#;
+    let muster_500 = r#"{"detail":[{"msg":"x","type":"configuration_error"}]}"#;
     let exchanges = sent
         .iter()
         .map(|request| respond(request, 500, &[], muster_500))

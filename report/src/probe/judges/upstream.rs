@@ -1,12 +1,19 @@
 //! Judges of the upstream-compatible answers existing clients read.
 
 use super::{accepted, answered, unless_ingress_failed, Judgement};
-use crate::model::{Route, Status};
+use crate::model::{Component, Route, Status};
 use crate::outcome::Outcome;
-use crate::probe::exchange::Exchange;
+use crate::probe::exchange::{Exchange, ResponseSeen};
 use crate::probe::ProbeContext;
+use crate::received::catalogue::check_behind_upstream_error;
 use crate::received::upstream::{AuthInfo, DelegatedUserInfo};
 use crate::text::shorten;
+
+/// Where to look when the routes answer well-formed bodies that name
+/// different users.
+const OTHER_USER_HINT: &str = "Gafaelfawr named another user than the token's: make sure Muster \
+     calls the same Gafaelfawr as the ingress (config.gafaelfawrUrl, or Repertoire), then check \
+     Gafaelfawr's user-information cache and its user directory.";
 
 /// `upstream.client_answers`: the upstream-compatible answers of the auth
 /// and delegated routes (requests in the order auth/fail, auth/redirect,
@@ -35,7 +42,19 @@ pub fn client_answers(exchanges: &[Exchange], context: &ProbeContext) -> Judgeme
                     response.describe()
                 ))
                 .evidence(route.path(), format!("{} {body}", response.describe()));
-                return Ok(unless_ingress_failed(outcome, response));
+                let outcome = match failed_server_check(route, response) {
+                    Some((id, component)) => outcome.fix(
+                        component,
+                        format!(
+                            "{path} failed Muster's check {id}: its fix is in the row of that \
+                             route above (or at {path}?report=true), and this check passes once \
+                             that one does.",
+                            path = route.path()
+                        ),
+                    ),
+                    None => unless_ingress_failed(outcome, response),
+                };
+                return Ok(outcome);
             }
         }
     }
@@ -49,6 +68,10 @@ pub fn client_answers(exchanges: &[Exchange], context: &ProbeContext) -> Judgeme
         status: Status::Fail,
         observed,
         ..outcome
+    };
+    // Well-formed answers that disagree on the user: Gafaelfawr's doing.
+    let other_user = |outcome: Outcome, observed: String| {
+        fail(outcome, observed).fix(Component::Gafaelfawr, OTHER_USER_HINT)
     };
     let auth = match AuthInfo::exactly(&bodies[0].0) {
         Ok(auth) => auth,
@@ -67,7 +90,7 @@ pub fn client_answers(exchanges: &[Exchange], context: &ProbeContext) -> Judgeme
             shown(&bodies[1]),
             shown(&bodies[0])
         );
-        return Ok(fail(outcome, observed));
+        return Ok(other_user(outcome, observed));
     }
     let delegated = match DelegatedUserInfo::exactly(&bodies[2].0) {
         Ok(delegated) => delegated,
@@ -87,7 +110,7 @@ pub fn client_answers(exchanges: &[Exchange], context: &ProbeContext) -> Judgeme
             shown(&bodies[3]),
             shown(&bodies[2])
         );
-        return Ok(fail(outcome, observed));
+        return Ok(other_user(outcome, observed));
     }
     if (&delegated.username, &delegated.email) != (&auth.username, &auth.email) {
         let observed = format!(
@@ -95,7 +118,7 @@ pub fn client_answers(exchanges: &[Exchange], context: &ProbeContext) -> Judgeme
             shown(&bodies[2]),
             shown(&bodies[0])
         );
-        return Ok(fail(outcome, observed));
+        return Ok(other_user(outcome, observed));
     }
     if let Some(expected) = &context.expected_user {
         let expected_auth = AuthInfo {
@@ -108,7 +131,7 @@ pub fn client_answers(exchanges: &[Exchange], context: &ProbeContext) -> Judgeme
                 shown(&bodies[0]),
                 shorten(&json_text(&expected_auth))
             );
-            return Ok(fail(outcome, observed));
+            return Ok(other_user(outcome, observed));
         }
         if &delegated != expected {
             let observed = format!(
@@ -116,7 +139,7 @@ pub fn client_answers(exchanges: &[Exchange], context: &ProbeContext) -> Judgeme
                 shown(&bodies[2]),
                 shorten(&json_text(expected))
             );
-            return Ok(fail(outcome, observed));
+            return Ok(other_user(outcome, observed));
         }
     }
     outcome.observed = format!(
@@ -130,6 +153,21 @@ pub fn client_answers(exchanges: &[Exchange], context: &ProbeContext) -> Judgeme
         }
     );
     Ok(outcome)
+}
+
+/// The server-side check behind Muster's own error answer to `route` (its
+/// upstream body names the error, not the check), with that check's
+/// component.
+fn failed_server_check(route: Route, response: &ResponseSeen) -> Option<(&'static str, Component)> {
+    let body = response.json()?;
+    let detail = body.get("detail")?.get(0)?;
+    let kind = detail.get("type")?.as_str()?;
+    let header = detail.get("loc").and_then(|loc| loc.get(1)?.as_str());
+    let msg = detail
+        .get("msg")
+        .and_then(|msg| msg.as_str())
+        .unwrap_or_default();
+    check_behind_upstream_error(route, kind, header, msg)
 }
 
 /// An upstream body as JSON text, for messages.
