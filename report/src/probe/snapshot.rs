@@ -603,9 +603,11 @@ fn hide(text: &str, identity: &[String]) -> String {
     out
 }
 
-/// Characters that continue a username-like word.
+/// Characters that continue a username-like word. Gafaelfawr's usernames
+/// are ASCII; a name beside any other character counts as a whole word and
+/// is hidden (so no Unicode tables are linked into the page for this).
 fn is_word(c: char) -> bool {
-    c.is_alphanumeric() || c == '_' || c == '-'
+    c.is_ascii_alphanumeric() || c == '_' || c == '-'
 }
 
 fn replace_word(text: &str, word: &str) -> String {
@@ -625,7 +627,10 @@ fn replace_word(text: &str, word: &str) -> String {
 }
 
 fn hide_emails(text: &str) -> String {
-    let is_email_char = |c: char| c.is_alphanumeric() || "._%+-@".contains(c);
+    // Any non-ASCII character may be part of an address: counting it in
+    // hides more, never less.
+    let is_email_char =
+        |c: char| c.is_ascii_alphanumeric() || !c.is_ascii() || "._%+-@".contains(c);
     let mut out = String::with_capacity(text.len());
     let mut word = String::new();
     let flush = |word: &mut String, out: &mut String| {

@@ -335,31 +335,75 @@ pub fn check_behind_upstream_error(
         route,
         Route::DelegatedHeader | Route::DelegatedAuthorization
     );
-    let header = header.unwrap_or_default().to_ascii_lowercase();
-    let id = match (kind, header.as_str(), delegated) {
-        ("missing" | "missing_header", names::USER, false) => "auth.user_header",
-        ("missing" | "missing_header", names::USER, true) => "delegated.user_header",
-        ("missing" | "missing_header" | "incorrect_header", names::TOKEN, true) => {
-            "delegated.token_header"
-        }
-        ("missing_header" | "incorrect_header", names::AUTHORIZATION, true) => {
-            "delegated.authorization_bearer"
-        }
-        ("unexpected_header", names::AUTHORIZATION, false) => "auth.no_authorization",
-        ("unexpected_header", names::AUTHORIZATION, true) => "delegated.no_authorization",
-        ("unexpected_header", names::TOKEN, false) => "auth.no_delegated_token",
-        ("gafaelfawr_data", _, true) if msg.starts_with("Gafaelfawr username") => {
+    let header = header.unwrap_or_default();
+    let (_, _, on_auth, on_delegated) = UPSTREAM_ERRORS.iter().find(|(error, about, ..)| {
+        *error == kind && (about.is_empty() || header.eq_ignore_ascii_case(about))
+    })?;
+    let id = match (delegated, kind) {
+        (false, _) => on_auth,
+        (true, "gafaelfawr_data") if msg.starts_with("Gafaelfawr username") => {
             "delegated.username_matches"
         }
-        ("gafaelfawr_data", _, true) => "delegated.email_matches",
-        ("gafaelfawr_error", _, true) if msg.contains("(user_info_failed)") => {
+        (true, "gafaelfawr_error") if msg.contains("(user_info_failed)") => {
             return Some(("delegated.user_info", Component::UserDirectory));
         }
-        ("gafaelfawr_error", _, true) => "delegated.user_info",
-        _ => return None,
+        (true, _) => on_delegated,
     };
     Some((id, server_component(id)?))
 }
+
+/// Each upstream error a check of the authenticated and delegated routes
+/// gives: its type, the header it is about (empty: any), and the check
+/// that gives it on the auth routes and on the delegated ones (empty:
+/// none there).
+const UPSTREAM_ERRORS: [(&str, &str, &str, &str); 11] = [
+    (
+        "missing",
+        names::USER,
+        "auth.user_header",
+        "delegated.user_header",
+    ),
+    (
+        "missing_header",
+        names::USER,
+        "auth.user_header",
+        "delegated.user_header",
+    ),
+    ("missing", names::TOKEN, "", "delegated.token_header"),
+    ("missing_header", names::TOKEN, "", "delegated.token_header"),
+    (
+        "incorrect_header",
+        names::TOKEN,
+        "",
+        "delegated.token_header",
+    ),
+    (
+        "missing_header",
+        names::AUTHORIZATION,
+        "",
+        "delegated.authorization_bearer",
+    ),
+    (
+        "incorrect_header",
+        names::AUTHORIZATION,
+        "",
+        "delegated.authorization_bearer",
+    ),
+    (
+        "unexpected_header",
+        names::AUTHORIZATION,
+        "auth.no_authorization",
+        "delegated.no_authorization",
+    ),
+    (
+        "unexpected_header",
+        names::TOKEN,
+        "auth.no_delegated_token",
+        "",
+    ),
+    ("gafaelfawr_data", "", "", "delegated.email_matches"),
+    ("gafaelfawr_error", "", "", "delegated.user_info"),
+];
 
 /// The server-side checks that apply to `route`, in catalogue order.
 pub fn server_checks_for(route: Route) -> impl Iterator<Item = &'static CheckDefinition> {

@@ -3,17 +3,18 @@
 use super::{accepted, answered, unless_ingress_failed, Judgement};
 use crate::model::{Component, Route, Status};
 use crate::outcome::Outcome;
-use crate::probe::exchange::{Exchange, ResponseSeen};
+use crate::probe::exchange::Exchange;
 use crate::probe::ProbeContext;
 use crate::received::catalogue::check_behind_upstream_error;
 use crate::received::upstream::{AuthInfo, DelegatedUserInfo};
 use crate::text::shorten;
+use serde_json::Value;
 
 /// Where to look when the routes answer well-formed bodies that name
 /// different users.
-const OTHER_USER_HINT: &str = "Gafaelfawr named another user than the token's: make sure Muster \
-     calls the same Gafaelfawr as the ingress (config.gafaelfawrUrl, or Repertoire), then check \
-     Gafaelfawr's user-information cache and its user directory.";
+const OTHER_USER_HINT: &str = "Gafaelfawr named another user than the token's: check that Muster \
+     calls the same Gafaelfawr as the ingress (config.gafaelfawrUrl), and Gafaelfawr's user \
+     directory.";
 
 /// `upstream.client_answers`: the upstream-compatible answers of the auth
 /// and delegated routes (requests in the order auth/fail, auth/redirect,
@@ -35,21 +36,20 @@ pub fn client_answers(exchanges: &[Exchange], context: &ProbeContext) -> Judgeme
         let body = shorten(&response.body);
         match (response.status, response.json()) {
             (200, Some(json)) => bodies.push((json, body)),
-            _ => {
+            (_, json) => {
                 let outcome = Outcome::fail(format!(
                     "{} answered {} with {body}, not 200 with its upstream body.",
                     route.path(),
                     response.describe()
                 ))
                 .evidence(route.path(), format!("{} {body}", response.describe()));
-                let outcome = match failed_server_check(route, response) {
+                let outcome = match json.and_then(|json| failed_server_check(route, &json)) {
                     Some((id, component)) => outcome.fix(
                         component,
                         format!(
-                            "{path} failed Muster's check {id}: its fix is in the row of that \
-                             route above (or at {path}?report=true), and this check passes once \
-                             that one does.",
-                            path = route.path()
+                            "Muster's check {id} failed on {}: fix it as that route's row says, \
+                             and this check passes with it.",
+                            route.path()
                         ),
                     ),
                     None => unless_ingress_failed(outcome, response),
@@ -155,11 +155,10 @@ pub fn client_answers(exchanges: &[Exchange], context: &ProbeContext) -> Judgeme
     Ok(outcome)
 }
 
-/// The server-side check behind Muster's own error answer to `route` (its
-/// upstream body names the error, not the check), with that check's
-/// component.
-fn failed_server_check(route: Route, response: &ResponseSeen) -> Option<(&'static str, Component)> {
-    let body = response.json()?;
+/// The server-side check behind Muster's own error answer `body` to
+/// `route` (an upstream body names the error, not the check), with that
+/// check's component.
+fn failed_server_check(route: Route, body: &Value) -> Option<(&'static str, Component)> {
     let detail = body.get("detail")?.get(0)?;
     let kind = detail.get("type")?.as_str()?;
     let header = detail.get("loc").and_then(|loc| loc.get(1)?.as_str());

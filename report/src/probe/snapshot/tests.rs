@@ -72,6 +72,16 @@ fn identity_is_hidden_only_as_whole_words() {
 }
 
 #[test]
+fn identities_beside_other_scripts_are_hidden_whole() {
+    // A name next to a non-ASCII character is hidden, never left because
+    // the neighbour might be a letter; an address with non-ASCII letters is
+    // hidden whole, not from its last non-ASCII letter on.
+    let identity = vec!["auth".to_owned()];
+    assert_eq!(hide("éauth «auth»", &identity), "é(hidden) «(hidden)»");
+    assert_eq!(hide("mail: jöhn.dœ@exämple.org.", &[]), "mail: (hidden)");
+}
+
+#[test]
 fn no_secret_survives_in_the_payload_or_the_decoded_run() {
     let mut run = healthy_run(Client::Cli);
     // A careless judge or server that echoes the raw token everywhere.
