@@ -34,6 +34,17 @@ impl Browser {
     /// Starts chromedriver and a headless Chromium with a fresh profile,
     /// logging to `log_dir`.
     pub fn start(log_dir: &Path) -> Result<Self, String> {
+        Self::start_with(log_dir, false)
+    }
+
+    /// As [`Browser::start`], for pages served over TLS with a certificate
+    /// from a CA made by the test: the session accepts any certificate
+    /// (WebDriver's `acceptInsecureCerts`). Only for the local stack.
+    pub fn start_accepting_any_certificate(log_dir: &Path) -> Result<Self, String> {
+        Self::start_with(log_dir, true)
+    }
+
+    fn start_with(log_dir: &Path, accept_insecure_certs: bool) -> Result<Self, String> {
         for tool in [CHROMIUM, CHROMEDRIVER] {
             if !Path::new(tool).exists() {
                 return Err(format!("{tool} is missing: run scripts/setup"));
@@ -43,7 +54,7 @@ impl Browser {
         // binds it (it then exits, logging the bind error): try another.
         let mut taken = String::new();
         for _ in 0..DRIVER_ATTEMPTS {
-            match Self::start_once(log_dir) {
+            match Self::start_once(log_dir, accept_insecure_certs) {
                 Err(error) if error.contains("Address already in use") => taken = error,
                 started => return started,
             }
@@ -51,7 +62,7 @@ impl Browser {
         Err(taken)
     }
 
-    fn start_once(log_dir: &Path) -> Result<Self, String> {
+    fn start_once(log_dir: &Path, accept_insecure_certs: bool) -> Result<Self, String> {
         let port = free_port().map_err(|e| format!("no free port: {e}"))?;
         let mut command = Command::new(CHROMEDRIVER);
         command.arg(format!("--port={port}"));
@@ -69,6 +80,7 @@ impl Browser {
         let endpoint = format!("http://127.0.0.1:{port}");
         let capabilities = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
+            "acceptInsecureCerts": accept_insecure_certs,
             "goog:loggingPrefs": {"browser": "ALL"},
             "goog:chromeOptions": {
                 "binary": CHROMIUM,

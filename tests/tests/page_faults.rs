@@ -4,6 +4,7 @@
 mod page_support;
 
 use muster_stack::secrets;
+use muster_stack::webdriver::Browser;
 use page_support::*;
 
 /// Starts the stack with `fault`, logs in, runs the overview, and checks
@@ -227,6 +228,26 @@ fn a_missing_home_page_fails_its_row_naming_squareone() {
         "the home page (Squareone)",
         "Argo CD application squareone",
     );
+}
+
+/// The page opened over TLS (the stack's HTTPS listener, which adds
+/// ingress-nginx's default `Strict-Transport-Security`): the certificate row
+/// passes and says how the page's own answers came.
+#[test]
+fn over_https_the_certificate_row_says_so_with_hsts() {
+    let stack = stack(None);
+    let browser =
+        Browser::start_accepting_any_certificate(stack.work_dir()).expect("browser starts");
+    let https = stack.tls_url(0).expect("the stack serves TLS");
+    let page = format!("{https}{}/", stack.path_prefix());
+    browser.goto(&page).expect("page loads");
+    verdict(&browser);
+    assert_eq!(row_status(&browser, "tls.certificate"), "pass");
+    open_all_details(&browser);
+    let details = row_text(&browser, "tls.certificate", "");
+    assert!(details.contains("HTTPS, HSTS: max-age="), "{details}");
+    assert!(!details.contains("plain HTTP"), "{details}");
+    assert_no_csp_violations(&browser);
 }
 
 /// cert-manager stopped renewing: Muster's server reads the expired
