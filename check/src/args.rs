@@ -879,9 +879,7 @@ fn argocd_source(cli: &Cli, env: &HashMap<String, String>) -> Result<ArgoCd, Arg
             (None, None, _) if in_pod => Ok(kubernetes(None, false)),
             (None, None, Some(path)) => Ok(kubernetes(Some(path), false)),
             (None, None, None) => Ok(ArgoCd::NotChecked(
-                "Not checked: give --argocd-url, a kubeconfig or a pod's service account \
-                 (see --help)."
-                    .to_owned(),
+                muster_report::argocd::NOT_CONFIGURED.to_owned(),
             )),
         },
     }

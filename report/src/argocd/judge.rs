@@ -95,6 +95,11 @@ const SUMMARY_TITLE: &str = "Argo CD's applications are Healthy and Synced";
 const SUMMARY_PROVES: &str = "Argo CD deployed every application of the installation as git \
                               describes it, and every resource it manages reports healthy.";
 
+/// Why the Argo CD row is skipped when no way to reach Argo CD was given
+/// or found: the usual case, which a share link need not carry.
+pub const NOT_CONFIGURED: &str =
+    "Not checked: give --argocd-url, a kubeconfig or a pod's service account (see --help).";
+
 /// The one row when Argo CD was not looked at: `reason` says why.
 pub fn not_checked(reason: &str) -> Check {
     Check {

@@ -106,7 +106,9 @@ struct Row {
     named: Option<String>,
     #[serde(rename = "s")]
     status: Status,
-    #[serde(rename = "o", default)]
+    /// What was seen; absent when the reader rebuilds it (see
+    /// [`rebuilt_observed`]).
+    #[serde(rename = "o", default, skip_serializing_if = "String::is_empty")]
     observed: String,
     #[serde(rename = "e", default, skip_serializing_if = "Vec::is_empty")]
     evidence: Vec<(String, String)>,
@@ -310,7 +312,11 @@ fn row_of(result: &ProbeResult, base: &str, detail: Detail) -> Row {
         named,
         described,
         status: check.status,
-        observed: check.observed.clone(),
+        observed: if rebuilt_observed(&check.id, check.status) == Some(check.observed.as_str()) {
+            String::new()
+        } else {
+            check.observed.clone()
+        },
         evidence: check
             .evidence
             .iter()
@@ -449,13 +455,17 @@ fn result_of(row: Row, ids: &[&str], base: &str) -> Result<ProbeResult, Snapshot
         let request = def.and_then(|def| request_of(def, at));
         exchanges.push(exchange_from(wire, request, base)?);
     }
+    let observed = match rebuilt_observed(&id, row.status) {
+        Some(text) if row.observed.is_empty() => text.to_owned(),
+        _ => row.observed,
+    };
     let check = Check {
-        skip_reason: SkipReason::of(row.status, &row.observed),
+        skip_reason: SkipReason::of(row.status, &observed),
         id,
         title,
         proves,
         status: row.status,
-        observed: row.observed,
+        observed,
         evidence: row
             .evidence
             .into_iter()
@@ -464,6 +474,13 @@ fn result_of(row: Row, ids: &[&str], base: &str) -> Result<ProbeResult, Snapshot
         fix,
     };
     Ok(ProbeResult { check, exchanges })
+}
+
+/// The observation of row `id` with `status` that a link leaves out for
+/// its reader to rebuild: the Argo CD row's usual skip reason.
+fn rebuilt_observed(id: &str, status: Status) -> Option<&'static str> {
+    (id == crate::argocd::SUMMARY_ID && status == Status::Skip)
+        .then_some(crate::argocd::NOT_CONFIGURED)
 }
 
 fn exchange_from(

@@ -558,6 +558,7 @@ fn argo_cd_rows_travel_by_their_id_alone() {
     let apps = crate::argocd::parse_list(listed.to_string().as_bytes()).unwrap();
     let rows = [
         crate::argocd::not_checked("Argo CD was not checked (--argocd off)."),
+        crate::argocd::not_checked(crate::argocd::NOT_CONFIGURED),
         crate::argocd::judge(&apps[0], None),
     ];
     for check in &rows {
@@ -571,9 +572,12 @@ fn argo_cd_rows_travel_by_their_id_alone() {
         assert!(!json.contains(&check.title), "{}", check.title);
         assert!(!json.contains(&check.proves), "{}", check.proves);
     }
+    // The usual skip reason is rebuilt too; another one travels.
+    assert!(!json.contains("give --argocd-url"), "{json}");
+    assert!(json.contains("--argocd off"), "{json}");
     let decoded = decode(&encode(&run, true)).unwrap().run;
     assert_eq!(
-        decoded.probes[decoded.probes.len() - 2..]
+        decoded.probes[decoded.probes.len() - 3..]
             .iter()
             .map(|p| &p.check)
             .collect::<Vec<_>>(),
