@@ -334,9 +334,8 @@ const PROBES: &[ProbeDef] = &[
                      monitoring client) and its Muster business keep working against this \
                      deployment.",
             component: Component::MusterConfiguration,
-            hint: "Muster answers 500 with the failing check's message when a route's checks fail: \
-                   fix the failing checks above first. Otherwise make sure this is a current Muster \
-                   and that nothing between the ingress and Muster rewrites answers.",
+            hint: "Make sure this is a current Muster and that nothing between the ingress and \
+                   Muster rewrites answers.",
         },
         requests: &[
             get(Route::AuthFail, "", Credentials::User),

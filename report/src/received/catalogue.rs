@@ -323,8 +323,9 @@ pub fn server_component(id: &str) -> Option<Component> {
 /// (mobu's, `upstream.client_answers`) learns here which check failed and
 /// what to fix. Gafaelfawr's answers are judged by the cause in `msg` only
 /// where it says the user directory failed; other causes point at
-/// Gafaelfawr, the route's own report telling them apart. `None` for
-/// `configuration_error` (Muster's own) and for errors no check gives.
+/// Gafaelfawr, the route's own report telling them apart; a missing
+/// Gafaelfawr URL (`configuration_error`) at Muster's configuration.
+/// `None` for errors no check gives.
 pub fn check_behind_upstream_error(
     route: Route,
     kind: &str,
@@ -347,6 +348,9 @@ pub fn check_behind_upstream_error(
         (true, "gafaelfawr_error") if msg.contains("(user_info_failed)") => {
             return Some(("delegated.user_info", Component::UserDirectory));
         }
+        (true, "configuration_error") => {
+            return Some(("delegated.user_info", Component::MusterConfiguration));
+        }
         (true, _) => on_delegated,
     };
     Some((id, server_component(id)?))
@@ -356,7 +360,7 @@ pub fn check_behind_upstream_error(
 /// gives: its type, the header it is about (empty: any), and the check
 /// that gives it on the auth routes and on the delegated ones (empty:
 /// none there).
-const UPSTREAM_ERRORS: [(&str, &str, &str, &str); 11] = [
+const UPSTREAM_ERRORS: [(&str, &str, &str, &str); 12] = [
     (
         "missing",
         names::USER,
@@ -403,6 +407,7 @@ const UPSTREAM_ERRORS: [(&str, &str, &str, &str); 11] = [
     ),
     ("gafaelfawr_data", "", "", "delegated.email_matches"),
     ("gafaelfawr_error", "", "", "delegated.user_info"),
+    ("configuration_error", "", "", "delegated.user_info"),
 ];
 
 /// The server-side checks that apply to `route`, in catalogue order.
@@ -517,6 +522,10 @@ mod tests {
                     cause: FetchCause::ConnectionRefused,
                 }),
                 Err(FetchError {
+                    url: String::new(),
+                    cause: FetchCause::NotConfigured,
+                }),
+                Err(FetchError {
                     url: "http://g/user-info".into(),
                     cause: FetchCause::HttpStatus {
                         status: 500,
@@ -562,6 +571,7 @@ mod tests {
         assert_eq!(
             kinds,
             [
+                "configuration_error",
                 "gafaelfawr_data",
                 "gafaelfawr_error",
                 "incorrect_header",

@@ -822,8 +822,7 @@ fn ingress_errors_point_at_their_cause_not_at_the_probes_own_hint() {
             "upstream {status}"
         );
     }
-    // Muster's own 500 (JSON) about its configuration keeps the probe's
-    // hint.
+    // Muster's own 500 (JSON) about its configuration points at it.
     let id = "upstream.client_answers";
     let sent = prepared(id, Client::Cli);
     let muster_500 = r#"{"detail":[{"msg":"x","type":"configuration_error"}]}"#;
