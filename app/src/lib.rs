@@ -11,6 +11,12 @@
 //! `muster-pages` shows one route's report or a shared snapshot. The server
 //! picks the shell, and so the binary, from the path.
 
+/// The allocator of the page's wasm: talc, for single-threaded
+/// WebAssembly, growing the memory as it needs.
+#[cfg(all(not(target_feature = "atomics"), target_family = "wasm"))]
+#[global_allocator]
+static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 pub mod deflate;
 pub mod fetch;
 pub mod js_error;
