@@ -7,6 +7,9 @@
 //    in the wasm's import section and once in the glue's import object;
 //    brotli compresses each file alone, so both copies of ~130 hashes were
 //    paid for. Each such name becomes a short one in both files.
+//    The same goes for the closures' hashed exports
+//    (`wasm_bindgen__convert__closures_____invoke__h…`), each called once
+//    from the glue.
 // 2. wasm-streams' exported classes (`IntoUnderlyingSource`, `…Sink`,
 //    `…ByteSource`). Leptos always enables server_fn's browser client, which
 //    links wasm-streams; its `#[wasm_bindgen]` classes are exports, so their
@@ -130,21 +133,40 @@ function renameImports(body, glue) {
 
 const STREAM_CLASSES = ["IntoUnderlyingByteSource", "IntoUnderlyingSink", "IntoUnderlyingSource"];
 
-/** Drops wasm-streams' exports; returns the new export section. */
-function dropStreamExports(body) {
+/**
+ * Drops wasm-streams' exports and shortens the closures' hashed export
+ * names in both files; returns the new export section.
+ */
+function trimExports(body, glue) {
   let [count, at] = leb(body, 0);
   const kept = [];
   let dropped = 0;
+  let renamed = 0;
   for (let i = 0; i < count; i++) {
     const start = at;
     const [length, nameStart] = leb(body, at);
     const field = body.toString("utf8", nameStart, nameStart + length);
     [, at] = leb(body, nameStart + length + 1);
-    if (/^(__wbg_)?intounderlying(bytesource|sink|source)_/.test(field)) dropped++;
-    else kept.push(body.subarray(start, at));
+    if (/^(__wbg_)?intounderlying(bytesource|sink|source)_/.test(field)) {
+      dropped++;
+    } else if (/^wasm_bindgen__convert__closures_____invoke__h[0-9a-f]{16}(_\d+)?$/.test(field)) {
+      const short = "$_" + shortName(renamed++).slice(1);
+      // The glue calls it once through `wasm.`; its own wrapper function
+      // of the same name is local, and the minifier renames that.
+      const call = new RegExp(`\\bwasm\\.${field}\\(`, "g");
+      const calls = (glue.text.match(call) || []).length;
+      if (calls !== 1) {
+        throw new Error(`${glue.path}: expected one call of wasm.${field}; found ${calls}`);
+      }
+      glue.text = glue.text.replace(call, `wasm.${short}(`);
+      kept.push(name(short), body.subarray(nameStart + length, at));
+    } else {
+      kept.push(body.subarray(start, at));
+    }
   }
   if (dropped === 0) throw new Error("wasm-streams' exports not found");
-  return Buffer.concat([uleb(kept.length), ...kept]);
+  if (renamed === 0) throw new Error("no closure exports found to shorten");
+  return Buffer.concat([uleb(count - dropped), ...kept]);
 }
 
 /** Removes wasm-streams' classes and their finalization registries. */
@@ -180,7 +202,7 @@ for (const file of files.filter((file) => file.endsWith("_bg.wasm"))) {
   const before = { wasm: sri(wasm), glue: sri(glue.text) };
   const list = sections(wasm).map(({ id, body }) => {
     if (id === 2) return { id, body: renameImports(body, glue) };
-    if (id === 7) return { id, body: dropStreamExports(body) };
+    if (id === 7) return { id, body: trimExports(body, glue) };
     return { id, body };
   });
   dropStreamClasses(glue);
