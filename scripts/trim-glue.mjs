@@ -10,6 +10,8 @@
 //    The same goes for the closures' hashed exports
 //    (`wasm_bindgen__convert__closures_____invoke__h…`), each called once
 //    from the glue.
+//    The glue's one import module (`./<name>_bg.js`, named again by every
+//    import) becomes `m`.
 // 2. wasm-streams' exported classes (`IntoUnderlyingSource`, `…Sink`,
 //    `…ByteSource`). Leptos always enables server_fn's browser client, which
 //    links wasm-streams; its `#[wasm_bindgen]` classes are exports, so their
@@ -17,6 +19,9 @@
 //    `__wrap` for them (Rust never hands one to JavaScript) and the app
 //    calls no server function. Their exports and classes go; binaryen then
 //    drops the code only they reached.
+// 3. Custom sections: `target_features` (read by wasm-bindgen, before this
+//    step) and Leptos's `__wasm_split_unstable` (no code splitting here);
+//    browsers ignore both.
 //
 // Every step checks what it expects and stops the build otherwise, so a
 // new wasm-bindgen (pinned in Cargo.toml) cannot be trimmed wrongly.
@@ -94,14 +99,19 @@ function shortName(index) {
 }
 
 /** Renames the glue's hashed imports; returns the new import section. */
-function renameImports(body, glue) {
+function renameImports(body, glue, glueModule) {
   let [count, at] = leb(body, 0);
   const entries = [uleb(count)];
   const renamed = new Map();
+  let fromGlue = 0;
   for (let i = 0; i < count; i++) {
     const [moduleLength, moduleStart] = leb(body, at);
     // The module's name, with its length.
-    const module = body.subarray(at, moduleStart + moduleLength);
+    let module = body.subarray(at, moduleStart + moduleLength);
+    if (body.toString("utf8", moduleStart, moduleStart + moduleLength) === glueModule) {
+      module = name(GLUE_MODULE);
+      fromGlue++;
+    }
     const [fieldLength, fieldStart] = leb(body, moduleStart + moduleLength);
     const field = body.toString("utf8", fieldStart, fieldStart + fieldLength);
     let end = fieldStart + fieldLength;
@@ -128,7 +138,24 @@ function renameImports(body, glue) {
     glue.text = glue.text.replace(key, `${short}: function(`);
   }
   if (renamed.size === 0) throw new Error("no wasm-bindgen import names found to shorten");
+  const key = `"${glueModule}": import0,`;
+  if (fromGlue === 0 || glue.text.split(key).length !== 2) {
+    throw new Error(`${glue.path}: expected the import object's key ${key} once`);
+  }
+  glue.text = glue.text.replace(key, `${GLUE_MODULE}: import0,`);
   return Buffer.concat(entries);
+}
+
+/** The short name the glue's import module gets. */
+const GLUE_MODULE = "m";
+
+/** Custom sections nothing reads once wasm-bindgen has run. */
+const UNREAD_SECTIONS = ["target_features", "__wasm_split_unstable"];
+
+/** The name of custom section `body`. */
+function customName(body) {
+  const [length, start] = leb(body, 0);
+  return body.toString("utf8", start, start + length);
 }
 
 const STREAM_CLASSES = ["IntoUnderlyingByteSource", "IntoUnderlyingSink", "IntoUnderlyingSource"];
@@ -200,8 +227,9 @@ for (const file of files.filter((file) => file.endsWith("_bg.wasm"))) {
   const wasm = readFileSync(wasmPath);
   const glue = { path: gluePath, text: readFileSync(gluePath, "utf8") };
   const before = { wasm: sri(wasm), glue: sri(glue.text) };
+  const glueModule = "./" + file.replace(/_bg\.wasm$/, "_bg.js").replace(/-[0-9a-f]+_bg\.js$/, "_bg.js");
   const list = sections(wasm).map(({ id, body }) => {
-    if (id === 2) return { id, body: renameImports(body, glue) };
+    if (id === 2) return { id, body: renameImports(body, glue, glueModule) };
     if (id === 7) return { id, body: trimExports(body, glue) };
     return { id, body };
   });
@@ -211,6 +239,12 @@ for (const file of files.filter((file) => file.endsWith("_bg.wasm"))) {
   execFileSync("wasm-opt", [wasmPath, "--remove-unused-module-elements", "-Oz", "-o", wasmPath], {
     stdio: "inherit",
   });
+  // After wasm-opt, which reads the features from `target_features`.
+  const optimised = readFileSync(wasmPath);
+  const read = sections(optimised).filter(
+    ({ id, body }) => id !== 0 || !UNREAD_SECTIONS.includes(customName(body)),
+  );
+  writeFileSync(wasmPath, assemble(optimised.subarray(0, 8), read));
   writeFileSync(gluePath, glue.text);
   changes.push([before.wasm, sri(readFileSync(wasmPath))], [before.glue, sri(glue.text)]);
 }
