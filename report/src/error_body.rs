@@ -35,6 +35,17 @@ impl<'a> ErrorBody<'a> {
         self.details().first()?.get("type")?.as_str()
     }
 
+    /// The header the first entry is about (`loc: ["header", "<Name>"]`).
+    pub fn header(&self) -> Option<&'a str> {
+        let loc = self.details().first()?.get("loc")?;
+        (loc.get(0)?.as_str()? == "header").then_some(loc.get(1)?.as_str()?)
+    }
+
+    /// The `msg` of the first entry, as it came (not redacted).
+    pub fn message(&self) -> Option<&'a str> {
+        self.details().first()?.get("msg")?.as_str()
+    }
+
     /// The `type` of every entry that has one.
     pub fn error_types(&self) -> impl Iterator<Item = &'a str> {
         self.details()
@@ -83,6 +94,20 @@ mod tests {
         );
         let bare = json(r#"{"detail":{"msg":"z"}}"#);
         assert_eq!(ErrorBody::of(&bare).unwrap().messages(), ["z"]);
+    }
+
+    #[test]
+    fn the_first_entry_names_its_header_and_message() {
+        let muster = json(
+            r#"{"detail":[{"loc":["header","X-Auth-Request-Token"],"msg":"m","type":"missing_header"}]}"#,
+        );
+        let muster = ErrorBody::of(&muster).unwrap();
+        assert_eq!(
+            (muster.header(), muster.message()),
+            (Some("X-Auth-Request-Token"), Some("m"))
+        );
+        let path = json(r#"{"detail":[{"loc":["path","mode"],"msg":"n","type":"literal_error"}]}"#);
+        assert_eq!(ErrorBody::of(&path).unwrap().header(), None);
     }
 
     #[test]

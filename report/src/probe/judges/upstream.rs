@@ -1,6 +1,7 @@
 //! Judges of the upstream-compatible answers existing clients read.
 
 use super::{accepted, answered, unless_ingress_failed, Judgement};
+use crate::error_body::ErrorBody;
 use crate::model::{Component, Route, Status};
 use crate::outcome::Outcome;
 use crate::probe::exchange::Exchange;
@@ -165,12 +166,7 @@ pub fn client_answers(exchanges: &[Exchange], context: &ProbeContext) -> Judgeme
 /// `route` (an upstream body names the error, not the check), with that
 /// check's component.
 fn failed_server_check(route: Route, body: &Value) -> Option<(&'static str, Component)> {
-    let detail = body.get("detail")?.get(0)?;
-    let kind = detail.get("type")?.as_str()?;
-    let header = detail.get("loc").and_then(|loc| loc.get(1)?.as_str());
-    let msg = detail
-        .get("msg")
-        .and_then(|msg| msg.as_str())
-        .unwrap_or_default();
-    check_behind_upstream_error(route, kind, header, msg)
+    let error = ErrorBody::of(body)?;
+    let msg = error.message().unwrap_or_default();
+    check_behind_upstream_error(route, error.error_type()?, error.header(), msg)
 }
