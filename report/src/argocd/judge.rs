@@ -81,6 +81,13 @@ pub fn description_of(id: &str) -> Option<(String, &'static str)> {
     ))
 }
 
+/// The observation of Argo CD row `id` with `status` that its reader can
+/// rebuild, as [`description_of`] its texts: the summary row's skip when
+/// no way to reach Argo CD was given ([`NOT_CONFIGURED`]).
+pub fn usual_observed(id: &str, status: Status) -> Option<&'static str> {
+    (id == SUMMARY_ID && status == Status::Skip).then_some(NOT_CONFIGURED)
+}
+
 /// Id of the row standing for Argo CD as a whole, when no application
 /// could be judged.
 pub const SUMMARY_ID: &str = "argocd";

@@ -14,5 +14,5 @@ pub mod judge;
 pub use application::{parse_list, Application, HealthCode, ListError, SyncCode};
 pub use judge::{
     description_of, found_source_failed, is_row, judge, none_listed, not_checked, progress,
-    Progress, NOT_CONFIGURED, SUMMARY_ID,
+    usual_observed, Progress, NOT_CONFIGURED, SUMMARY_ID,
 };

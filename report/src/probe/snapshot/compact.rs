@@ -107,7 +107,7 @@ struct Row {
     #[serde(rename = "s")]
     status: Status,
     /// What was seen; absent when the reader rebuilds it (see
-    /// [`rebuilt_observed`]).
+    /// [`crate::argocd::usual_observed`]).
     #[serde(rename = "o", default, skip_serializing_if = "String::is_empty")]
     observed: String,
     #[serde(rename = "e", default, skip_serializing_if = "Vec::is_empty")]
@@ -312,7 +312,9 @@ fn row_of(result: &ProbeResult, base: &str, detail: Detail) -> Row {
         named,
         described,
         status: check.status,
-        observed: if rebuilt_observed(&check.id, check.status) == Some(check.observed.as_str()) {
+        observed: if crate::argocd::usual_observed(&check.id, check.status)
+            == Some(check.observed.as_str())
+        {
             String::new()
         } else {
             check.observed.clone()
@@ -455,7 +457,7 @@ fn result_of(row: Row, ids: &[&str], base: &str) -> Result<ProbeResult, Snapshot
         let request = def.and_then(|def| request_of(def, at));
         exchanges.push(exchange_from(wire, request, base)?);
     }
-    let observed = match rebuilt_observed(&id, row.status) {
+    let observed = match crate::argocd::usual_observed(&id, row.status) {
         Some(text) if row.observed.is_empty() => text.to_owned(),
         _ => row.observed,
     };
@@ -474,13 +476,6 @@ fn result_of(row: Row, ids: &[&str], base: &str) -> Result<ProbeResult, Snapshot
         fix,
     };
     Ok(ProbeResult { check, exchanges })
-}
-
-/// The observation of row `id` with `status` that a link leaves out for
-/// its reader to rebuild: the Argo CD row's usual skip reason.
-fn rebuilt_observed(id: &str, status: Status) -> Option<&'static str> {
-    (id == crate::argocd::SUMMARY_ID && status == Status::Skip)
-        .then_some(crate::argocd::NOT_CONFIGURED)
 }
 
 fn exchange_from(
