@@ -321,93 +321,165 @@ pub fn server_component(id: &str) -> Option<Component> {
 /// about `header` and message `msg`, and the component it points at.
 /// Upstream's bodies name no check, so a client that reads only them
 /// (mobu's, `upstream.client_answers`) learns here which check failed and
-/// what to fix. Gafaelfawr's answers are judged by the cause in `msg` only
-/// where it says the user directory failed; other causes point at
-/// Gafaelfawr, the route's own report telling them apart; a missing
-/// Gafaelfawr URL (`configuration_error`) at Muster's configuration.
-/// `None` for errors no check gives.
+/// what to fix. `None` for errors no check gives.
 pub fn check_behind_upstream_error(
     route: Route,
     kind: &str,
     header: Option<&str>,
     msg: &str,
 ) -> Option<(&'static str, Component)> {
-    let delegated = matches!(
-        route,
-        Route::DelegatedHeader | Route::DelegatedAuthorization
-    );
     let header = header.unwrap_or_default();
-    let (_, _, on_auth, on_delegated) = UPSTREAM_ERRORS.iter().find(|(error, about, ..)| {
-        *error == kind && (about.is_empty() || header.eq_ignore_ascii_case(about))
+    let error = UPSTREAM_ERRORS.iter().find(|error| {
+        error.kind == kind
+            && (error.header.is_empty() || header.eq_ignore_ascii_case(error.header))
+            && msg.contains(error.message)
     })?;
-    let id = match (delegated, kind) {
-        (false, _) => on_auth,
-        (true, "gafaelfawr_data") if msg.starts_with("Gafaelfawr username") => {
-            "delegated.username_matches"
-        }
-        (true, "gafaelfawr_error") if msg.contains("(user_info_failed)") => {
-            return Some(("delegated.user_info", Component::UserDirectory));
-        }
-        (true, "configuration_error") => {
-            return Some(("delegated.user_info", Component::MusterConfiguration));
-        }
-        (true, _) => on_delegated,
+    let id = match route {
+        Route::DelegatedHeader | Route::DelegatedAuthorization => error.on_delegated,
+        _ => error.on_auth,
     };
-    Some((id, server_component(id)?))
+    if id.is_empty() {
+        return None;
+    }
+    let component = error.component.or_else(|| server_component(id))?;
+    Some((id, component))
 }
 
-/// Each upstream error a check of the authenticated and delegated routes
-/// gives: its type, the header it is about (empty: any), and the check
-/// that gives it on the auth routes and on the delegated ones (empty:
-/// none there).
-const UPSTREAM_ERRORS: [(&str, &str, &str, &str); 12] = [
-    (
-        "missing",
-        names::USER,
-        "auth.user_header",
-        "delegated.user_header",
-    ),
-    (
-        "missing_header",
-        names::USER,
-        "auth.user_header",
-        "delegated.user_header",
-    ),
-    ("missing", names::TOKEN, "", "delegated.token_header"),
-    ("missing_header", names::TOKEN, "", "delegated.token_header"),
-    (
-        "incorrect_header",
-        names::TOKEN,
-        "",
-        "delegated.token_header",
-    ),
-    (
-        "missing_header",
-        names::AUTHORIZATION,
-        "",
-        "delegated.authorization_bearer",
-    ),
-    (
-        "incorrect_header",
-        names::AUTHORIZATION,
-        "",
-        "delegated.authorization_bearer",
-    ),
-    (
-        "unexpected_header",
-        names::AUTHORIZATION,
-        "auth.no_authorization",
-        "delegated.no_authorization",
-    ),
-    (
-        "unexpected_header",
-        names::TOKEN,
-        "auth.no_delegated_token",
-        "",
-    ),
-    ("gafaelfawr_data", "", "", "delegated.email_matches"),
-    ("gafaelfawr_error", "", "", "delegated.user_info"),
-    ("configuration_error", "", "", "delegated.user_info"),
+/// One upstream error a check of the authenticated and delegated routes
+/// gives, and the check that gives it.
+struct UpstreamError {
+    /// Its `type`.
+    kind: &'static str,
+    /// The header it is about (`loc`); empty: any.
+    header: &'static str,
+    /// Text its `msg` contains; empty: any.
+    message: &'static str,
+    /// The check that gives it on the auth routes; empty: none there.
+    on_auth: &'static str,
+    /// The check that gives it on the delegated routes; empty: none there.
+    on_delegated: &'static str,
+    /// The component, where the check's own depends on the cause the
+    /// message names (as `checks::delegated::fix_for` decides it).
+    component: Option<Component>,
+}
+
+/// The first match wins: entries with a message come before the same
+/// error without one.
+const UPSTREAM_ERRORS: &[UpstreamError] = &[
+    UpstreamError {
+        kind: "missing",
+        header: names::USER,
+        message: "",
+        on_auth: "auth.user_header",
+        on_delegated: "delegated.user_header",
+        component: None,
+    },
+    UpstreamError {
+        kind: "missing_header",
+        header: names::USER,
+        message: "",
+        on_auth: "auth.user_header",
+        on_delegated: "delegated.user_header",
+        component: None,
+    },
+    UpstreamError {
+        kind: "missing",
+        header: names::TOKEN,
+        message: "",
+        on_auth: "",
+        on_delegated: "delegated.token_header",
+        component: None,
+    },
+    UpstreamError {
+        kind: "missing_header",
+        header: names::TOKEN,
+        message: "",
+        on_auth: "",
+        on_delegated: "delegated.token_header",
+        component: None,
+    },
+    UpstreamError {
+        kind: "incorrect_header",
+        header: names::TOKEN,
+        message: "",
+        on_auth: "",
+        on_delegated: "delegated.token_header",
+        component: None,
+    },
+    UpstreamError {
+        kind: "missing_header",
+        header: names::AUTHORIZATION,
+        message: "",
+        on_auth: "",
+        on_delegated: "delegated.authorization_bearer",
+        component: None,
+    },
+    UpstreamError {
+        kind: "incorrect_header",
+        header: names::AUTHORIZATION,
+        message: "",
+        on_auth: "",
+        on_delegated: "delegated.authorization_bearer",
+        component: None,
+    },
+    UpstreamError {
+        kind: "unexpected_header",
+        header: names::AUTHORIZATION,
+        message: "",
+        on_auth: "auth.no_authorization",
+        on_delegated: "delegated.no_authorization",
+        component: None,
+    },
+    UpstreamError {
+        kind: "unexpected_header",
+        header: names::TOKEN,
+        message: "",
+        on_auth: "auth.no_delegated_token",
+        on_delegated: "",
+        component: None,
+    },
+    UpstreamError {
+        kind: "gafaelfawr_data",
+        header: "",
+        message: "Gafaelfawr username",
+        on_auth: "",
+        on_delegated: "delegated.username_matches",
+        component: None,
+    },
+    UpstreamError {
+        kind: "gafaelfawr_data",
+        header: "",
+        message: "",
+        on_auth: "",
+        on_delegated: "delegated.email_matches",
+        component: None,
+    },
+    UpstreamError {
+        kind: "gafaelfawr_error",
+        header: "",
+        message: "(user_info_failed)",
+        on_auth: "",
+        on_delegated: "delegated.user_info",
+        component: Some(Component::UserDirectory),
+    },
+    // Other causes point at Gafaelfawr; the route's own report tells them
+    // apart.
+    UpstreamError {
+        kind: "gafaelfawr_error",
+        header: "",
+        message: "",
+        on_auth: "",
+        on_delegated: "delegated.user_info",
+        component: None,
+    },
+    UpstreamError {
+        kind: "configuration_error",
+        header: "",
+        message: "",
+        on_auth: "",
+        on_delegated: "delegated.user_info",
+        component: Some(Component::MusterConfiguration),
+    },
 ];
 
 /// The server-side checks that apply to `route`, in catalogue order.
@@ -447,6 +519,30 @@ mod tests {
     fn every_route_has_checks() {
         for route in Route::ALL {
             assert!(server_checks_for(route).count() >= 3, "{route:?}");
+        }
+    }
+
+    #[test]
+    fn an_error_no_check_of_the_route_gives_leads_nowhere() {
+        for (route, kind, header) in [
+            (Route::AuthFail, "configuration_error", None),
+            (
+                Route::AuthFail,
+                "missing_header",
+                Some("X-Auth-Request-Token"),
+            ),
+            (
+                Route::DelegatedHeader,
+                "unexpected_header",
+                Some("X-Auth-Request-Token"),
+            ),
+            (Route::DelegatedHeader, "rate_limited", None),
+        ] {
+            assert_eq!(
+                check_behind_upstream_error(route, kind, header, "x"),
+                None,
+                "{route:?} {kind}"
+            );
         }
     }
 
