@@ -138,11 +138,8 @@ function renameImports(body, glue, glueModule) {
     glue.text = glue.text.replace(key, `${short}: function(`);
   }
   if (renamed.size === 0) throw new Error("no wasm-bindgen import names found to shorten");
-  const key = `"${glueModule}": import0,`;
-  if (fromGlue === 0 || glue.text.split(key).length !== 2) {
-    throw new Error(`${glue.path}: expected the import object's key ${key} once`);
-  }
-  glue.text = glue.text.replace(key, `${GLUE_MODULE}: import0,`);
+  if (fromGlue === 0) throw new Error(`no import from ${glueModule}`);
+  glue.text = glue.text.replace(`"${glueModule}": import0,`, `${GLUE_MODULE}: import0,`);
   return Buffer.concat(entries);
 }
 
@@ -227,7 +224,10 @@ for (const file of files.filter((file) => file.endsWith("_bg.wasm"))) {
   const wasm = readFileSync(wasmPath);
   const glue = { path: gluePath, text: readFileSync(gluePath, "utf8") };
   const before = { wasm: sri(wasm), glue: sri(glue.text) };
-  const glueModule = "./" + file.replace(/_bg\.wasm$/, "_bg.js").replace(/-[0-9a-f]+_bg\.js$/, "_bg.js");
+  // The import object's one key: the module every import names.
+  const keys = [...glue.text.matchAll(/^\s*"(\.\/[\w.-]+_bg\.js)": import0,$/gm)];
+  if (keys.length !== 1) throw new Error(`${gluePath}: expected one import module, found ${keys.length}`);
+  const glueModule = keys[0][1];
   const list = sections(wasm).map(({ id, body }) => {
     if (id === 2) return { id, body: renameImports(body, glue, glueModule) };
     if (id === 7) return { id, body: trimExports(body, glue) };
