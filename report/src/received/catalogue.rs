@@ -330,7 +330,7 @@ pub fn check_behind_upstream_error(
 ) -> Option<(&'static str, Component)> {
     let header = header.unwrap_or_default();
     let error = UPSTREAM_ERRORS.iter().find(|error| {
-        error.kind == kind
+        error.kinds.contains(&kind)
             && (error.header.is_empty() || header.eq_ignore_ascii_case(error.header))
             && msg.contains(error.message)
     })?;
@@ -348,8 +348,9 @@ pub fn check_behind_upstream_error(
 /// One upstream error a check of the authenticated and delegated routes
 /// gives, and the check that gives it.
 struct UpstreamError {
-    /// Its `type`.
-    kind: &'static str,
+    /// The `type`s it has (FastAPI's `missing` and Muster's
+    /// `missing_header` are the same absence).
+    kinds: &'static [&'static str],
     /// The header it is about (`loc`); empty: any.
     header: &'static str,
     /// Text its `msg` contains; empty: any.
@@ -367,7 +368,7 @@ struct UpstreamError {
 /// error without one.
 const UPSTREAM_ERRORS: &[UpstreamError] = &[
     UpstreamError {
-        kind: "missing",
+        kinds: &["missing", "missing_header"],
         header: names::USER,
         message: "",
         on_auth: "auth.user_header",
@@ -375,15 +376,7 @@ const UPSTREAM_ERRORS: &[UpstreamError] = &[
         component: None,
     },
     UpstreamError {
-        kind: "missing_header",
-        header: names::USER,
-        message: "",
-        on_auth: "auth.user_header",
-        on_delegated: "delegated.user_header",
-        component: None,
-    },
-    UpstreamError {
-        kind: "missing",
+        kinds: &["missing", "missing_header", "incorrect_header"],
         header: names::TOKEN,
         message: "",
         on_auth: "",
@@ -391,23 +384,7 @@ const UPSTREAM_ERRORS: &[UpstreamError] = &[
         component: None,
     },
     UpstreamError {
-        kind: "missing_header",
-        header: names::TOKEN,
-        message: "",
-        on_auth: "",
-        on_delegated: "delegated.token_header",
-        component: None,
-    },
-    UpstreamError {
-        kind: "incorrect_header",
-        header: names::TOKEN,
-        message: "",
-        on_auth: "",
-        on_delegated: "delegated.token_header",
-        component: None,
-    },
-    UpstreamError {
-        kind: "missing_header",
+        kinds: &["missing_header", "incorrect_header"],
         header: names::AUTHORIZATION,
         message: "",
         on_auth: "",
@@ -415,15 +392,7 @@ const UPSTREAM_ERRORS: &[UpstreamError] = &[
         component: None,
     },
     UpstreamError {
-        kind: "incorrect_header",
-        header: names::AUTHORIZATION,
-        message: "",
-        on_auth: "",
-        on_delegated: "delegated.authorization_bearer",
-        component: None,
-    },
-    UpstreamError {
-        kind: "unexpected_header",
+        kinds: &["unexpected_header"],
         header: names::AUTHORIZATION,
         message: "",
         on_auth: "auth.no_authorization",
@@ -431,7 +400,7 @@ const UPSTREAM_ERRORS: &[UpstreamError] = &[
         component: None,
     },
     UpstreamError {
-        kind: "unexpected_header",
+        kinds: &["unexpected_header"],
         header: names::TOKEN,
         message: "",
         on_auth: "auth.no_delegated_token",
@@ -439,7 +408,7 @@ const UPSTREAM_ERRORS: &[UpstreamError] = &[
         component: None,
     },
     UpstreamError {
-        kind: "gafaelfawr_data",
+        kinds: &["gafaelfawr_data"],
         header: "",
         message: "Gafaelfawr username",
         on_auth: "",
@@ -447,7 +416,7 @@ const UPSTREAM_ERRORS: &[UpstreamError] = &[
         component: None,
     },
     UpstreamError {
-        kind: "gafaelfawr_data",
+        kinds: &["gafaelfawr_data"],
         header: "",
         message: "",
         on_auth: "",
@@ -455,7 +424,7 @@ const UPSTREAM_ERRORS: &[UpstreamError] = &[
         component: None,
     },
     UpstreamError {
-        kind: "gafaelfawr_error",
+        kinds: &["gafaelfawr_error"],
         header: "",
         message: "(user_info_failed)",
         on_auth: "",
@@ -465,7 +434,7 @@ const UPSTREAM_ERRORS: &[UpstreamError] = &[
     // Other causes point at Gafaelfawr; the route's own report tells them
     // apart.
     UpstreamError {
-        kind: "gafaelfawr_error",
+        kinds: &["gafaelfawr_error"],
         header: "",
         message: "",
         on_auth: "",
@@ -473,7 +442,7 @@ const UPSTREAM_ERRORS: &[UpstreamError] = &[
         component: None,
     },
     UpstreamError {
-        kind: "configuration_error",
+        kinds: &["configuration_error"],
         header: "",
         message: "",
         on_auth: "",
